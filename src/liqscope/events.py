@@ -1,0 +1,196 @@
+"""THE normalized liquidation event, and the vocabulary every other module uses.
+
+Glossary (domain names are full words; venue spellings stay inside each venue's ``wire.py``):
+
+- **liquidated_side**: the side of the *position* that was force-closed (LONG or SHORT). Never the
+  side of the liquidation order: a SELL liquidation order closes a LONG.
+- **quantity**: the *filled* amount, in ``quantity_unit`` (BASE coin, CONTRACTS or QUOTE currency).
+  For CONTRACTS, ``contract_size`` says how much one contract is, in ``contract_size_unit``.
+- **price** / **price_kind**: the price the notional is valued at, and what it is (average fill,
+  bankruptcy or liquidation-order price). ``order_price`` keeps the order/bankruptcy price when the
+  venue sends one *besides* the fill price (Binance ``p`` next to ``ap``).
+- **notional_usd**: quantity valued at ``price`` in USD (stablecoins at par). **notional_order_usd**:
+  the same valued at ``order_price`` when there is one (``None``: the same as ``notional_usd``).
+- **ts_event**: venue time; **ts_recv**: when we received the record. Both integer ns since the
+  Unix epoch, UTC.
+- **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
+  second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from decimal import Decimal
+
+import msgspec
+
+from liqscope.errors import InvalidEvent
+
+__all__ = [
+    "InstrumentKind",
+    "LiquidationEvent",
+    "LiquidationKind",
+    "MarginMode",
+    "Margining",
+    "PositionSide",
+    "PriceKind",
+    "QtyUnit",
+    "Received",
+    "Source",
+    "mul",
+]
+
+# 2009-01-01 and 2100-01-01 in ns: anything outside is a unit error (ms or us read as ns), not a time.
+_TS_MIN_NS = 1_230_768_000_000_000_000
+_TS_MAX_NS = 4_102_444_800_000_000_000
+# Products of venue decimals are exact at this precision; the default context (28 digits) is not.
+_EXACT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+
+
+def mul(*factors: Decimal) -> Decimal:
+    """Multiply decimals exactly (60 significant digits), never through float."""
+    out = Decimal(1)
+    for f in factors:
+        out = _EXACT.multiply(out, f)
+    return out
+
+
+class PositionSide(enum.StrEnum):
+    """The side of the position that was liquidated."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class QtyUnit(enum.StrEnum):
+    """What a quantity counts."""
+
+    BASE = "base"
+    CONTRACTS = "contracts"
+    QUOTE = "quote"
+
+
+class PriceKind(enum.StrEnum):
+    """What an event's ``price`` is."""
+
+    AVERAGE_FILL = "average_fill"
+    BANKRUPTCY = "bankruptcy"
+    ORDER = "order"
+
+
+class InstrumentKind(enum.StrEnum):
+    """Perpetual swap or dated (expiring) future."""
+
+    PERPETUAL = "perpetual"
+    DATED_FUTURE = "dated_future"
+    # A whole-account liquidation record that names no instrument, side or price (Hyperliquid's
+    # official liquidations CSV). Its market and base_asset are "*"; it counts in totals and in
+    # ``unknown_side_usd``, never in the long/short split.
+    ACCOUNT = "account"
+
+
+class Margining(enum.StrEnum):
+    """Linear (quoted and settled in a stablecoin) or inverse (USD contracts settled in coin)."""
+
+    LINEAR = "linear"
+    INVERSE = "inverse"
+
+
+class LiquidationKind(enum.StrEnum):
+    """How the position was closed: on the book, by a backstop vault, or by auto-deleveraging."""
+
+    MARKET = "market"
+    BACKSTOP = "backstop"
+    ADL = "adl"
+
+
+class MarginMode(enum.StrEnum):
+    """Cross or isolated margin, where the venue says."""
+
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+
+class Source(enum.StrEnum):
+    """How the record reached us."""
+
+    WS = "ws"
+    REST = "rest"
+    ARCHIVE = "archive"
+    FILE = "file"
+
+
+class Received(msgspec.Struct, frozen=True, kw_only=True):
+    """What the transport knows about a record: when it arrived, from where, and where it is kept.
+
+    Attributes:
+        ts_ns: Receipt time, integer ns since the epoch, UTC.
+        ref: Reference to the raw record (``<raw blob sha256>:<line>``).
+        source: How the record reached us.
+    """
+
+    ts_ns: int
+    ref: str
+    source: Source = Source.WS
+
+
+class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One liquidation, normalized. See the module glossary for every field's meaning."""
+
+    venue: str
+    market: str
+    instrument_kind: InstrumentKind
+    base_asset: str
+    quote_asset: str
+    settle_asset: str
+    margining: Margining
+    liquidated_side: PositionSide | None
+    price: Decimal | None
+    price_kind: PriceKind | None
+    quantity: Decimal
+    quantity_unit: QtyUnit
+    notional_usd: Decimal
+    ts_event: int
+    ts_recv: int
+    source: Source
+    event_id: str
+    raw_ref: str
+    order_price: Decimal | None = None
+    notional_order_usd: Decimal | None = None
+    contract_size: Decimal | None = None
+    contract_size_unit: QtyUnit | None = None
+    liquidation_kind: LiquidationKind = LiquidationKind.MARKET
+    margin_mode: MarginMode | None = None
+    account: str | None = None
+
+    def __post_init__(self) -> None:
+        # Validated in every build (never `assert`): a bad event must not reach the lake.
+        if self.instrument_kind is InstrumentKind.ACCOUNT:
+            if self.liquidated_side is not None or self.price is not None or self.market != "*":
+                raise InvalidEvent("an account-level record has market '*', no side and no price",
+                                   field="liquidated_side")
+        else:
+            if type(self.liquidated_side) is not PositionSide:
+                raise InvalidEvent(f"liquidated_side {self.liquidated_side!r} is not LONG/SHORT",
+                                   field="liquidated_side")
+            if self.price is None or self.price_kind is None:
+                raise InvalidEvent("an instrument event needs a price and its kind", field="price")
+        for name in ("quantity", "notional_usd"):
+            value = getattr(self, name)
+            if not value.is_finite() or value <= 0:
+                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
+        for name in ("price", "order_price", "contract_size"):
+            value = getattr(self, name)
+            if value is not None and (not value.is_finite() or value <= 0):
+                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
+        for name in ("ts_event", "ts_recv"):
+            value = getattr(self, name)
+            if type(value) is not int or not _TS_MIN_NS <= value < _TS_MAX_NS:
+                raise InvalidEvent(f"{name} must be int ns since the epoch (2009..2100), got {value!r}",
+                                   field=name)
+        if (self.quantity_unit is QtyUnit.CONTRACTS) != (self.contract_size is not None):
+            raise InvalidEvent("contract_size is required exactly when quantity is in contracts",
+                               field="contract_size")
+        if not self.event_id or not self.market or not self.base_asset:
+            raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")

@@ -1,0 +1,87 @@
+"""What a venue declares about itself: how to decode and parse it, and what its feed gives."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from liqscope.events import LiquidationEvent, QtyUnit, Received
+
+__all__ = ["Capability", "Format", "SideConvention", "VenueSpec"]
+
+
+class Capability(enum.StrEnum):
+    """A fact about a venue's liquidation feed. Tests check each declaration against fixtures."""
+
+    WS_EVERY_LIQUIDATION = "ws_every_liquidation"  # absent: the stream is throttled / sampled
+    FILLED_QUANTITY = "filled_quantity"            # absent: only order quantity is published
+    FILL_PRICE = "fill_price"                      # absent: only bankruptcy/order price
+    ORDER_PRICE = "order_price"                    # the order/bankruptcy price is published
+    EVENT_ID = "event_id"                          # the venue gives a unique id per liquidation
+    ACCOUNTS = "accounts"                          # the liquidated account is exposed
+    REST_BACKFILL = "rest_backfill"
+    ARCHIVE = "archive"
+
+
+class SideConvention(enum.StrEnum):
+    """What the venue's raw side field means."""
+
+    ORDER = "order"        # side of the liquidation order: SELL closes a long
+    POSITION = "position"  # side of the liquidated position: Buy/long means a long was liquidated
+    TAKER = "taker"        # taker side of a trade, combined with a flag
+    FILL_LEG = "fill_leg"  # each user's own fill side (Hyperliquid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Format:
+    """An input file format other than JSON lines of raw websocket messages.
+
+    Attributes:
+        name: The ``--format`` value.
+        split: File bytes -> iterable of ``(line_no, record_bytes)``; header lines are not records.
+        decode: One record -> wire struct.
+        parse: Wire struct + receipt context -> events.
+        source: What kind of source this format is (archive, file, ...).
+        drop_exact_repeats: The format is known to repeat every record (Binance archive): an exact
+            repeat of an earlier record in the same file is dropped as a duplicate, not stored.
+    """
+
+    name: str
+    split: Callable[[bytes], Any]
+    decode: Callable[[bytes], Any]
+    parse: Callable[[Any, Received], list[LiquidationEvent]]
+    source: str = "archive"
+    drop_exact_repeats: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenueSpec:
+    """A venue, as the registry sees it.
+
+    Attributes:
+        id: Venue id, a snake_case market family (``binance_usdm``).
+        decode: Raw bytes of one record -> the venue's wire struct (raises ``msgspec`` errors).
+        parse: Wire struct + receipt context -> events. Pure: no I/O, no clock.
+        capabilities: What the feed gives; see ``Capability``.
+        side_convention: What the raw side field means.
+        quantity_unit: The unit the venue publishes quantities in.
+        sampling: One line on how the feed samples liquidations; ``None`` when it sends every one.
+        formats: Input formats ``ingest --format`` accepts for this venue besides ``jsonl``.
+    """
+
+    id: str
+    decode: Callable[[bytes], Any]
+    parse: Callable[[Any, Received], list[LiquidationEvent]]
+    capabilities: frozenset[Capability]
+    side_convention: SideConvention
+    quantity_unit: QtyUnit
+    sampling: str | None = None
+    formats: Mapping[str, Format] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> bool:
+        """True when the live feed does not send every liquidation, so totals are floors."""
+        return Capability.WS_EVERY_LIQUIDATION not in self.capabilities

@@ -1,0 +1,28 @@
+"""Binance USDⓈ-M futures: ``!forceOrder@arr`` / ``<symbol>@forceOrder`` and the public archive."""
+
+from liqscope.events import QtyUnit
+from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
+from liqscope.venues.binance_usdm import archive, parse, wire
+
+SAMPLING = "at most 1 liquidation per symbol per 1000 ms (the latest one): totals are floors"
+
+SPEC = VenueSpec(
+    id="binance_usdm",
+    decode=wire.decode_frame,
+    parse=parse.parse_force_order,
+    capabilities=frozenset({Capability.FILLED_QUANTITY, Capability.FILL_PRICE, Capability.ORDER_PRICE,
+                            Capability.ARCHIVE}),
+    side_convention=SideConvention.ORDER,
+    quantity_unit=QtyUnit.BASE,
+    sampling=SAMPLING,
+    formats={
+        "binance-archive": Format(
+            name="binance-archive",
+            split=archive.split,
+            decode=archive.decode_row,
+            parse=parse.parse_body,
+            drop_exact_repeats=True,
+            description="data.binance.vision liquidationSnapshot CSV (um); every row appears twice",
+        ),
+    },
+)
