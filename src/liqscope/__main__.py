@@ -1,0 +1,3 @@
+from liqscope.cli import main
+
+main()

@@ -1,0 +1,69 @@
+# Rich tables for the human-readable views. Library objects in, text out; no computation here.
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from liqscope.ingest import IngestResult
+from liqscope.metrics.report import Report
+
+
+def usd(d: Decimal) -> str:
+    """``$1,507,009.54``: cents for people; JSON keeps every digit."""
+    return f"${d:,.2f}"
+
+
+def compact_usd(d: Decimal) -> str:
+    """``$150.2M`` / ``$12.3K`` for headlines."""
+    for div, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K")):
+        if abs(d) >= div:
+            return f"${d / div:,.1f}{suffix}"
+    return f"${d:,.2f}"
+
+
+def render_report(console: Console, r: Report) -> None:
+    m = r.methodology
+    console.print(f"[bold]Liquidations[/bold] {r.start} → {r.end} (venue time, UTC)   "
+                  f"methodology [bold]{m['name']}[/bold] v{m['version']} fingerprint {m['fingerprint']}")
+    share = (r.long_usd / r.total_usd * 100) if r.total_usd else Decimal(0)
+    console.print(f"Total [bold]{usd(r.total_usd)}[/bold] in {r.events:,} liquidations  "
+                  f"(long {usd(r.long_usd)} / {r.long_events:,}, short {usd(r.short_usd)} / {r.short_events:,}; "
+                  f"longs {share:.1f}% of notional)")
+    if r.unknown_side_usd:
+        console.print(f"Side not published (whole-account records): {usd(r.unknown_side_usd)}")
+    for title, rows in (("By venue", r.by_venue), ("By asset (top 15)", dict(list(r.by_asset.items())[:15]))):
+        t = Table(title=title, title_justify="left")
+        for col in ("", "long USD", "short USD", "total USD", "events"):
+            t.add_column(col, justify="right" if col else "left")
+        for k, v in rows.items():
+            t.add_row(k, usd(v.long_usd), usd(v.short_usd), usd(v.total_usd), f"{v.events:,}")
+        console.print(t)
+    t = Table(title="Largest liquidations", title_justify="left")
+    for col in ("time (UTC)", "venue", "market", "side", "notional USD", "raw record"):
+        t.add_column(col, justify="right" if col == "notional USD" else "left")
+    for x in r.largest:
+        t.add_row(x.ts, x.venue, x.market, x.side or "?", usd(x.notional_usd), x.raw_ref[:12] + "…:" +
+                  x.raw_ref.rsplit(":", 1)[-1])
+    console.print(t)
+    c = r.coverage
+    console.print(f"[bold]Coverage[/bold]: venues {', '.join(c.venues) or 'none'}; events from "
+                  f"{c.first_event or '-'} to {c.last_event or '-'}")
+    for note in c.notes:
+        console.print(f"  [yellow]![/yellow] {note}")
+    for v, text in c.sampling.items():
+        console.print(f"  {v}: {text}")
+
+
+def render_ingest(console: Console, r: IngestResult) -> None:
+    console.print(f"{r.file} ({r.venue}, {r.format}): {r.records:,} records → accepted {r.accepted:,}, "
+                  f"already present {r.already_present:,}, duplicate {r.duplicate:,}, "
+                  f"skipped {r.skipped:,}, quarantined {r.quarantined:,}")
+    for q in r.quarantine_samples[:20]:
+        field = f" field {q.field}:" if q.field else ""
+        console.print(f"  [red]quarantined[/red] {q.file}:{q.line}:{field} {q.reason}", highlight=False)
+    if r.quarantined > 20:
+        console.print(f"  … {r.quarantined - 20} more")
+    if r.quarantine_file:
+        console.print(f"  quarantine file: {r.quarantine_file}")

@@ -1,0 +1,19 @@
+"""Declared, fingerprinted counting rules, compiled to parameterized SQL."""
+
+from liqscope.methodology.compile import Query, compile_counted
+from liqscope.methodology.load import builtin_names, load, load_file
+from liqscope.methodology.spec import Counting, Coverage, Estimation, Methodology, Valuation, Window
+
+__all__ = [
+    "Counting",
+    "Coverage",
+    "Estimation",
+    "Methodology",
+    "Query",
+    "Valuation",
+    "Window",
+    "builtin_names",
+    "compile_counted",
+    "load",
+    "load_file",
+]

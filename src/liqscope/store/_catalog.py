@@ -1,0 +1,114 @@
+# Read side of the lake: committed files only, pruned by venue and date, queried through DuckDB.
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import msgspec
+import pyarrow as pa
+
+from liqscope.store._layout import Layout, day_of_ns
+from liqscope.store._schema import EVENT_SCHEMA, RECORD_SCHEMA
+from liqscope.store._writer import Manifest, recover
+
+
+def default_data_dir() -> Path:
+    """``$LIQSCOPE_HOME``, else ``$XDG_DATA_HOME/liqscope``, else ``~/.local/share/liqscope``."""
+    if home := os.environ.get("LIQSCOPE_HOME"):
+        return Path(home)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "liqscope"
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+class Catalog:
+    """A data directory: its layout, committed files and a DuckDB connection over them.
+
+    Args:
+        root: The data directory (created on first write).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.layout = Layout(Path(root))
+        self._manifests: list[Manifest] | None = None
+        if self.layout.batches.exists():
+            recover(self.layout)
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    def manifests(self) -> list[Manifest]:
+        """Every committed batch, oldest first."""
+        if self._manifests is None:
+            paths = sorted(self.layout.batches.glob("*.json")) if self.layout.batches.exists() else []
+            self._manifests = [msgspec.json.decode(p.read_bytes(), type=Manifest) for p in paths]
+        return self._manifests
+
+    def invalidate(self) -> None:
+        """Forget cached manifests (call after a write)."""
+        self._manifests = None
+
+    def ingested_inputs(self) -> set[str]:
+        """sha256 of every raw input any committed batch ingested."""
+        return {sha for m in self.manifests() for sha in m.inputs}
+
+    def _files(self, table: str) -> list[str]:
+        return [rel for m in self.manifests() for rel in m.files if rel.startswith(table + "/")]
+
+    def event_files(self, venues: Iterable[str] | None = None, start_ns: int | None = None,
+                    end_ns: int | None = None) -> list[Path]:
+        """Committed event files, pruned by venue and by the date partitions that [start, end) touches."""
+        want = set(venues) if venues is not None else None
+        lo = day_of_ns(start_ns) if start_ns is not None else dt.date.min
+        hi = day_of_ns(end_ns - 1) if end_ns is not None else dt.date.max
+        out = []
+        for rel in self._files("events"):
+            _, venue_part, date_part, _ = rel.split("/", 3)
+            venue = venue_part.removeprefix("venue=")
+            day = dt.date.fromisoformat(date_part.removeprefix("date="))
+            if (want is None or venue in want) and lo <= day <= hi:
+                out.append(self.layout.lake / rel)
+        return out
+
+    def record_files(self, venues: Iterable[str] | None = None) -> list[Path]:
+        want = set(venues) if venues is not None else None
+        return [self.layout.lake / rel for rel in self._files("records")
+                if want is None or rel.split("/")[1].removeprefix("venue=") in want]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection (the lake is Parquet; DuckDB holds no state)."""
+        return duckdb.connect(":memory:")
+
+    @staticmethod
+    def relation_sql(files: list[Path], schema: pa.Schema = EVENT_SCHEMA) -> str:
+        """SQL for a relation over ``files``; an empty relation of ``schema`` when there are none.
+
+        File paths come from our own manifests, never from users; they are quoted as SQL literals.
+        """
+        if not files:
+            cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
+            return f"(SELECT {cols} WHERE false)"
+        listing = ", ".join(_sql_str(str(p)) for p in files)
+        return f"read_parquet([{listing}], union_by_name = true)"
+
+    def records_sql(self, venues: Iterable[str] | None = None) -> str:
+        return self.relation_sql(self.record_files(venues), RECORD_SCHEMA)
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"
+    if pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "VARCHAR"

@@ -1,0 +1,80 @@
+# Arrow schemas of the lake tables, and LiquidationEvent <-> Arrow conversion.
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pyarrow as pa
+
+from liqscope.events import LiquidationEvent
+
+MONEY = pa.decimal128(38, 18)
+_Q = Decimal("1e-18")
+_CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
+
+EVENT_SCHEMA = pa.schema([
+    ("venue", pa.string()),
+    ("market", pa.string()),
+    ("instrument_kind", pa.string()),
+    ("base_asset", pa.string()),
+    ("quote_asset", pa.string()),
+    ("settle_asset", pa.string()),
+    ("margining", pa.string()),
+    ("liquidated_side", pa.string()),
+    ("price", MONEY),
+    ("price_kind", pa.string()),
+    ("order_price", MONEY),
+    ("quantity", MONEY),
+    ("quantity_unit", pa.string()),
+    ("contract_size", MONEY),
+    ("contract_size_unit", pa.string()),
+    ("notional_usd", MONEY),
+    ("notional_order_usd", MONEY),
+    ("liquidation_kind", pa.string()),
+    ("margin_mode", pa.string()),
+    ("account", pa.string()),
+    ("ts_event", pa.int64()),
+    ("ts_recv", pa.int64()),
+    ("source", pa.string()),
+    ("event_id", pa.string()),
+    ("raw_ref", pa.string()),
+    ("record_key", pa.string()),   # which source record this row came from (one row per copy)
+    ("synthetic", pa.bool_()),     # True only for `liqscope simulate` output: never mistaken for real
+])
+
+RECORD_SCHEMA = pa.schema([
+    ("record_key", pa.string()),
+    ("venue", pa.string()),
+    ("raw_ref", pa.string()),
+    ("status", pa.string()),       # accepted | duplicate | skipped | quarantined | repeat
+    ("events", pa.int32()),
+    ("ts_recv", pa.int64()),
+])
+
+_STR = [f.name for f in EVENT_SCHEMA if f.type == pa.string() and f.name != "record_key"]
+_DEC = [f.name for f in EVENT_SCHEMA if f.type == MONEY]
+
+
+def _q(v: Decimal | None) -> Decimal | None:
+    # The lake keeps 18 decimals; only derived products can carry more, and those digits are < 1e-18 USD.
+    return None if v is None else v.quantize(_Q, context=_CTX)
+
+
+def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[str],
+                    synthetic: bool = False) -> pa.Table:
+    """Build an Arrow table of ``EVENT_SCHEMA`` from events and the record each came from."""
+    cols: dict[str, list[object]] = {}
+    for name in _STR:
+        cols[name] = [getattr(e, name) for e in events]
+    for name in _DEC:
+        if name == "notional_order_usd":
+            cols[name] = [_q(e.notional_order_usd if e.notional_order_usd is not None else e.notional_usd)
+                          for e in events]
+        else:
+            cols[name] = [_q(getattr(e, name)) for e in events]
+    cols["ts_event"] = [e.ts_event for e in events]
+    cols["ts_recv"] = [e.ts_recv for e in events]
+    cols["record_key"] = list(record_keys)
+    cols["synthetic"] = [synthetic] * len(events)
+    return pa.table({f.name: pa.array(cols[f.name], type=f.type) for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)

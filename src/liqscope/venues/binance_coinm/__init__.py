@@ -1,0 +1,32 @@
+"""Binance COIN-M (inverse) futures: ``<symbol>@forceOrder`` / ``!forceOrder@arr`` and the public archive.
+
+Same wire as USD-M; quantities are contracts of a fixed USD face value (``instruments.json``).
+"""
+
+from liqscope.events import QtyUnit
+from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
+from liqscope.venues.binance_coinm import archive, parse
+from liqscope.venues.binance_usdm import wire
+
+SAMPLING = "at most 1 liquidation per symbol per 1000 ms (the latest one): totals are floors"
+
+SPEC = VenueSpec(
+    id="binance_coinm",
+    decode=wire.decode_frame,
+    parse=parse.parse_force_order,
+    capabilities=frozenset({Capability.FILLED_QUANTITY, Capability.FILL_PRICE, Capability.ORDER_PRICE,
+                            Capability.ARCHIVE}),
+    side_convention=SideConvention.ORDER,
+    quantity_unit=QtyUnit.CONTRACTS,
+    sampling=SAMPLING,
+    formats={
+        "binance-archive": Format(
+            name="binance-archive",
+            split=archive.split,
+            decode=archive.decode_row,
+            parse=parse.parse_body,
+            drop_exact_repeats=True,
+            description="data.binance.vision liquidationSnapshot CSV (cm); every row appears twice",
+        ),
+    },
+)

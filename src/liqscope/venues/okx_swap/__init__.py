@@ -1,0 +1,19 @@
+"""OKX perpetual swaps (instType SWAP): the v5 public ``liquidation-orders`` websocket channel."""
+
+from liqscope.events import QtyUnit
+from liqscope.venues._spec import Capability, SideConvention, VenueSpec
+from liqscope.venues.okx_swap import parse, wire
+
+SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "
+            "most one order per contract per second); recent orders are replayed after each subscribe: "
+            "totals are floors")
+
+SPEC = VenueSpec(
+    id="okx_swap",
+    decode=wire.decode_frame,
+    parse=parse.parse_message,
+    capabilities=frozenset({Capability.ORDER_PRICE}),
+    side_convention=SideConvention.ORDER,
+    quantity_unit=QtyUnit.CONTRACTS,
+    sampling=SAMPLING,
+)

@@ -1,0 +1,140 @@
+"""Pure OKX ``liquidation-orders`` (instType SWAP) -> ``LiquidationEvent`` (no I/O, no clock).
+
+- One event per ``data[].details[]`` element.
+- ``side`` is the liquidation ORDER's side: ``sell`` closes a LONG, ``buy`` a SHORT. ``posSide`` is
+  ``net`` for one-way accounts, so it is only cross-checked, never relied on.
+- ``sz`` counts CONTRACTS; one contract is ``ctVal`` from ``instruments.json``. Linear
+  (``BTC-USDT-SWAP``, ctVal in the base coin): USD notional = sz * ctVal * bkPx (USDT at par).
+  Inverse (``BTC-USD-SWAP``, ctVal in USD): USD notional = sz * ctVal.
+- Only the bankruptcy price ``bkPx`` is published; there is no fill price.
+- OKX sends no id, and replays recent liquidations after every subscribe, so the identity is a hash of
+  the whole detail: the same liquidation seen again yields the same ``event_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NoReturn
+
+from liqscope.errors import NotALiquidation, UnexpectedPayload
+from liqscope.events import LiquidationEvent, Margining, PositionSide, PriceKind, QtyUnit, Received, mul
+from liqscope.venues import _instruments
+from liqscope.venues.okx_swap import wire
+
+VENUE = "okx_swap"
+_PACKAGE = "liqscope.venues.okx_swap"
+# A liquidation ORDER sells to close a long and buys to close a short.
+CLOSED_POSITION = {"sell": PositionSide.LONG, "buy": PositionSide.SHORT}
+# posSide in hedge mode names the position itself; "net" (one-way mode) says nothing.
+_HEDGE_POSITION = {"long": PositionSide.LONG, "short": PositionSide.SHORT}
+# Where the other instTypes of the same channel belong.
+_OTHER_VENUE = {"FUTURES": "okx_futures"}
+
+
+def _check_inst_type(inst_type: str | None, *, field: str) -> None:
+    if inst_type == "SWAP":
+        return
+    home = _OTHER_VENUE.get(inst_type or "")
+    where = f"belongs to venue {home}" if home else "is not a perpetual swap"
+    raise UnexpectedPayload(f"instType {inst_type} {where}; okx_swap parses instType SWAP only", field=field)
+
+
+def closed_side(detail: wire.Detail) -> PositionSide:
+    """The liquidated position, from the liquidation order's side (cross-checked with ``posSide``).
+
+    Raises:
+        UnexpectedPayload: ``side`` is not buy/sell, or a hedge-mode ``posSide`` contradicts it.
+    """
+    side = CLOSED_POSITION.get(detail.side)
+    if side is None:
+        raise UnexpectedPayload(f"liquidation order side was {detail.side!r}, expected buy or sell",
+                                field="details.side")
+    hedge = _HEDGE_POSITION.get(detail.posSide)
+    if hedge is not None and hedge is not side:
+        raise UnexpectedPayload(f"posSide {detail.posSide!r} contradicts order side {detail.side!r} "
+                                f"(a {detail.side} order closes a {side.value} position)",
+                                field="details.posSide")
+    return side
+
+
+def identity(inst_id: str, detail: wire.Detail) -> str:
+    """OKX sends no id: the liquidation's identity is (instId, ts, side, posSide, sz, bkPx)."""
+    parts = (inst_id, detail.ts, detail.side, detail.posSide, detail.sz, detail.bkPx)
+    canon = "|".join(str(v) for v in parts)
+    digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
+    return f"{VENUE}:{inst_id}:{detail.ts}:{digest}"
+
+
+def _ts_ns(ts: str) -> int:
+    if not ts.isascii() or not ts.isdigit():
+        raise UnexpectedPayload(f"ts {ts!r} is not integer epoch ms", field="details.ts")
+    return int(ts) * 1_000_000
+
+
+def parse_orders(orders: wire.LiquidationOrders, rx: Received) -> list[LiquidationEvent]:
+    """Normalize one ``data`` element: one event per liquidation detail."""
+    _check_inst_type(orders.instType, field="data.instType")
+    inst = _instruments.lookup(_PACKAGE, orders.instId, field="data.instId")
+    events = []
+    for detail in orders.details:
+        if inst.margining is Margining.INVERSE:
+            notional = mul(detail.sz, inst.contract_size)  # ctVal is a fixed USD amount per contract
+        else:
+            notional = mul(detail.sz, inst.contract_size, detail.bkPx)  # ctVal in base coin
+        events.append(LiquidationEvent(
+            venue=VENUE,
+            market=orders.instId,
+            instrument_kind=inst.instrument_kind,
+            base_asset=inst.base_asset,
+            quote_asset=inst.quote_asset,
+            settle_asset=inst.settle_asset,
+            margining=inst.margining,
+            liquidated_side=closed_side(detail),
+            price=detail.bkPx,
+            price_kind=PriceKind.BANKRUPTCY,
+            quantity=detail.sz,
+            quantity_unit=QtyUnit.CONTRACTS,
+            contract_size=inst.contract_size,
+            contract_size_unit=inst.contract_size_unit,
+            notional_usd=notional,
+            ts_event=_ts_ns(detail.ts),
+            ts_recv=rx.ts_ns,
+            source=rx.source,
+            event_id=identity(orders.instId, detail),
+            raw_ref=rx.ref,
+        ))
+    return events
+
+
+def _skip_or_reject(envelope: wire.Envelope) -> NoReturn:
+    if envelope.table is not None:
+        raise UnexpectedPayload(
+            f"OKX v3 table {envelope.table!r}: the v3 API is retired; okx_swap parses the v5 "
+            f"{wire.CHANNEL!r} channel only", field="table")
+    if envelope.event == "error":
+        raise NotALiquidation(f"error event, code {envelope.code}: {envelope.msg}")
+    if envelope.event is not None:
+        channel = envelope.arg.channel if envelope.arg else None
+        raise NotALiquidation(f"{envelope.event!r} event (channel {channel!r}): an ack or notice, no data")
+    channel = envelope.arg.channel if envelope.arg else None
+    if channel == "liquidations":
+        raise UnexpectedPayload(
+            "the retired per-instrument 'liquidations' channel (now 'liquidation-orders'): its frames "
+            "carry no instType and are not parsed", field="arg.channel")
+    raise NotALiquidation(f"channel {channel!r} is not {wire.CHANNEL!r}")
+
+
+def parse_message(message: wire.Message, rx: Received) -> list[LiquidationEvent]:
+    """Normalize one decoded websocket frame.
+
+    Raises:
+        NotALiquidation: ``pong``, an ``event`` frame (ack, error, notice) or another channel.
+        UnexpectedPayload: a non-SWAP instType, an unknown instrument, a contradictory side, or a
+            retired (v3 table or per-instrument "liquidations" channel) liquidation format.
+    """
+    if isinstance(message, wire.Pong):
+        raise NotALiquidation("pong: the reply to a ping keepalive")
+    if not isinstance(message, wire.LiquidationOrdersPush):
+        _skip_or_reject(message)
+    _check_inst_type(message.arg.instType, field="arg.instType")
+    return [event for orders in message.data for event in parse_orders(orders, rx)]
