@@ -1,0 +1,9 @@
+"""The ``liqscope`` command line: each command parses, calls the library, emits. Nothing else.
+
+One module per command (or command family); importing it registers its commands on ``main``.
+"""
+
+from liqscope.cli import catalog, demo, ingest, report  # noqa: F401 - registers commands
+from liqscope.cli._common import main
+
+__all__ = ["main"]

@@ -1,0 +1,59 @@
+"""Shared CLI pieces: the data-dir option, output formats, consoles and error mapping."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from liqscope._output import emit_json, output_format
+from liqscope.errors import LiqscopeError
+from liqscope.store import Catalog, default_data_dir
+from liqscope.venues import venues
+
+console = Console(highlight=False, width=None if Console().is_terminal else 132)
+err_console = Console(stderr=True, highlight=False)
+
+
+def data_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--data-dir DIR``, falling back to ``$LIQSCOPE_HOME``, then the user data directory."""
+
+    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="LIQSCOPE_HOME",
+                  default=None, show_envvar=True,
+                  help="Where the lake lives. Default: $LIQSCOPE_HOME, else ~/.local/share/liqscope.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
+        return fn(*args, catalog=Catalog(data_dir or default_data_dir()), **kwargs)
+
+    return wrapper
+
+
+def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except LiqscopeError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper
+
+
+def venue_choice() -> click.Choice:
+    return click.Choice(sorted(venues()))
+
+
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="liqscope")
+def main() -> None:
+    """liqscope: crypto-derivatives liquidations under a declared, fingerprinted methodology."""
+
+
+__all__ = ["console", "data_dir_option", "emit_json", "err_console", "library_errors", "main", "output_format",
+           "venue_choice"]

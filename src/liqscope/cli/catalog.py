@@ -1,0 +1,50 @@
+"""`liqscope venues` and `liqscope methodologies`."""
+
+from __future__ import annotations
+
+import click
+import msgspec
+
+from liqscope.cli._common import console, emit_json, library_errors, main, output_format
+from liqscope.venues import venues
+
+
+@main.command("venues")
+@output_format
+def venues_cmd(fmt: str) -> None:
+    """Every registered venue: capabilities, side convention, units and sampling."""
+    rows = [{"id": s.id, "capabilities": sorted(s.capabilities), "side_convention": str(s.side_convention),
+             "quantity_unit": str(s.quantity_unit), "sampled": s.sampled, "sampling": s.sampling,
+             "formats": ["jsonl", *sorted(s.formats)]} for s in venues().values()]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("venue", "side means", "quantity", "sampling", "formats", "capabilities")
+    for r in rows:
+        t.add_row(r["id"], r["side_convention"], r["quantity_unit"], r["sampling"] or "every liquidation",
+                  ", ".join(r["formats"]), ", ".join(r["capabilities"]))
+    console.print(t)
+
+
+@main.command("methodologies")
+@click.argument("name", required=False)
+@output_format
+@library_errors
+def methodologies_cmd(name: str | None, fmt: str) -> None:
+    """List the built-in methodologies, or show one (by name or TOML path) with its fingerprint."""
+    from liqscope.methodology import builtin_names, load
+
+    items = [load(name)] if name else [load(n) for n in builtin_names()]
+    rows = [{"name": m.name, "version": m.version, "fingerprint": m.fingerprint(), "description": m.description,
+             **({"rules": m.rules()} if name else {})} for m in items]
+    if fmt == "json":
+        emit_json(rows[0] if name else rows)
+        return
+    for r in rows:
+        console.print(f"[bold]{r['name']}[/bold] v{r['version']} {r['fingerprint']}  {r['description']}")
+        if name:
+            console.print_json(data=msgspec.to_builtins(r["rules"]))
+
+

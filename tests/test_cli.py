@@ -1,0 +1,87 @@
+"""The CLI end to end on a real lake: ingest, report --json, errors that list valid values."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+from click.testing import CliRunner
+
+from liqscope.cli import main
+from tests._data import BINANCE_RIFTFERN, COINM_ARCHIVE, HL_BLOCKS, HL_OFFICIAL
+
+
+def _run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_ingest_then_report_json_has_the_documented_keys_and_provenance_values(tmp_path):
+    d = str(tmp_path)
+    res = _run("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", d, "--json")
+    assert res.exit_code == 0, res.output
+    counts = json.loads(res.output)["results"][0]
+    assert (counts["accepted"], counts["quarantined"], counts["already_present"]) == (2045, 0, 0)
+    res = _run("report", "--start", "2025-12-27T00:00:00Z", "--end", "2025-12-29T00:00:00Z", "--data-dir", d, "--json")
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.output, parse_float=Decimal)
+    for key in ("total_usd", "long_usd", "short_usd", "events", "long_events", "short_events", "by_asset",
+                "by_venue", "largest", "methodology", "coverage"):
+        assert key in r
+    assert r["total_usd"] == Decimal("2051029.334921")
+    assert (r["long_events"], r["short_events"]) == (880, 1165)
+    assert r["by_venue"]["binance_usdm"]["total_usd"] == r["total_usd"]
+    assert r["by_asset"]["BTC"]["long_usd"] + r["by_asset"]["BTC"]["short_usd"] == r["by_asset"]["BTC"]["total_usd"]
+    assert [x["notional_usd"] for x in r["largest"]] == sorted((x["notional_usd"] for x in r["largest"]), reverse=True)
+    assert r["largest"][0]["side"] in ("LONG", "SHORT")
+    assert r["methodology"]["name"] == "standard" and len(r["methodology"]["fingerprint"]) == 12
+    assert r["coverage"]["venues"] == ["binance_usdm"]
+    assert "1000 ms" in r["coverage"]["sampling"]["binance_usdm"]
+
+
+def test_every_venue_and_format_of_the_bundled_data_reaches_the_report(tmp_path):
+    d = str(tmp_path)
+    assert _run("ingest", "--venue", "binance_coinm", "--format", "binance-archive", str(COINM_ARCHIVE),
+                "--data-dir", d).exit_code == 0
+    assert _run("ingest", "--venue", "hyperliquid", "--format", "hyperliquid-official", str(HL_OFFICIAL),
+                "--data-dir", d).exit_code == 0
+    assert _run("ingest", "--venue", "hyperliquid", str(HL_BLOCKS), "--data-dir", d).exit_code == 0
+    r = json.loads(_run("report", "--start", "2023-01-01", "--end", "2026-01-01", "--data-dir", d, "--json").output,
+                   parse_float=Decimal)
+    # COIN-M: 106 contracts x $100 (PROVENANCE); HL official: exact sum of liquidated_ntl_pos; HL node: 890 x 0.15327
+    assert r["by_venue"]["binance_coinm"]["total_usd"] == Decimal("10600")
+    assert r["by_venue"]["binance_coinm"]["short_usd"] == Decimal("8600")
+    assert r["by_venue"]["hyperliquid"]["total_usd"] == Decimal("29783.048334") + Decimal("136.4103")
+    assert r["unknown_side_usd"] == Decimal("29783.048334")  # the official list names no side
+
+
+def test_data_dir_falls_back_to_liqscope_home(tmp_path):
+    env = {"LIQSCOPE_HOME": str(tmp_path / "home")}
+    assert _run("ingest", "--venue", "binance_coinm", "--format", "binance-archive", str(COINM_ARCHIVE),
+                env=env).exit_code == 0
+    r = json.loads(_run("report", "--start", "2024-10-01", "--end", "2024-10-02", "--json", env=env).output)
+    assert r["events"] == 7
+
+
+def test_bad_flags_fail_with_the_valid_values(tmp_path):
+    res = CliRunner().invoke(main, ["ingest", "--venue", "binance", "x.jsonl"])
+    assert res.exit_code == 2 and "binance_usdm" in res.output and "okx_swap" in res.output
+    res = CliRunner().invoke(main, ["report", "--start", "2025-12-27", "--end", "2025-12-28", "-m", "nope",
+                                    "--data-dir", str(tmp_path)])
+    assert res.exit_code == 1 and "valid values: every-copy, standard" in res.output
+    res = CliRunner().invoke(main, ["report", "--start", "2025-12-27T00:00:00", "--end", "2025-12-28",
+                                    "--data-dir", str(tmp_path)])
+    assert res.exit_code == 1 and "no UTC offset" in res.output
+
+
+def test_an_unreadable_input_exits_non_zero_but_readable_ones_are_ingested(tmp_path):
+    res = CliRunner().invoke(main, ["ingest", "--venue", "binance_coinm", "--format", "binance-archive",
+                                    str(tmp_path / "missing.csv"), str(COINM_ARCHIVE), "--data-dir", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "accepted 7" in res.output
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "liqscope", "--help"], capture_output=True, text=True, check=True)
+    assert "ingest" in out.stdout and "report" in out.stdout
