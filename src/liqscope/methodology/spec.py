@@ -7,6 +7,9 @@ Five dimensions (see docs/methodology.md):
 - **counting**: how copies of one liquidation count (every copy, once per identity), minimum size;
 - **valuation**: which price values the notional (average fill, or bankruptcy/order price);
 - **estimation**: the observed floor, or a throttle-adjusted estimate for sampled feeds.
+
+Two more sections hold the thresholds of derived statistics: ``cascades`` (detection) and ``flags``
+(structural-risk flags). They are part of the fingerprint because the numbers depend on them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["Counting", "Coverage", "Estimation", "Methodology", "Valuation", "Window"]
+__all__ = ["Cascades", "Counting", "Coverage", "Estimation", "Flags", "Methodology", "Valuation", "Window"]
 
 InstrumentKindName = Literal["perpetual", "dated_future", "account"]
 LiquidationKindName = Literal["market", "backstop", "adl"]
@@ -72,6 +75,29 @@ class Estimation(_Strict):
     mode: EstimationMode = "floor"
 
 
+class Cascades(_Strict):
+    """How cascades ("waterfalls") are detected: a minute is hot when its liquidated notional exceeds
+    ``k`` times the trailing median of the previous ``baseline_minutes``; hot minutes closer than
+    ``merge_gap_minutes`` merge into one cascade."""
+
+    k: Decimal = Decimal(5)
+    baseline_minutes: int = 60
+    merge_gap_minutes: int = 5
+    min_total_usd: Decimal = Decimal(0)
+
+
+class Flags(_Strict):
+    """Thresholds of the structural-risk flags; each flag reports its numbers beside it."""
+
+    long_short_ratio: Decimal = Decimal(3)         # long notional >= ratio x short notional
+    bluechip_assets: tuple[str, ...] = ("BTC", "ETH")
+    bluechip_share: Decimal = Decimal("0.6")        # BTC+ETH share of notional
+    top_accounts: int = 5
+    top_accounts_share: Decimal = Decimal("0.5")    # share of the top N accounts (or events)
+    funding_annualized_high: Decimal = Decimal("0.30")  # crowded long: funding above 30 %/yr ...
+    premium_high: Decimal = Decimal("0.001")        # ... and mark/index premium above 10 bp
+
+
 class Methodology(_Strict):
     """A named, versioned set of rules. Its fingerprint hashes the rules, not the name."""
 
@@ -83,6 +109,8 @@ class Methodology(_Strict):
     counting: Counting = msgspec.field(default_factory=Counting)
     valuation: Valuation = msgspec.field(default_factory=Valuation)
     estimation: Estimation = msgspec.field(default_factory=Estimation)
+    cascades: Cascades = msgspec.field(default_factory=Cascades)
+    flags: Flags = msgspec.field(default_factory=Flags)
 
     def rules(self) -> dict[str, object]:
         """The five dimensions plus the version: everything a number depends on."""
@@ -93,6 +121,8 @@ class Methodology(_Strict):
             "counting": msgspec.to_builtins(self.counting),
             "valuation": msgspec.to_builtins(self.valuation),
             "estimation": msgspec.to_builtins(self.estimation),
+            "cascades": msgspec.to_builtins(self.cascades),
+            "flags": msgspec.to_builtins(self.flags),
         }
 
     def fingerprint(self) -> str:
