@@ -54,6 +54,10 @@ def render_report(console: Console, r: Report) -> None:
         console.print(f"  [yellow]![/yellow] {note}")
     for v, text in c.sampling.items():
         console.print(f"  {v}: {text}")
+    for v, cap in c.capture.items():  # live capture, from transcript markers (docs/capture.md)
+        console.print(f"  {v} live capture: {cap.covered_seconds:,.3f} s of {cap.window_seconds:,.3f} s covered, "
+                      f"{len(cap.gaps)} gap(s)" + "".join(f"\n    gap {g.start} → {g.end} ({g.seconds:,.3f} s): "
+                                                          f"{g.reason}" for g in cap.gaps[:20]))
 
 
 def render_ingest(console: Console, r: IngestResult) -> None:

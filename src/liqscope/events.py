@@ -28,6 +28,8 @@ import msgspec
 from liqscope.errors import InvalidEvent
 
 __all__ = [
+    "MAX_NOTIONAL_USD",
+    "MIN_NOTIONAL_USD",
     "InstrumentKind",
     "LiquidationEvent",
     "LiquidationKind",
@@ -46,6 +48,26 @@ _TS_MIN_NS = 1_230_768_000_000_000_000
 _TS_MAX_NS = 4_102_444_800_000_000_000
 # Products of venue decimals are exact at this precision; the default context (28 digits) is not.
 _EXACT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+
+# THE sanity bound (docs/reliability.md): one liquidation worth more than $10B is a unit or corruption
+# error, not a market event: ~50x the largest single-trader liquidation reported (>$203M, 2025-10-10,
+# CoinGlass) and about half of ALL venues' liquidations on that record day ($19.13B). Quarantined.
+MAX_NOTIONAL_USD = Decimal(10) ** 10
+# ... and one worth less than $0.000001 is a scale error too: ~6,000x below the smallest real liquidation
+# we hold (ONTUSDT, $0.00611, Binance 2025-12-27), far below any venue's minimum order.
+MIN_NOTIONAL_USD = Decimal(10) ** -6
+# What the lake can hold exactly (decimal128(38, 18)): |value| < 1e20, at most 18 decimal places.
+_LAKE_MAX = Decimal(10) ** 20
+_LAKE_QUANTUM = Decimal("1e-18")
+# A unit price outside $1e-10..$1e8 is a scale error (BTC is ~1e5; the cheapest meme tokens ~1e-9). It
+# matters where the notional does not depend on the price (inverse contracts: contracts x face value).
+_MIN_PRICE = Decimal(10) ** -10
+_MAX_PRICE = Decimal(10) ** 8
+# A liquidation order fills at or near its own (bankruptcy-side) limit price: on 2,900 real Binance frames
+# the fill/order price ratio spans 0.89..1.09. Beyond a factor of 2 one of the two prices is corrupt.
+_MAX_PRICE_RATIO = Decimal(2)
+_MAX_NAME_CHARS = 64    # market / asset names; _MAX_ID_CHARS for event_id and account
+_MAX_ID_CHARS = 256
 
 
 def mul(*factors: Decimal) -> Decimal:
@@ -180,10 +202,30 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, name)
             if not value.is_finite() or value <= 0:
                 raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
-        for name in ("price", "order_price", "contract_size"):
+        for name in ("price", "order_price", "contract_size", "notional_order_usd"):
             value = getattr(self, name)
             if value is not None and (not value.is_finite() or value <= 0):
                 raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
+        for name in ("notional_usd", "notional_order_usd"):
+            value = getattr(self, name)
+            if value is not None and not MIN_NOTIONAL_USD <= value <= MAX_NOTIONAL_USD:
+                raise InvalidEvent(f"{name} {value:.6E} is outside the sanity bounds of $1E-6..$1E+10 per "
+                                   "liquidation (a unit or corruption error)", field=name)
+        for name in ("price", "order_price"):
+            value = getattr(self, name)
+            if value is not None and not _MIN_PRICE <= value <= _MAX_PRICE:
+                raise InvalidEvent(f"{name} {value:.6E} is outside the sanity bounds of 1E-10..1E+8 per unit",
+                                   field=name)
+        if self.price_kind is PriceKind.AVERAGE_FILL and self.price is not None and self.order_price is not None:
+            ratio = self.price / self.order_price
+            if not 1 / _MAX_PRICE_RATIO <= ratio <= _MAX_PRICE_RATIO:
+                raise InvalidEvent(f"fill price {self.price} and order price {self.order_price} differ by more than "
+                                   "a factor of 2 (one of them is corrupt)", field="price")
+        for name in ("price", "quantity", "order_price", "contract_size"):
+            value = getattr(self, name)
+            if value is not None and (value >= _LAKE_MAX or value.quantize(_LAKE_QUANTUM, context=_EXACT) != value):
+                raise InvalidEvent(f"{name} {value} does not fit the lake exactly (< 1E+20, at most 18 decimal "
+                                   "places)", field=name)
         for name in ("ts_event", "ts_recv"):
             value = getattr(self, name)
             if type(value) is not int or not _TS_MIN_NS <= value < _TS_MAX_NS:
@@ -194,3 +236,9 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
                                field="contract_size")
         if not self.event_id or not self.market or not self.base_asset:
             raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")
+        for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account"):
+            value = getattr(self, name)
+            limit = _MAX_ID_CHARS if name in ("event_id", "account") else _MAX_NAME_CHARS
+            if value is not None and (len(value) > limit or not value.isprintable() or " " in value):
+                raise InvalidEvent(f"{name} must be at most {limit} printable characters without spaces, got "
+                                   f"{value[:80]!r}{'...' if len(value) > 80 else ''}", field=name)

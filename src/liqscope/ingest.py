@@ -23,15 +23,17 @@ import pyarrow as pa
 from liqscope.errors import InputUnreadable, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import normalize_record
+from liqscope.simulate import is_synthetic, is_synthetic_marker
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA, events_to_table
 from liqscope.store._writer import BatchWriter, store_raw
 from liqscope.venues import get_venue
 
-__all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_file"]
+__all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file"]
 
 JSONL = "jsonl"
+TRANSCRIPT = "transcript"  # capture transcripts (liqscope.capture.transcript), also detected by their header
 _PREVIEW = 2048
 
 
@@ -63,11 +65,12 @@ class IngestResult(msgspec.Struct, kw_only=True):
     quarantine_file: str | None = None
     quarantine_samples: list[QuarantinedRecord] = []
     raw_sha256: str = ""
+    synthetic: bool = False    # simulated input (`liqscope simulate` marker, or asked for): every row is labelled
 
 
 def formats_of(venue_id: str) -> list[str]:
     """Input formats ``ingest --format`` accepts for a venue."""
-    return [JSONL, *sorted(get_venue(venue_id).formats)]
+    return [JSONL, TRANSCRIPT, *sorted(get_venue(venue_id).formats)]
 
 
 def _read_input(path: Path) -> tuple[bytes, str]:
@@ -106,7 +109,7 @@ def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:
 
 
 def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
-                progress: Callable[[int, int], None] | None = None) -> IngestResult:
+                progress: Callable[[int, int], None] | None = None, *, synthetic: bool = False) -> IngestResult:
     """Ingest one file of ``venue`` records in format ``fmt`` and commit it as one batch.
 
     Args:
@@ -115,15 +118,50 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         path: The input file (plain, ``.gz`` or single-file ``.zip``).
         fmt: ``jsonl`` (one raw websocket message per line) or one of the venue's formats.
         progress: Called with (records done, records total) now and then.
+        synthetic: Label every row synthetic. Files written by ``liqscope simulate`` carry a marker
+            line and are labelled so whatever this says.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
         InputUnreadable: The file cannot be read at all.
     """
+    from liqscope.capture import ingest_transcript, transcript  # lazy: capture builds on this module
+
+    if fmt == TRANSCRIPT or (fmt == JSONL and transcript.looks_like_transcript(Path(path))):
+        return ingest_transcript(catalog, venue, Path(path))  # a `liqscope capture` transcript (docs/capture.md)
     spec = get_venue(venue)
     if fmt != JSONL and fmt not in spec.formats:
         raise UnknownName(f"format for venue {venue}", fmt, formats_of(venue))
     data, name = _read_input(Path(path))
+    return ingest_bytes(catalog, venue, data, name, fmt, label=str(path), progress=progress, synthetic=synthetic)
+
+
+def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str = JSONL, *, label: str,
+                 progress: Callable[[int, int], None] | None = None, ts_recv: int | None = None,
+                 batch: str | None = None, synthetic: bool = False) -> IngestResult:
+    """Ingest the (decompressed) bytes of one input and commit them as one batch.
+
+    ``ingest_file`` reads a file and calls this; ``liqscope verify`` replays a committed batch through
+    it from the raw journal with the batch's own name, receipt time and batch id.
+
+    Args:
+        catalog: The data directory to write into.
+        venue: A registered venue id.
+        data: The input's bytes (what the raw journal keeps).
+        name: The input's meaningful name (archive formats read the symbol from it).
+        fmt: ``jsonl`` or one of the venue's formats.
+        label: The input as the user named it (reported, and kept in quarantine records).
+        progress: Called with (records done, records total) now and then.
+        ts_recv: Receipt time to stamp on file records; default: now.
+        batch: Batch id to commit under; default: a new one.
+        synthetic: Label every row synthetic (also done whenever ``data`` carries the simulator's marker).
+
+    Raises:
+        UnknownName: Unknown venue or format (the message lists the valid ones).
+    """
+    spec = get_venue(venue)
+    if fmt != JSONL and fmt not in spec.formats:
+        raise UnknownName(f"format for venue {venue}", fmt, formats_of(venue))
     if fmt == JSONL:
         split, decode, parse, source, repeats = _jsonl_lines, spec.decode, spec.parse, Source.FILE, False
     else:
@@ -131,7 +169,8 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         split, parse, source, repeats = f.split, f.parse, Source(f.source), f.drop_exact_repeats
         decode = lambda raw, _n=name, _d=f.decode: _d(raw, _n)  # noqa: E731
     sha = hashlib.sha256(data).hexdigest()
-    result = IngestResult(file=str(path), venue=venue, format=fmt, raw_sha256=sha)
+    result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=sha,
+                          synthetic=synthetic or is_synthetic(data))
     records = list(split(data, name))
     result.records = len(records)
     if progress:
@@ -145,8 +184,9 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         seen[raw] += 1
     existing = _existing(catalog, venue, "record_key", [k for _, _, k, _ in keyed], catalog.records_sql([venue]))
 
-    ts_recv = time.time_ns()  # files carry no receipt time: "received" is when we read the file
-    writer = BatchWriter(catalog.layout)
+    if ts_recv is None:
+        ts_recv = time.time_ns()  # files carry no receipt time: "received" is when we read the file
+    writer = BatchWriter(catalog.layout, batch)
     events: list[LiquidationEvent] = []
     event_keys: list[str] = []
     rec_rows: dict[str, list[object]] = defaultdict(list)
@@ -161,9 +201,12 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         if repeats and occurrence > 0:
             status, count = "repeat", 0
             result.duplicate += 1
+        elif result.synthetic and is_synthetic_marker(raw):
+            status, count = "skipped", 0  # the simulator's label, not a venue record
+            result.skipped += 1
         elif not raw.strip():
             status, count = "quarantined", 0
-            bad.append(QuarantinedRecord(file=str(path), line=n, venue=venue, format=fmt, field=None,
+            bad.append(QuarantinedRecord(file=label, line=n, venue=venue, format=fmt, field=None,
                                          reason="blank line", raw_ref=ref, raw=""))
         else:
             out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
@@ -171,7 +214,7 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
             if out.quarantined:
                 status = "quarantined"
                 bad.append(QuarantinedRecord(
-                    file=str(path), line=n, venue=venue, format=fmt, field=out.field, reason=out.error or "",
+                    file=label, line=n, venue=venue, format=fmt, field=out.field, reason=out.error or "",
                     raw_ref=ref, raw=raw[:_PREVIEW].decode("utf-8", "replace")))
             elif out.skipped is not None:
                 status = "skipped"
@@ -199,6 +242,20 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
 
     if not rec_rows:
         return result  # everything was already present: nothing to commit
+    try:
+        _commit(catalog, writer, venue, fmt, sha, data, events, event_keys, rec_rows, bad, result,
+                {"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": name,
+                 "ts_recv": str(ts_recv), **({"synthetic": "true"} if result.synthetic else {})})
+    except BaseException:
+        writer.abort()
+        raise
+    catalog.invalidate()
+    return result
+
+
+def _commit(catalog: Catalog, writer: BatchWriter, venue: str, fmt: str, sha: str, data: bytes,
+            events: list[LiquidationEvent], event_keys: list[str], rec_rows: dict[str, list[object]],
+            bad: list[QuarantinedRecord], result: IngestResult, meta: dict[str, str]) -> None:
     store_raw(catalog.layout, sha, data)
     writer.inputs.append(sha)
     if events:
@@ -206,7 +263,8 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         for i, e in enumerate(events):
             by_day[(e.venue, day_of_ns(e.ts_event))].append(i)
         for (ev_venue, day), idx in sorted(by_day.items(), key=lambda kv: str(kv[0])):
-            table = events_to_table([events[i] for i in idx], [event_keys[i] for i in idx])
+            table = events_to_table([events[i] for i in idx], [event_keys[i] for i in idx],
+                                    synthetic=result.synthetic)
             writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)  # type: ignore[arg-type]
     writer.add_table(catalog.layout.record_part(venue, writer.batch),
                      pa.table(dict(rec_rows), schema=RECORD_SCHEMA))
@@ -214,9 +272,7 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
         writer.add_lines(qpath, (msgspec.json.encode(q) for q in bad))
         result.quarantine_file = str(qpath)
-    writer.commit({"kind": "ingest", "file": str(path), "venue": venue, "format": fmt})
-    catalog.invalidate()
-    return result
+    writer.commit(meta)
 
 
 def _existing(catalog: Catalog, venue: str, column: str, keys: list[str], relation: str) -> set[str]:

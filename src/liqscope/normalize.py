@@ -6,6 +6,7 @@ the field, so the caller (ingest, capture, tests) can keep going without losing 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,11 +16,16 @@ import msgspec
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received
 
-__all__ = ["PARSE_FAILURES", "Outcome", "normalize_record"]
+__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Outcome", "normalize_record"]
 
+# RecursionError: msgspec gives up on absurdly deep nesting (even inside an ignored field) with it.
 PARSE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ArithmeticError, UnexpectedPayload,
-                  UnicodeDecodeError, OverflowError)
+                  UnicodeDecodeError, OverflowError, RecursionError)
 _PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]*)`")
+# One record above this is quarantined unparsed (memory stays bounded): 8 MiB is ~120x the largest real
+# line we hold (a 68 KB Hyperliquid block) and 8x websockets' default frame limit.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,16 +53,49 @@ def _field_of(exc: BaseException) -> str | None:
     if isinstance(exc, UnexpectedPayload):
         return exc.field
     m = _PATH.search(str(exc))
-    return m.group(1) if m else None
+    where = m.group(1) if m else None
+    # "Object missing required field `s` - at `$.o`": the field is o.s, not the object o.
+    if missing := _MISSING.search(str(exc)):
+        return f"{where}.{missing.group(1)}" if where else missing.group(1)
+    return where
+
+
+def _duplicate_key(raw: bytes) -> str | None:
+    # msgspec (like most decoders) keeps the LAST of two equal keys; another reader may keep the first.
+    # Such a record is ambiguous, so it is quarantined rather than read one way (msgspec issue #648).
+    if raw.lstrip()[:1] not in (b"{", b"["):
+        return None
+    found: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> None:
+        keys = [k for k, _ in pairs]
+        if not found and len(set(keys)) != len(keys):
+            found.append(next(k for i, k in enumerate(keys) if k in keys[:i]))
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs_hook)
+    except (ValueError, RecursionError):
+        return None  # not JSON to the stdlib: the venue decoder has already judged the record
+    return found[0] if found else None
 
 
 def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                      raw: bytes, rx: Received) -> Outcome:
-    """Decode and parse one raw record; never raises for bad input."""
+    """Decode and parse one raw record; never raises for bad input.
+
+    Besides the parser's own checks, two apply to every venue: a record above ``MAX_RECORD_BYTES`` is
+    quarantined unparsed, and a JSON record with a duplicated object key is quarantined as ambiguous.
+    """
+    if len(raw) > MAX_RECORD_BYTES:
+        return Outcome(error=f"RecordTooLarge: {len(raw):,} bytes, above the limit of {MAX_RECORD_BYTES:,} "
+                             "bytes per record")
     try:
-        return Outcome(events=parse(decode(raw), rx))
+        out = Outcome(events=parse(decode(raw), rx))
     except NotALiquidation as e:
-        return Outcome(skipped=str(e))
+        out = Outcome(skipped=str(e))
     except PARSE_FAILURES as e:
         kind = type(e).__name__
         return Outcome(error=f"{kind}: {e}", field=_field_of(e))
+    if (key := _duplicate_key(raw)) is not None:
+        return Outcome(error=f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key)
+    return out

@@ -63,3 +63,64 @@ def test_declared_capabilities_match_what_fixtures_show(venue_id):
     assert spec.sampled == (spec.sampling is not None), "a sampled feed must say how it samples"
     if Capability.ARCHIVE in caps:
         assert spec.formats, "ARCHIVE declared but no archive format is registered"
+
+
+# --- capability staleness across sources (added with the issue-4 venues) ------------------------------
+
+# A registered input format with no fixture under tests/fixtures/venues/<id>/formats/<format>/ must say
+# why here. The table is strict both ways: once a fixture exists, its entry must go.
+FORMATS_WITHOUT_FIXTURE = {
+    ("binance_usdm", "binance-archive"): "no real USD-M liquidationSnapshot file is available offline (Binance "
+                                         "removed um/ in 2024); the CM sample covers the shared reader",
+    ("hyperliquid", "hyperliquid-node"): "tests/venues/test_hyperliquid.py LZ4-compresses the real node lines in "
+                                         "memory (one frame and several frames)",
+    ("bybit_linear", "tardis-csv"): "no Tardis output for a Bybit liquidation is available offline; "
+                                    "tests/venues/test_tardis_csv.py rebuilds the row from a real frame",
+    ("bybit_inverse", "tardis-csv"): "as bybit_linear",
+    ("okx_swap", "tardis-csv"): "no Tardis output for an OKX liquidation is available offline; "
+                                "tests/venues/test_tardis_csv.py rebuilds the row from a real frame",
+    ("okx_futures", "tardis-csv"): "as okx_swap",
+}
+
+
+def _format_cases(venue: str, fmt: str):
+    return [c for c in CASES if c.venue == venue and c.format == fmt]
+
+
+@pytest.mark.parametrize("venue_id", sorted(venues()))
+def test_every_registered_format_has_a_fixture_or_a_stated_reason(venue_id):
+    for fmt in venues()[venue_id].formats:
+        has_fixture = bool(_format_cases(venue_id, fmt))
+        listed = (venue_id, fmt) in FORMATS_WITHOUT_FIXTURE
+        assert has_fixture != listed, (
+            f"{venue_id} format {fmt}: " + ("fixture exists, drop it from FORMATS_WITHOUT_FIXTURE" if listed
+                                            else "no fixture and no stated reason"))
+
+
+@pytest.mark.parametrize("venue_id", sorted(venues()))
+def test_a_feed_that_sends_every_liquidation_declares_no_sampling(venue_id):
+    spec = venues()[venue_id]
+    if Capability.WS_EVERY_LIQUIDATION in spec.capabilities:
+        assert spec.sampling is None
+    else:
+        assert spec.sampling and "floor" in spec.sampling, "a sampled feed must say its totals are floors"
+
+
+@pytest.mark.parametrize("venue_id", sorted(venues()))
+def test_copies_that_share_an_event_id_describe_the_same_liquidation(venue_id):
+    """Across a venue's fixtures (stream and archive), one event_id never names two different liquidations."""
+    seen = {}
+    for e in _events(venue_id):
+        key = (e.market, e.liquidated_side, e.quantity, e.notional_usd, e.liquidation_kind)
+        assert seen.setdefault(e.event_id, key) == key, f"{e.event_id} names two liquidations"
+
+
+@pytest.mark.parametrize("venue_id", sorted(v for v, s in venues().items() if Capability.EVENT_ID in s.capabilities))
+def test_a_declared_event_id_is_the_same_from_the_stream_and_from_tardis(venue_id):
+    """EVENT_ID means the venue names the liquidation: a Tardis row of it must get the stream's event_id."""
+    tardis = [e for c in _format_cases(venue_id, "tardis-csv") for _, o in c.outcomes() for e in o.events]
+    if not tardis:
+        pytest.skip(f"{venue_id} has no tardis-csv fixture")
+    stream = {e.event_id for c in CASES if c.venue == venue_id and c.format == "jsonl"
+              for _, o in c.outcomes() for e in o.events}
+    assert {e.event_id for e in tardis} <= stream

@@ -3,7 +3,19 @@
 One module per command (or command family); importing it registers its commands on ``main``.
 """
 
-from liqscope.cli import catalog, demo, ingest, report  # noqa: F401 - registers commands
+from liqscope.cli import (  # noqa: F401 - registers commands  # noqa: F401 - registers commands
+    capture,
+    catalog,
+    compact,
+    demo,
+    ingest,
+    market,
+    reconcile,
+    report,
+    serve,
+    simulate,
+    verify,
+)
 from liqscope.cli._common import main
 
 __all__ = ["main"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,25 +23,54 @@ from liqscope.store import Catalog
               help="Built-in name or TOML path (see `liqscope methodologies`).")
 @click.option("--largest", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Rows in the largest-liquidations board.")
+@click.option("--format", "note_format", type=click.Choice(["md", "html"]), default=None,
+              help="Write a research note (Markdown, or HTML with embedded PNG charts) into --out instead.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory for --format: the note, and its charts in charts/.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="spark: the same counting on Apache Spark (pip install 'liqscope[spark]'; docs/spark.md).")
 @data_dir_option
 @output_format
 @library_errors
 def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tuple[str, ...], largest: int,
-           catalog: Catalog, fmt: str) -> None:
+           note_format: str | None, out_dir: Path, engine: str, catalog: Catalog, fmt: str) -> None:
     """Liquidated notional over [START, END): total, long/short, per asset and venue, largest, coverage."""
     from liqscope._render import render_report
     from liqscope.methodology import load
     from liqscope.metrics import report as compute
 
+    if engine == "spark":
+        from liqscope.engines.spark import report as compute  # type: ignore[assignment]
     start_ns, end_ns = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
     if end_ns <= start_ns:
         raise click.BadParameter("--end must be after --start", param_hint="--end")
-    m = _narrow(load(methodologies[0]), venue_ids)
-    r = compute(catalog, m, start_ns, end_ns, largest_n=largest)
-    if fmt == "json":
-        emit_json(r)
+    if note_format:
+        from liqscope.reporting import write_note
+
+        for path in write_note(catalog, [load(x) for x in methodologies], start_ns, end_ns, out_dir, note_format,
+                               venues=venue_ids, largest_n=largest):
+            console.print(str(path))
+        return
+    reports = [compute(catalog, _narrow(load(x), venue_ids), start_ns, end_ns, largest_n=largest)
+               for x in dict.fromkeys(methodologies)]
+    if len(reports) == 1 and fmt == "json":
+        emit_json(reports[0])
+    elif len(reports) == 1:
+        render_report(console, reports[0])
+        _extras(reports[0])
     else:
-        render_report(console, r)
+        _emit_range(reports, fmt)
+
+
+def _emit_range(reports: list[Any], fmt: str) -> None:
+    from liqscope.metrics import ranges
+
+    spread = ranges(reports)
+    if fmt == "json":  # the first methodology's report, as with one; plus the range and every report
+        first = msgspec.to_builtins(reports[0], builtin_types=(Decimal,))  # keep exact decimals as numbers
+        emit_json({**first, "range": spread, "reports": reports})
+    else:
+        _render_range(spread, reports)
 
 
 def _narrow(m: Any, venue_ids: tuple[str, ...]) -> Any:
@@ -48,3 +79,43 @@ def _narrow(m: Any, venue_ids: tuple[str, ...]) -> Any:
     return msgspec.structs.replace(m, coverage=msgspec.structs.replace(m.coverage, venues=tuple(sorted(venue_ids))))
 
 
+
+def _extras(r: Any) -> None:
+    from liqscope._render import usd
+
+    w = r.window
+    if w is not None and w.kind != "fixed":
+        console.print(f"Window: {w.detail}: {w.start} → {w.end}")
+    if r.estimate is not None:
+        e = r.estimate
+        console.print(f"Throttle-adjusted: estimate [bold]{usd(e.estimate_usd)}[/bold], "
+                      f"{e.level * 100:g}% interval {usd(e.low_usd)} – {usd(e.high_usd)}, observed floor "
+                      f"{usd(e.floor_usd)}")
+
+
+def _render_range(spread: Any, reports: list[Any]) -> None:
+    from rich.table import Table
+
+    from liqscope._render import compact_usd, usd
+
+    def span(pair: Any) -> str:
+        return f"{compact_usd(pair[0])}–{compact_usd(pair[1])}"
+
+    names = ", ".join(f"{r.methodology['name']} ({r.methodology['fingerprint']})" for r in reports)
+    console.print(f"[bold]Range across {len(reports)} methodologies[/bold]: {names}")
+    console.print(f"total [bold]{span(spread.total_usd)}[/bold]   long {span(spread.long_usd)}   "
+                  f"short {span(spread.short_usd)}")
+    t = Table(title="Per methodology", title_justify="left")
+    for col in ("methodology", "fingerprint", "window (UTC)", "total USD", "long USD", "short USD", "events"):
+        t.add_column(col, justify="right" if "USD" in col or col == "events" else "left")
+    for r in reports:
+        t.add_row(r.methodology["name"], r.methodology["fingerprint"], f"{r.start} → {r.end}", usd(r.total_usd),
+                  usd(r.long_usd), usd(r.short_usd), f"{r.events:,}")
+    console.print(t)
+    for title, rows in (("By venue", spread.by_venue), ("By asset (top 15)", dict(list(spread.by_asset.items())[:15]))):
+        t = Table(title=title, title_justify="left")
+        for col in ("", "total", "long", "short"):
+            t.add_column(col, justify="right" if col else "left")
+        for k, v in rows.items():
+            t.add_row(k, span(v.total_usd), span(v.long_usd), span(v.short_usd))
+        console.print(t)

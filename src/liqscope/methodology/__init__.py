@@ -1,8 +1,9 @@
 """Declared, fingerprinted counting rules, compiled to parameterized SQL."""
 
-from liqscope.methodology.compile import Query, compile_counted
+from liqscope.methodology.compile import Query, Variant, compile_counted, compile_variant_totals
 from liqscope.methodology.load import builtin_names, load, load_file
 from liqscope.methodology.spec import (
+    DIMENSIONS,
     Cascades,
     Counting,
     Coverage,
@@ -12,8 +13,10 @@ from liqscope.methodology.spec import (
     Valuation,
     Window,
 )
+from liqscope.methodology.window import ResolvedWindow, Segment, parse_timezone, resolve_window
 
 __all__ = [
+    "DIMENSIONS",
     "Cascades",
     "Counting",
     "Coverage",
@@ -21,10 +24,16 @@ __all__ = [
     "Flags",
     "Methodology",
     "Query",
+    "ResolvedWindow",
+    "Segment",
     "Valuation",
+    "Variant",
     "Window",
     "builtin_names",
     "compile_counted",
+    "compile_variant_totals",
     "load",
     "load_file",
+    "parse_timezone",
+    "resolve_window",
 ]

@@ -1,19 +1,35 @@
-"""Methodology -> parameterized SQL. Only closed-set fragments are spliced; every value is bound."""
+"""Methodology -> parameterized SQL. Only closed-set fragments are spliced; every value is bound.
+
+Two entry points share the same fragments, so a report and a reconciliation can never disagree:
+
+- ``compile_counted``: the counted events of one methodology in one resolved window;
+- ``compile_variant_totals``: in ONE scan, the notional per (asset, side) under many variants
+  (each a methodology with its own resolved window), as conditional sums.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
 import msgspec
 
-from liqscope.methodology.spec import Methodology
+from liqscope.methodology.spec import Counting, Coverage, Estimation, Methodology
 
-__all__ = ["Query", "compile_counted"]
+__all__ = ["Query", "Variant", "compile_counted", "compile_variant_totals"]
 
-# Closed set: the dedupe level picks one of these fragments, nothing else is spliced.
-_DEDUPE = {
-    "every_copy": "",
-    "identity": "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1",
-}
+_SECOND_NS = 1_000_000_000
+# Closed sets: the dedupe level and the price basis pick one of these fragments, nothing else is spliced.
+_FIRST_COPY = "row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1"
+_DEDUPE = {"every_copy": "", "identity": f"QUALIFY {_FIRST_COPY}", "account": f"QUALIFY {_FIRST_COPY}"}
 _PRICE = {"fill": "notional_usd", "order": "notional_order_usd"}
+# One count per account per window where the venue names accounts; USD is unchanged (docs/methodology.md).
+_COUNT = {
+    "every_copy": "1",
+    "identity": "1",
+    "account": "CASE WHEN account IS NULL THEN 1 WHEN row_number() OVER (PARTITION BY venue, account "
+               "ORDER BY ts_event, event_id) = 1 THEN 1 ELSE 0 END",
+}
 
 
 class Query(msgspec.Struct, frozen=True):
@@ -23,35 +39,196 @@ class Query(msgspec.Struct, frozen=True):
     params: dict[str, object]
 
 
-def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int) -> Query:
-    """SQL selecting the counted events of ``m`` in [start_ns, end_ns), with a ``usd`` column.
+class Variant(msgspec.Struct, frozen=True):
+    """One methodology evaluated over its resolved window [start_ns, end_ns)."""
+
+    methodology: Methodology
+    start_ns: int
+    end_ns: int
+
+
+def _coverage_sql(p: str, indent: str) -> str:
+    return f"\n{indent}AND ".join((
+        f"(len(${p}venues) = 0 OR list_contains(${p}venues, venue))",
+        f"list_contains(${p}instrument_kinds, instrument_kind)",
+        f"(len(${p}assets) = 0 OR list_contains(${p}assets, base_asset))",
+        f"list_contains(${p}liquidation_kinds, liquidation_kind)",
+        f"(${p}include_synthetic OR NOT synthetic)"))
+
+
+def _coverage_params(c: Coverage, p: str) -> dict[str, object]:
+    return {f"{p}venues": list(c.venues), f"{p}instrument_kinds": list(c.instrument_kinds),
+            f"{p}assets": list(c.assets), f"{p}liquidation_kinds": list(c.liquidation_kinds),
+            f"{p}include_synthetic": c.include_synthetic}
+
+
+def _hidden_ctes(name: str, observations: str, price: str, p: str) -> str:
+    """CTEs ``{name}`` = (venue, market, second, hidden_usd, hidden_var) of the throttle-adjusted estimate.
+
+    ``observations`` selects one row per liquidation identity of the sampled venues. Each occupied
+    one-second window gets ``base + slope * g`` hidden liquidations at the local mean notional, where
+    g = lambda / (1 - exp(-lambda)) - 1 and lambda = -ln(1 - share of occupied neighbouring windows).
+    """
+    return f"""{name}_occupied AS (
+  SELECT venue, market, ts_event // {_SECOND_NS} AS second, count(*) AS observed,
+         sum(CAST({price} AS DOUBLE)) AS usd, sum(CAST({price} AS DOUBLE) ^ 2) AS usd2
+  FROM ({observations}) GROUP BY ALL
+),
+{name}_near AS (
+  SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
+         sum(usd) OVER near / sum(observed) OVER near AS mean_usd,
+         sum(usd2) OVER near / sum(observed) OVER near AS mean_usd2
+  FROM {name}_occupied
+  WINDOW near AS (PARTITION BY venue, market ORDER BY second
+                  RANGE BETWEEN ${p}k PRECEDING AND ${p}k FOLLOWING)
+),
+{name}_rate AS (
+  SELECT *, -ln(1 - least(neighbours / (2.0 * ${p}k), 1 - 1 / (4.0 * ${p}k))) AS lam FROM {name}_near
+),
+{name}_count AS (
+  SELECT *, CAST(${p}base AS DOUBLE) + CAST(${p}slope AS DOUBLE)
+         * CASE WHEN lam = 0 THEN 0 ELSE lam / (1 - exp(-lam)) - 1 END AS hidden_n
+  FROM {name}_rate
+),
+{name} AS (
+  SELECT venue, market, second, CAST(hidden_n * mean_usd / observed AS DECIMAL(38, 6)) AS hidden_usd,
+         CAST(${p}dispersion AS DOUBLE) * hidden_n * mean_usd2 / observed AS hidden_var
+  FROM {name}_count
+)"""
+
+
+def _estimation_params(e: Estimation, p: str) -> dict[str, object]:
+    return {f"{p}k": e.neighbourhood_seconds, f"{p}base": e.base, f"{p}slope": e.slope,
+            f"{p}dispersion": e.dispersion}
+
+
+def _join_hidden(name: str, row: str) -> str:
+    return (f"LEFT JOIN {name} ON ({name}.venue = {row}.venue AND {name}.market = {row}.market "
+            f"AND {name}.second = {row}.ts_event // {_SECOND_NS})")
+
+
+def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
+                    sampled_venues: Sequence[str] = ()) -> Query:
+    """SQL selecting the counted events of ``m`` in [start_ns, end_ns).
+
+    Columns: every event column, then ``usd_floor`` (the observed notional under the valuation rule),
+    ``usd`` (what counts: the floor, plus the estimated hidden notional under ``throttle_adjusted``),
+    ``hidden_var`` (the estimate's variance) and ``n`` (1, or 0 for an account's repeat liquidation
+    under ``account`` dedupe).
 
     Args:
         m: The methodology.
-        relation: The events relation (from ``Catalog.relation_sql``: our own file list).
-        start_ns: Window start, inclusive, ns UTC (venue time).
-        end_ns: Window end, exclusive.
+        relation: The events relation (from ``Catalog.relation_sql``: our own file list). For the
+            estimate it must also hold the ``neighbourhood_seconds`` around the window.
+        start_ns: Resolved window start, inclusive, ns UTC (venue time).
+        end_ns: Resolved window end, exclusive.
+        sampled_venues: Venues whose feed is sampled (``VenueSpec.sampled``); only used by the estimate.
     """
-    sql = f"""
-SELECT *, {_PRICE[m.valuation.price]} AS usd
-FROM {relation}
-WHERE ts_event >= $start AND ts_event < $end
-  AND (len($venues) = 0 OR list_contains($venues, venue))
-  AND list_contains($instrument_kinds, instrument_kind)
-  AND (len($assets) = 0 OR list_contains($assets, base_asset))
-  AND list_contains($liquidation_kinds, liquidation_kind)
-  AND ($include_synthetic OR NOT synthetic)
-{_DEDUPE[m.counting.dedupe]}
-""".strip()
-    sql = f"SELECT * FROM (\n{sql}\n) WHERE usd >= $min_notional"
-    params: dict[str, object] = {
-        "start": start_ns,
-        "end": end_ns,
-        "venues": list(m.coverage.venues),
-        "instrument_kinds": list(m.coverage.instrument_kinds),
-        "assets": list(m.coverage.assets),
-        "liquidation_kinds": list(m.coverage.liquidation_kinds),
-        "include_synthetic": m.coverage.include_synthetic,
-        "min_notional": m.counting.min_notional_usd,
-    }
+    price = _PRICE[m.valuation.price]
+    params: dict[str, object] = {"start": start_ns, "end": end_ns, **_coverage_params(m.coverage, ""),
+                                 "min_notional": m.counting.min_notional_usd}
+    ctes = []
+    estimating = m.estimation.mode == "throttle_adjusted"
+    if estimating:
+        k = m.estimation.neighbourhood_seconds
+        observations = (f"SELECT * FROM {relation} WHERE ts_event >= $est_start AND ts_event < $est_end "
+                        f"AND list_contains($sampled_venues, venue) QUALIFY {_FIRST_COPY}")
+        ctes.append(_hidden_ctes("hidden", observations, price, "est_"))
+        params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
+                   "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
+    ctes.append(f"""scoped AS (
+  SELECT *, {price} AS usd_floor
+  FROM {relation}
+  WHERE ts_event >= $start AND ts_event < $end
+    AND {_coverage_sql("", "    ")}
+  {_DEDUPE[m.counting.dedupe]}
+),
+kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)""")
+    count = _COUNT[m.counting.dedupe]
+    if estimating:
+        select = (f"SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
+                  f"       coalesce(hidden.hidden_var, 0.0) AS hidden_var, {count} AS n\n"
+                  f"FROM kept {_join_hidden('hidden', 'kept')}")
+    else:
+        select = f"SELECT *, usd_floor AS usd, 0.0 AS hidden_var, {count} AS n FROM kept"
+    return Query("WITH " + ",\n".join(ctes) + "\n" + select, params)
+
+
+_T = TypeVar("_T")
+
+
+class _Slots(Generic[_T]):
+    # Gives each distinct value of a dimension one parameter slot, so 2^k variants bind few values.
+    def __init__(self) -> None:
+        self.keys: list[_T] = []
+
+    def index(self, key: _T) -> int:
+        if key not in self.keys:
+            self.keys.append(key)
+        return self.keys.index(key)
+
+
+def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_venues: Sequence[str] = ()) -> Query:
+    """ONE scan giving, per (base_asset, liquidated_side), the counted notional of every variant.
+
+    Result columns: ``base_asset``, ``liquidated_side``, then ``v0`` .. ``v{n-1}`` (DECIMAL, NULL when
+    nothing counts), in the order of ``variants``. ``v{i}`` equals the sum of ``usd`` that
+    ``compile_counted`` gives for variant i.
+
+    Args:
+        variants: The methodologies and their resolved windows.
+        relation: The events relation; it must hold every variant's window (plus the estimate's
+            neighbourhood where a variant estimates).
+        sampled_venues: Venues whose feed is sampled.
+    """
+    coverages: _Slots[Coverage] = _Slots()
+    windows: _Slots[tuple[int, int]] = _Slots()
+    countings: _Slots[Counting] = _Slots()
+    estimates: _Slots[tuple[str, Estimation]] = _Slots()
+    pad = max((v.methodology.estimation.neighbourhood_seconds for v in variants
+               if v.methodology.estimation.mode == "throttle_adjusted"), default=0) * _SECOND_NS
+    params: dict[str, object] = {"scan_start": min(v.start_ns for v in variants) - pad,
+                                 "scan_end": max(v.end_ns for v in variants) + pad}
+    sums = []
+    for i, v in enumerate(variants):
+        m = v.methodology
+        price = _PRICE[m.valuation.price]
+        c = coverages.index(m.coverage)
+        w = windows.index((v.start_ns, v.end_ns))
+        k = countings.index(m.counting)
+        cond = f"c{c} AND w{w} AND k{k}_{m.valuation.price}"
+        value = price
+        if m.estimation.mode == "throttle_adjusted":
+            h = estimates.index((m.valuation.price, m.estimation))
+            value = f"{price} + coalesce(h{h}.hidden_usd, 0)"
+        sums.append(f"  sum(CASE WHEN {cond} THEN {value} END) AS v{i}")
+    flags = []
+    for c, cov in enumerate(coverages.keys):
+        params |= _coverage_params(cov, f"c{c}_")
+        flags.append(f"({_coverage_sql(f'c{c}_', '   ')}) AS c{c}")
+    for w, (lo, hi) in enumerate(windows.keys):
+        params |= {f"w{w}_start": lo, f"w{w}_end": hi}
+        flags.append(f"(ts_event >= $w{w}_start AND ts_event < $w{w}_end) AS w{w}")
+    for k, counting in enumerate(countings.keys):
+        params[f"k{k}_min"] = counting.min_notional_usd
+        copies = "" if counting.dedupe == "every_copy" else "first_copy AND "
+        for basis, col in _PRICE.items():
+            flags.append(f"({copies}{col} >= $k{k}_min) AS k{k}_{basis}")
+    ctes = [f"""base AS MATERIALIZED (
+  SELECT venue, market, instrument_kind, base_asset, liquidation_kind, synthetic, liquidated_side, ts_event,
+         notional_usd, notional_order_usd, {_FIRST_COPY} AS first_copy
+  FROM {relation}
+  WHERE ts_event >= $scan_start AND ts_event < $scan_end
+)"""]
+    joins = []
+    if estimates.keys:
+        params["sampled_venues"] = list(sampled_venues)
+    for h, (basis, est) in enumerate(estimates.keys):
+        observations = "SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)"
+        ctes.append(_hidden_ctes(f"h{h}", observations, _PRICE[basis], f"h{h}_"))
+        params |= _estimation_params(est, f"h{h}_")
+        joins.append(_join_hidden(f"h{h}", "flagged"))
+    ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(flags) + "\n  FROM base\n)")
+    sql = ("WITH " + ",\n".join(ctes) + "\nSELECT base_asset, liquidated_side,\n" + ",\n".join(sums)
+           + "\nFROM flagged" + "".join("\n" + j for j in joins) + "\nGROUP BY ALL\nORDER BY ALL")
     return Query(sql, params)

@@ -11,7 +11,8 @@ from pathlib import Path
 import msgspec
 
 from liqscope.errors import ConfigError, UnknownName
-from liqscope.methodology.spec import Methodology
+from liqscope.methodology.spec import Coverage, Methodology
+from liqscope.methodology.window import parse_timezone
 from liqscope.venues import venues
 
 __all__ = ["builtin_names", "load", "load_file"]
@@ -24,27 +25,32 @@ def builtin_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in files(_BUILTIN).iterdir() if p.name.endswith(".toml"))
 
 
-def _valid_values(struct: type, key: str) -> list[str]:
-    hints = typing.get_type_hints(struct)
-    if key in hints:
-        args = typing.get_args(hints[key])
-        lits = [a for arg in (args or (hints[key],)) for a in (typing.get_args(arg) or ())]
-        return [str(v) for v in lits if isinstance(v, str | int)]
-    return sorted(f for f in struct.__struct_fields__)
+def _literals(hint: object) -> list[str]:
+    # Literal["a", "b"] -> ["a", "b"]; tuple[Literal[...], ...] -> the same; anything else -> [].
+    if typing.get_origin(hint) is typing.Literal:
+        return [str(v) for v in typing.get_args(hint)]
+    return [v for arg in typing.get_args(hint) for v in _literals(arg)]
+
+
+def _struct_at(parts: list[str]) -> type:
+    struct: type = Methodology
+    for p in parts:
+        hint = typing.get_type_hints(struct).get(p)
+        if isinstance(hint, type) and hasattr(hint, "__struct_fields__"):
+            struct = hint
+    return struct
 
 
 def _explain(e: msgspec.ValidationError, origin: str) -> ConfigError:
     msg = str(e)
     path = msg.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in msg else ""
     parts = [p.split("[")[0] for p in path.split(".") if p]
-    struct: type = Methodology
-    for p in parts[:-1]:
-        struct = typing.get_type_hints(struct).get(p, struct)
     hint = ""
     if msg.startswith("Object contains unknown field"):
+        struct = _struct_at(parts)  # the path names the object that has the unknown key
         hint = f"; valid keys here: {', '.join(sorted(struct.__struct_fields__))}"  # type: ignore[attr-defined]
     elif parts:
-        valid = _valid_values(struct, parts[-1])
+        valid = _literals(typing.get_type_hints(_struct_at(parts[:-1])).get(parts[-1]))
         if valid:
             hint = f"; valid values: {', '.join(valid)}"
     return ConfigError(f"{origin}: {msg}{hint}")
@@ -59,7 +65,35 @@ def _from_dict(data: dict[str, object], origin: str) -> Methodology:
     for v in m.coverage.venues:
         if v not in registered:
             raise ConfigError(f"{origin}: coverage.venues: {UnknownName('venue', v, registered)}")
+    _check_values(m, origin)
     return m
+
+
+def _check_values(m: Methodology, origin: str) -> None:
+    # Ranges msgspec types cannot say. Each message names the key and the valid values.
+    try:
+        parse_timezone(m.window.timezone)
+    except ConfigError as e:
+        raise ConfigError(f"{origin}: {e}") from None
+    e = m.estimation
+    checks = [
+        ("window.hours", m.window.hours, 1 <= m.window.hours <= 8_784, "an integer from 1 to 8784"),
+        ("counting.min_notional_usd", m.counting.min_notional_usd, m.counting.min_notional_usd >= 0,
+         "a number >= 0"),
+        ("estimation.level", e.level, 0 < e.level < 1, "a number strictly between 0 and 1 (e.g. 0.9)"),
+        ("estimation.neighbourhood_seconds", e.neighbourhood_seconds, 1 <= e.neighbourhood_seconds <= 3_600,
+         "an integer from 1 to 3600"),
+        ("estimation.base", e.base, e.base >= 0, "a number >= 0"),
+        ("estimation.slope", e.slope, e.slope >= 0, "a number >= 0"),
+        ("estimation.dispersion", e.dispersion, e.dispersion > 0, "a number > 0"),
+    ]
+    for key, got, ok, valid in checks:
+        if not ok:
+            raise ConfigError(f"{origin}: {key}: {got} is out of range; valid values: {valid}")
+    for field in ("instrument_kinds", "liquidation_kinds"):
+        if not getattr(m.coverage, field):
+            valid = ", ".join(_literals(typing.get_type_hints(Coverage)[field]))
+            raise ConfigError(f"{origin}: coverage.{field}: an empty list counts nothing; valid values: {valid}")
 
 
 def load_file(path: Path) -> Methodology:

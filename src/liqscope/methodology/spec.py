@@ -3,8 +3,10 @@
 Five dimensions (see docs/methodology.md):
 
 - **coverage**: which venues, instrument kinds, assets and liquidation kinds count;
-- **window**: how the reporting window is formed (fixed [start, end), calendar day, rolling);
-- **counting**: how copies of one liquidation count (every copy, once per identity), minimum size;
+- **window**: how the reporting window is formed from the requested anchor [start, end): fixed,
+  a calendar day in a named time zone, a rolling N hours, or a detected event segment (cascade);
+- **counting**: how copies of one liquidation count (every copy, once per identity, once per account),
+  and the minimum size;
 - **valuation**: which price values the notional (average fill, or bankruptcy/order price);
 - **estimation**: the observed floor, or a throttle-adjusted estimate for sampled feeds.
 
@@ -20,15 +22,21 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["Cascades", "Counting", "Coverage", "Estimation", "Flags", "Methodology", "Valuation", "Window"]
+__all__ = ["DIMENSIONS", "Cascades", "Counting", "Coverage", "Estimation", "Flags", "Methodology", "Valuation",
+           "Window"]
 
 InstrumentKindName = Literal["perpetual", "dated_future", "account"]
 LiquidationKindName = Literal["market", "backstop", "adl"]
-DedupeLevel = Literal["every_copy", "identity"]
-WindowKind = Literal["fixed", "calendar_day", "rolling"]
+DedupeLevel = Literal["every_copy", "identity", "account"]
+WindowKind = Literal["fixed", "calendar_day", "rolling", "event_segment"]
+SegmentPick = Literal["largest", "first", "last"]
 PriceBasis = Literal["fill", "order"]
 StablecoinBasis = Literal["par"]
 EstimationMode = Literal["floor", "throttle_adjusted"]
+Dimension = Literal["coverage", "window", "counting", "valuation", "estimation"]
+
+# The five dimensions a reconciliation attributes a difference to, in reporting order.
+DIMENSIONS: tuple[Dimension, ...] = ("coverage", "window", "counting", "valuation", "estimation")
 
 _ALL_INSTRUMENTS: tuple[InstrumentKindName, ...] = ("perpetual", "dated_future", "account")
 
@@ -48,11 +56,18 @@ class Coverage(_Strict):
 
 
 class Window(_Strict):
-    """How the reporting window is formed; the bounds themselves come with each request."""
+    """How the reporting window is formed from the anchor [start, end) each request gives.
+
+    ``fixed``: the anchor itself. ``calendar_day``: the anchor's UTC dates, each taken as a whole day in
+    ``timezone`` (an IANA name or a fixed offset such as ``UTC+8``). ``rolling``: the ``hours`` ending at
+    the anchor's end. ``event_segment``: the ``segment`` cascade (largest, first or last) detected in the
+    anchor under the methodology's ``cascades`` thresholds.
+    """
 
     kind: WindowKind = "fixed"
     timezone: str = "UTC"
     hours: int = 24
+    segment: SegmentPick = "largest"
 
 
 class Counting(_Strict):
@@ -70,9 +85,21 @@ class Valuation(_Strict):
 
 
 class Estimation(_Strict):
-    """Report the observed floor, or a throttle-adjusted estimate for sampled feeds."""
+    """The observed floor, or a throttle-adjusted estimate for sampled feeds (docs/methodology.md).
+
+    Under ``throttle_adjusted`` each occupied one-second window of a sampled venue's market carries
+    ``base + slope * g`` hidden liquidations, where ``g`` is the Poisson excess count implied by how many
+    of the ``neighbourhood_seconds`` windows on either side are occupied; hidden ones are valued at the
+    local mean observed notional. ``dispersion`` scales the compound-Poisson variance behind the
+    ``level`` interval. The defaults were calibrated on a simulated complete feed (see the docs).
+    """
 
     mode: EstimationMode = "floor"
+    level: Decimal = Decimal("0.9")
+    neighbourhood_seconds: int = 5
+    base: Decimal = Decimal("0.24")
+    slope: Decimal = Decimal("1.29")
+    dispersion: Decimal = Decimal("2.22")
 
 
 class Cascades(_Strict):
@@ -98,6 +125,17 @@ class Flags(_Strict):
     premium_high: Decimal = Decimal("0.001")        # ... and mark/index premium above 10 bp
 
 
+def _window_rules(w: Window) -> dict[str, object]:
+    # Only the parameters the kind uses: a timezone on a fixed window changes no number.
+    used = {"fixed": (), "calendar_day": ("timezone",), "rolling": ("hours",),
+            "event_segment": ("segment",)}[w.kind]
+    return {"kind": w.kind, **{k: getattr(w, k) for k in used}}
+
+
+def _estimation_rules(e: Estimation) -> dict[str, object]:
+    return msgspec.to_builtins(e) if e.mode != "floor" else {"mode": e.mode}
+
+
 class Methodology(_Strict):
     """A named, versioned set of rules. Its fingerprint hashes the rules, not the name."""
 
@@ -112,15 +150,19 @@ class Methodology(_Strict):
     cascades: Cascades = msgspec.field(default_factory=Cascades)
     flags: Flags = msgspec.field(default_factory=Flags)
 
+    def dimension(self, name: Dimension) -> dict[str, object]:
+        """One dimension's effective rules: parameters its kind or mode ignores are left out."""
+        if name == "window":
+            return _window_rules(self.window)
+        if name == "estimation":
+            return _estimation_rules(self.estimation)
+        return msgspec.to_builtins(getattr(self, name))
+
     def rules(self) -> dict[str, object]:
-        """The five dimensions plus the version: everything a number depends on."""
+        """The five dimensions plus the version and the derived-statistic thresholds."""
         return {
             "version": self.version,
-            "coverage": msgspec.to_builtins(self.coverage),
-            "window": msgspec.to_builtins(self.window),
-            "counting": msgspec.to_builtins(self.counting),
-            "valuation": msgspec.to_builtins(self.valuation),
-            "estimation": msgspec.to_builtins(self.estimation),
+            **{d: self.dimension(d) for d in DIMENSIONS},
             "cascades": msgspec.to_builtins(self.cascades),
             "flags": msgspec.to_builtins(self.flags),
         }

@@ -7,7 +7,11 @@ from decimal import Decimal
 import msgspec
 
 from liqscope._time import iso_ns
-from liqscope.methodology import Methodology, compile_counted
+from liqscope.capture import CaptureCoverage
+from liqscope.capture import coverage as capture_coverage
+from liqscope.methodology import Methodology, ResolvedWindow, compile_counted
+from liqscope.metrics._segments import SegmentFinder, resolve_in_lake
+from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store import Catalog
 from liqscope.venues import venues
 
@@ -60,6 +64,7 @@ class Coverage(msgspec.Struct, kw_only=True):
     sampling: dict[str, str]
     complete: bool
     notes: list[str]
+    capture: dict[str, CaptureCoverage] = {}  # live capture: covered seconds and gaps per venue (docs/capture.md)
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -79,6 +84,10 @@ class Report(msgspec.Struct, kw_only=True):
     largest: list[Largest]
     methodology: dict[str, object]
     coverage: Coverage
+    window: ResolvedWindow | None = None   # the window kind resolved against the requested anchor
+    estimate: Estimate | None = None       # floor, estimate and interval under throttle_adjusted
+    accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
+    flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
 
 
 def exact(d: Decimal) -> Decimal:
@@ -103,24 +112,47 @@ def _split(rows: list[tuple]) -> dict[str, SideTotals]:
 
 
 def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-           largest_n: int = 10) -> Report:
-    """Compute the report for [start_ns, end_ns) on venue time under ``methodology``."""
+           largest_n: int = 10, segments: SegmentFinder | None = None) -> Report:
+    """Compute the report under ``methodology`` for the anchor [start_ns, end_ns) on venue time.
+
+    The methodology's window kind resolves the anchor to the window actually counted (a calendar day
+    in a time zone, a rolling N hours, a detected cascade); ``Report.window`` shows both.
+
+    Args:
+        catalog: The lake.
+        methodology: The rules.
+        start_ns: Anchor start, inclusive, ns UTC.
+        end_ns: Anchor end, exclusive.
+        largest_n: Rows in the largest-liquidations board.
+        segments: Finds the cascades for an ``event_segment`` window (default: the lake's detector).
+    """
+    window = resolve_in_lake(catalog, methodology, start_ns, end_ns, segments)
+    start_ns, end_ns = window.start_ns, window.end_ns
     cov = methodology.coverage
-    files = catalog.event_files(cov.venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
+    registry = venues()
+    sampled = sorted(v for v, spec in registry.items() if spec.sampled)
+    pad = methodology.estimation.neighbourhood_seconds * 1_000_000_000 \
+        if methodology.estimation.mode == "throttle_adjusted" else 0
+    files = catalog.event_files(cov.venues or None, start_ns - pad, end_ns + pad) if end_ns > start_ns else []
+    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns, sampled)
     con = catalog.connect()
     try:
         con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
         by_asset = _split(con.execute(
-            "SELECT base_asset, liquidated_side, sum(usd), count(*) FROM counted GROUP BY ALL").fetchall())
+            "SELECT base_asset, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
         by_venue = _split(con.execute(
-            "SELECT venue, liquidated_side, sum(usd), count(*) FROM counted GROUP BY ALL").fetchall())
+            "SELECT venue, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
+        floor_usd, hidden_var = con.execute(
+            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()  # type: ignore[misc]
         largest_rows = con.execute(
             "SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref FROM counted "
             "ORDER BY usd DESC, ts_event, event_id LIMIT $n", {"n": largest_n}).fetchall()
         venue_rows = con.execute(
             "SELECT venue, count(*), min(ts_event), max(ts_event) FROM counted GROUP BY venue ORDER BY venue"
         ).fetchall()
+        # Derived statistics read the same counted table: the events are scanned once per report.
+        accounts = accounts_liquidated(catalog, methodology, start_ns, end_ns, con=con)
+        flags = structural_flags(catalog, methodology, start_ns, end_ns, con=con)
     finally:
         con.close()
 
@@ -128,7 +160,6 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
     for t in by_venue.values():
         for f in ("long_usd", "short_usd", "total_usd", "events", "long_events", "short_events"):
             setattr(totals, f, getattr(totals, f) + getattr(t, f))
-    registry = venues()
     per_venue = [
         VenueCoverage(venue=v, events=n, first_event=iso_ns(lo), last_event=iso_ns(hi),
                       sampled=registry[v].sampled if v in registry else False,
@@ -137,12 +168,24 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
     ]
     sampling = {c.venue: c.sampling for c in per_venue if c.sampling}
     notes = []
-    if sampling:
+    if cov.include_synthetic:  # simulated rows must never pass for real ones, here included
+        notes.append("coverage.include_synthetic is set: SYNTHETIC rows (from `liqscope simulate`) count here")
+    estimate = None
+    if methodology.estimation.mode == "throttle_adjusted":
+        floor_usd = exact(floor_usd)
+        low, high = interval(floor_usd, totals.total_usd - floor_usd, float(hidden_var), methodology.estimation.level)
+        estimate = Estimate(floor_usd=floor_usd, estimate_usd=totals.total_usd, low_usd=low, high_usd=high,
+                            level=methodology.estimation.level, sampled_venues=sorted(sampling),
+                            model="hidden per occupied 1 s window = base + slope x Poisson excess of the "
+                                  "neighbouring windows' occupancy, at the local mean notional "
+                                  "(docs/methodology.md)")
+        if sampling:
+            notes.append("sampled feeds (" + ", ".join(sorted(sampling)) + ") send only some liquidations: "
+                         "figures include the throttle-adjusted estimate of the rest; the observed floor "
+                         "and the interval are under 'estimate'")
+    elif sampling:
         notes.append("sampled feeds (" + ", ".join(sorted(sampling)) + ") send only some liquidations: "
                      "their totals are floors, not estimates")
-    if methodology.estimation.mode != "floor":
-        notes.append(f"estimation mode {methodology.estimation.mode!r} is not applied by this report yet: "
-                     "figures are the observed floor")
     firsts = [r[2] for r in venue_rows]
     lasts = [r[3] for r in venue_rows]
     return Report(
@@ -164,5 +207,15 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
         coverage=Coverage(venues=[c.venue for c in per_venue],
                           first_event=iso_ns(min(firsts)) if firsts else None,
                           last_event=iso_ns(max(lasts)) if lasts else None,
-                          per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes),
+                          per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes,
+                          capture=capture_coverage(catalog, cov.venues or None, start_ns, end_ns)),
+        window=window,
+        estimate=estimate,
+        accounts=accounts,
+        flags=flags,
     )
+
+
+# Imported last: these modules import ``exact``/``Largest`` from this one.
+from liqscope.metrics.accounts import AccountCount, accounts_liquidated  # noqa: E402
+from liqscope.metrics.flags import Flag, structural_flags  # noqa: E402

@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
-import msgspec
 import pyarrow as pa
 
 from liqscope.store._layout import Layout, day_of_ns
 from liqscope.store._schema import EVENT_SCHEMA, RECORD_SCHEMA
-from liqscope.store._writer import Manifest, recover
+from liqscope.store._writer import Manifest, read_manifest, recover
 
 
 def default_data_dir() -> Path:
@@ -37,18 +36,20 @@ class Catalog:
     def __init__(self, root: Path) -> None:
         self.layout = Layout(Path(root))
         self._manifests: list[Manifest] | None = None
-        if self.layout.batches.exists():
-            recover(self.layout)
+        if self.layout.lake.exists():
+            recover(self.layout)  # a no-op unless a crashed writer left files behind
 
     @property
     def root(self) -> Path:
         return self.layout.root
 
     def manifests(self) -> list[Manifest]:
-        """Every committed batch, oldest first."""
+        """Every committed batch that counts, oldest first (batches a compaction replaced are left out)."""
         if self._manifests is None:
             paths = sorted(self.layout.batches.glob("*.json")) if self.layout.batches.exists() else []
-            self._manifests = [msgspec.json.decode(p.read_bytes(), type=Manifest) for p in paths]
+            every = [read_manifest(p) for p in paths]
+            replaced = {b for m in every for b in m.replaces}
+            self._manifests = [m for m in every if m.batch not in replaced]
         return self._manifests
 
     def invalidate(self) -> None:
@@ -74,6 +75,21 @@ class Catalog:
             venue = venue_part.removeprefix("venue=")
             day = dt.date.fromisoformat(date_part.removeprefix("date="))
             if (want is None or venue in want) and lo <= day <= hi:
+                out.append(self.layout.lake / rel)
+        return out
+
+    def table_files(self, table: str, partitions: Iterable[str] | None = None, start_ns: int | None = None,
+                    end_ns: int | None = None) -> list[Path]:
+        """Committed files of a ``<table>/venue=<p>/date=<d>/`` table (market data, reference series),
+        pruned by partition value and by the date partitions that [start, end) touches."""
+        want = set(partitions) if partitions is not None else None
+        lo = day_of_ns(start_ns) if start_ns is not None else dt.date.min
+        hi = day_of_ns(end_ns - 1) if end_ns is not None else dt.date.max
+        out = []
+        for rel in self._files(table):
+            _, part, date_part, _ = rel.split("/", 3)
+            day = dt.date.fromisoformat(date_part.removeprefix("date="))
+            if (want is None or part.removeprefix("venue=") in want) and lo <= day <= hi:
                 out.append(self.layout.lake / rel)
         return out
 

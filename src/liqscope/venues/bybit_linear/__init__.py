@@ -5,6 +5,7 @@ shapes) is parsed too, so old recordings still load; those recordings are floors
 """
 
 from liqscope.events import QtyUnit
+from liqscope.venues import _tardis
 from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bybit_linear import parse, wire
 
@@ -18,4 +19,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_linear", _tardis.bybit_linear_events)},
 )

@@ -75,6 +75,11 @@ def node_time_ns(text: str, *, field: str) -> int:
 
 def _liquidated_side(legs: list[wire.FillPair], victim: str) -> PositionSide:
     own = [fill for user, fill in legs if user == victim]
+    if not own and len(legs) > 1:
+        # Both legs of the trade are here, so one must be the liquidated user's: the record is inconsistent,
+        # and reading a leg as the counterparty's would flip the side.
+        raise UnexpectedPayload(f"no leg of trade {legs[0][1].coin}:{legs[0][1].tid} belongs to liquidatedUser "
+                                f"{victim!r}", field="liquidation.liquidatedUser")
     fill, table = (own[0], CLOSED_BY_OWN_FILL) if own else (legs[0][1], CLOSED_BY_COUNTERPARTY_FILL)
     side = table.get(fill.side)
     if side is None:

@@ -1,0 +1,74 @@
+# Shared pieces of the benchmark suite: timing, scales, the synthetic inputs, result rows.
+from __future__ import annotations
+
+import functools
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).parent / "out"          # gitignored: inputs, lakes, logs
+START = "2025-10-10T00:00:00Z"
+
+# Inputs per scale. "small" is a smoke run (minutes); "full" is what BENCHMARKS.md reports.
+SCALES: dict[str, dict[str, int]] = {
+    "small": {"frames": 100_000, "ingest_frames": 100_000, "rss_events": 200_000, "repeats": 3,
+              "lakes": (1_000_000,), "growth_days": (4, 8, 16)},
+    "full": {"frames": 1_000_000, "ingest_frames": 300_000, "rss_events": 300_000, "repeats": 3,
+             # 100M is left out of the full run: on 2 shared cores building it takes ~30 min and `report`
+             # alone would take over an hour (see bench/NOTES.md); BENCH_LAKES=10000000,100000000 adds it.
+             "lakes": (10_000_000,), "growth_days": (5, 20, 50)},
+}
+
+
+def scale_of(name: str) -> dict[str, Any]:
+    if name not in SCALES:
+        raise SystemExit(f"unknown scale {name!r}; valid: {', '.join(SCALES)}")
+    cfg = dict(SCALES[name])
+    if os.environ.get("BENCH_LAKES"):
+        cfg["lakes"] = tuple(int(x) for x in os.environ["BENCH_LAKES"].split(","))
+    return cfg
+
+
+def measure(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float, Any]:
+    """(median, min, max) wall seconds over ``repeats`` runs, and the last run's return value."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), max(times), out
+
+
+def rate_row(section: str, case: str, n: int, timing: tuple[float, float, float, Any], unit: str,
+             **extra: Any) -> dict[str, Any]:
+    """A throughput row: n items per run, reported as items/s (median, and the min-max range)."""
+    med, lo, hi, _ = timing
+    return {"section": section, "case": case, "value": n / med, "min": n / hi, "max": n / lo, "unit": unit,
+            "n": n, **extra}
+
+
+def time_row(section: str, case: str, timing: tuple[float, float, float, Any], **extra: Any) -> dict[str, Any]:
+    med, lo, hi, _ = timing
+    return {"section": section, "case": case, "value": med, "min": lo, "max": hi, "unit": "s", **extra}
+
+
+@functools.cache
+def frames_file(venue: str, frames: int) -> Path:
+    """A simulated recording of about ``frames`` frames (cached in bench/out/inputs)."""
+    from liqscope._time import parse_iso_ns
+    from liqscope.simulate import Params, simulate
+
+    out = OUT / "inputs" / f"{venue}-{frames}"
+    marker = out / "done"
+    if not marker.exists():
+        # Rate chosen so one hour yields about `frames` frames after the venue's sampling.
+        per_frame = {"binance_usdm": 1.6, "binance_coinm": 2.5, "okx_swap": 3.0, "bybit_linear": 1.1,
+                     "hyperliquid": 1.2}[venue]
+        seconds = max(600.0, frames / 50.0)
+        simulate(venue, out, start_ns=parse_iso_ns(START), seconds=seconds,
+                 params=Params(rate=frames * per_frame / seconds), seed=11)
+        marker.write_text("ok")
+    return out / f"{venue}.jsonl"

@@ -1,0 +1,125 @@
+"""Normalize throughput, frames/s on one core, per venue family; Binance against its baselines.
+
+Binance frames are wrapped as combined-stream messages ({"stream": ..., "data": ...}), the shape
+cryptofeed's handler reads, so every contender gets identical bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from decimal import Decimal
+from typing import Any
+
+from bench._common import frames_file, measure, rate_row, scale_of
+from liqscope.events import Received, Source
+from liqscope.simulate import is_synthetic_marker
+from liqscope.venues import get_venue
+
+_RX = Received(ts_ns=1_760_000_000_000_000_000, ref="bench:1", source=Source.WS)
+VENUES = ("binance_usdm", "binance_coinm", "bybit_linear", "okx_swap", "hyperliquid")
+
+
+def _lines(venue: str, frames: int) -> list[bytes]:
+    return [line for line in frames_file(venue, frames).read_bytes().splitlines() if not is_synthetic_marker(line)]
+
+
+def _combined(lines: list[bytes]) -> list[bytes]:
+    out = []
+    for line in lines:
+        symbol = line.split(b'"s":"', 1)[1].split(b'"', 1)[0].lower()
+        out.append(b'{"stream":"' + symbol + b'@forceOrder","data":' + line + b"}")
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _StdlibLiquidation:  # the issue's "stdlib json plus dataclass" baseline: same fields we keep
+    symbol: str
+    side: str
+    price: Decimal
+    quantity: Decimal
+    ts_ms: int
+
+
+def _stdlib(lines: list[bytes]) -> int:
+    n = 0
+    for line in lines:
+        o = json.loads(line)["data"]["o"]
+        _StdlibLiquidation(o["s"], "LONG" if o["S"] == "SELL" else "SHORT", Decimal(o["ap"]), Decimal(o["z"]), o["T"])
+        n += 1
+    return n
+
+
+def _cryptofeed_handler(symbols: set[str]) -> tuple[Any, str] | tuple[None, str]:
+    try:
+        import cryptofeed
+        from cryptofeed.defines import LIQUIDATIONS
+        from cryptofeed.exchanges import BinanceFutures
+    except ImportError as e:
+        return None, f"cryptofeed not importable here ({e}); install it in the bench venv (scripts/bench)"
+    # Built without its constructor: that one downloads exchangeInfo, and this machine has no internet.
+    feed = BinanceFutures.__new__(BinanceFutures)
+    feed.requires_authentication = False
+    feed.ignore_invalid_instruments = True
+    # What its exchangeInfo download would give: every symbol known (an unknown one logs a warning per frame).
+    feed.exchange_symbol_mapping = {s: f"{s.removesuffix('USDT')}-USDT-PERP" for s in symbols}
+    count = [0]
+
+    async def on_liquidation(liq: Any, ts: float) -> None:
+        count[0] += 1
+
+    feed.callbacks = {LIQUIDATIONS: [on_liquidation]}
+    return (feed, count), f"cryptofeed {cryptofeed.__version__ if hasattr(cryptofeed, '__version__') else ''}".strip()
+
+
+def _cryptofeed_run(handler: Any, lines: list[str]) -> int:
+    feed, count = handler
+    count[0] = 0
+
+    async def go() -> None:
+        for line in lines:
+            await feed.message_handler(line, None, 0.0)
+
+    asyncio.run(go())
+    return count[0]
+
+
+def run(scale: str) -> list[dict[str, Any]]:
+    cfg = scale_of(scale)
+    rows: list[dict[str, Any]] = []
+    for venue in VENUES:
+        spec = get_venue(venue)
+        lines = _lines(venue, cfg["frames"] if venue == "binance_usdm" else cfg["frames"] // 5)
+        if venue == "binance_usdm":
+            lines = _combined(lines)
+        decode, parse = spec.decode, spec.parse
+
+        def normalize(lines: list[bytes] = lines, decode: Any = decode, parse: Any = parse) -> int:
+            return sum(len(parse(decode(line), _RX)) for line in lines)
+
+        t = measure(normalize, cfg["repeats"])
+        rows.append(rate_row("normalize", f"{venue}: liqscope decode + parse", len(lines), t, "frames/s",
+                             events=t[3], target=">= 1,000,000 frames/s" if venue == "binance_usdm" else None,
+                             met=len(lines) / t[0] >= 1_000_000 if venue == "binance_usdm" else None))
+        if venue != "binance_usdm":
+            continue
+        ours = rows[-1]["value"]
+        t = measure(lambda lines=lines, decode=decode: [decode(line) for line in lines] and len(lines), cfg["repeats"])
+        rows.append(rate_row("normalize", "binance_usdm: msgspec decode only (the floor)", len(lines), t,
+                             "frames/s", ratio=ours / (len(lines) / t[0]), ratio_note="liqscope / this"))
+        t = measure(lambda lines=lines: _stdlib(lines), cfg["repeats"])
+        rows.append(rate_row("normalize", "binance_usdm: stdlib json + dataclass", len(lines), t, "frames/s",
+                             ratio=ours / (len(lines) / t[0]), ratio_note="liqscope / this"))
+        handler, label = _cryptofeed_handler({line.split(b'"s":"', 1)[1].split(b'"', 1)[0].decode()
+                                              for line in lines})
+        if handler is None:
+            rows.append({"section": "normalize", "case": "binance_usdm: cryptofeed handler", "value": None,
+                         "unit": "frames/s", "note": label})
+            continue
+        text = [line.decode() for line in lines]
+        t = measure(lambda text=text, handler=handler: _cryptofeed_run(handler, text), cfg["repeats"])
+        rows.append(rate_row("normalize", f"binance_usdm: {label} BinanceFutures.message_handler", len(lines), t,
+                             "frames/s", ratio=ours / (len(lines) / t[0]), ratio_note="liqscope / this",
+                             target="liqscope >= 10x", met=ours / (len(lines) / t[0]) >= 10))
+    return rows

@@ -1,0 +1,171 @@
+# Transcript frames -> the lake, the same way `ingest` writes: raw bytes kept content-addressed, one
+# record row per frame, events partitioned by venue and day, bad frames quarantined, one atomic batch.
+#
+# Record keys depend only on the transcript line (venue, conn id, receipt time, payload), never on the file
+# or on how lines were batched: a frame committed live by `capture` and the same frame re-ingested later
+# from the transcript (`ingest --format transcript`) have the same key, so the second adds nothing.
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import msgspec
+import pyarrow as pa
+
+from liqscope.capture.transcript import Marker, is_transcript, iter_lines, read_transcript
+from liqscope.errors import InputUnreadable
+from liqscope.events import LiquidationEvent, Received, Source
+from liqscope.ingest import IngestResult, QuarantinedRecord, _existing, _record_key
+from liqscope.normalize import normalize_record
+from liqscope.store import Catalog
+from liqscope.store._layout import day_of_ns
+from liqscope.store._schema import RECORD_SCHEMA, events_to_table
+from liqscope.store._writer import BatchWriter, store_raw
+from liqscope.venues import get_venue
+
+FORMAT = "transcript"
+_PREVIEW = 2048
+
+
+class Frame(NamedTuple):
+    ref_line: int   # line of the frame inside the raw blob (raw_ref = "<blob sha256>:<ref_line>")
+    file_line: int  # line inside the transcript file (for quarantine reports)
+    ts: int
+    conn: str
+    raw: bytes
+
+
+class RecentIds:
+    """The event ids seen lately, to report duplicates (reconnect replays) without querying the lake."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def seen(self, event_id: str) -> bool:
+        if event_id in self._ids:
+            self._ids.move_to_end(event_id)
+            return True
+        self._ids[event_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return False
+
+
+def record_key(venue: str, frame: Frame, occurrence: int = 0) -> str:
+    """The lake record key of one transcript frame."""
+    return _record_key(f"{venue}\0{FORMAT}\0{frame.conn}\0{frame.ts}\0".encode(), frame.raw, occurrence)
+
+
+def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Frame], *, file: str,
+                  meta: dict[str, str], check_existing: bool, recent: RecentIds | None = None,
+                  result: IngestResult | None = None) -> IngestResult:
+    """Normalize ``frames`` and commit them, with ``blob`` (the transcript text they came from), as one batch.
+
+    Args:
+        catalog: The lake.
+        venue: Registered venue id.
+        blob: Raw bytes kept under its sha256; each frame's ``ref_line`` is a line of it.
+        frames: The frames, in transcript order.
+        file: The transcript file (for quarantine reports).
+        meta: Batch manifest metadata.
+        check_existing: Skip frames whose record key is already in the lake (re-ingest); capture knows
+            its keys are new and skips the query.
+        recent: Event ids seen by this capture, to count duplicates; None queries the lake instead.
+        result: Counters to add to (a new ``IngestResult`` when None).
+    """
+    spec = get_venue(venue)
+    sha = hashlib.sha256(blob).hexdigest()
+    result = result or IngestResult(file=file, venue=venue, format=FORMAT, raw_sha256=sha)
+    result.records += len(frames)
+    seen: Counter[tuple[str, int, bytes]] = Counter()
+    keyed = []
+    for f in frames:
+        k = (f.conn, f.ts, f.raw)
+        keyed.append((f, record_key(venue, f, seen[k])))
+        seen[k] += 1
+    existing = (_existing(catalog, venue, "record_key", [k for _, k in keyed], catalog.records_sql([venue]))
+                if check_existing else set())
+
+    events: list[LiquidationEvent] = []
+    event_keys: list[str] = []
+    rows: dict[str, list[object]] = defaultdict(list)
+    bad: list[QuarantinedRecord] = []
+    for f, key in keyed:
+        if key in existing:
+            result.already_present += 1
+            continue
+        ref = f"{sha}:{f.ref_line}"
+        out = normalize_record(spec.decode, spec.parse, f.raw, Received(ts_ns=f.ts, ref=ref, source=Source.WS))
+        if out.quarantined:
+            status = "quarantined"
+            bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
+                                         reason=out.error or "", raw_ref=ref,
+                                         raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
+        elif out.skipped is not None:
+            status = "skipped"
+            result.skipped += 1
+        else:
+            status = "accepted"
+            events.extend(out.events)
+            event_keys.extend([key] * len(out.events))
+        for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
+                         ("events", len(out.events)), ("ts_recv", f.ts)):
+            rows[col].append(val)
+
+    if recent is None:
+        known = _existing(catalog, venue, "event_id", [e.event_id for e in events],
+                          catalog.relation_sql(catalog.event_files([venue])))
+        recent = RecentIds(size=len(events) + len(known) + 1)
+        for event_id in known:
+            recent.seen(event_id)
+    for e in events:
+        if recent.seen(e.event_id):
+            result.duplicate += 1
+        else:
+            result.accepted += 1
+    result.quarantined += len(bad)
+    result.quarantine_samples = (result.quarantine_samples + bad)[:50]
+    if not rows:
+        return result
+
+    writer = BatchWriter(catalog.layout)
+    store_raw(catalog.layout, sha, blob)
+    writer.inputs.append(sha)
+    by_day: dict[tuple[str, object], list[int]] = defaultdict(list)
+    for i, e in enumerate(events):
+        by_day[(e.venue, day_of_ns(e.ts_event))].append(i)
+    for (ev_venue, day), idx in sorted(by_day.items(), key=lambda kv: str(kv[0])):
+        table = events_to_table([events[i] for i in idx], [event_keys[i] for i in idx])
+        writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)  # type: ignore[arg-type]
+    writer.add_table(catalog.layout.record_part(venue, writer.batch), pa.table(dict(rows), schema=RECORD_SCHEMA))
+    if bad:
+        qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
+        writer.add_lines(qpath, (msgspec.json.encode(q) for q in bad))
+        result.quarantine_file = str(qpath)
+    writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta})
+    catalog.invalidate()
+    return result
+
+
+def ingest_transcript(catalog: Catalog, venue: str, path: str) -> IngestResult:
+    """Ingest a capture transcript (``ingest --format transcript``): idempotent with the live capture.
+
+    Raises:
+        InputUnreadable: The file cannot be read, is not a transcript, or was recorded for another venue.
+    """
+    get_venue(venue)
+    data, torn = read_transcript(Path(path))
+    if not is_transcript(data):
+        raise InputUnreadable(f"{path}: not a liqscope transcript (no #TRANSCRIPT header line)")
+    frames: list[Frame] = []
+    for line in iter_lines(data, name=str(path)):
+        if line.payload is not None:
+            frames.append(Frame(line.line, line.line, line.ts, line.conn, line.payload))
+        elif line.marker is Marker.TRANSCRIPT and line.detail.get("venue") not in (None, venue):
+            raise InputUnreadable(f"{path}: a transcript of venue {line.detail.get('venue')}, not {venue}")
+    return commit_frames(catalog, venue, data, frames, file=str(path), meta={"torn_tail": str(torn).lower()},
+                         check_existing=True)

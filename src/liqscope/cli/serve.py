@@ -1,0 +1,59 @@
+"""`liqscope serve` (HTTP API + dashboard) and `liqscope api get PATH` (one request, in-process)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from liqscope.cli._common import data_dir_option, err_console, library_errors, main
+from liqscope.store import Catalog
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind. The default is this machine only; the API is read-only either way.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Allow a web page from ORIGIN (e.g. https://desk.example) to read the API (repeatable). "
+                   "Default: none (CORS closed).")
+@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+              help="Seconds between checks for new batches (live dashboard updates).")
+@data_dir_option
+@library_errors
+def serve(host: str, port: int, cors_origins: tuple[str, ...], poll: float, catalog: Catalog) -> None:
+    """Serve the read-only HTTP API (/api/…, OpenAPI at /api/openapi.json) and the dashboard (/)."""
+    from liqscope.api import create_app, require_extra
+
+    require_extra("api", "fastapi", "uvicorn")
+    import uvicorn
+
+    app = create_app(catalog.root, cors_origins=cors_origins, poll_s=poll)
+    err_console.print(f"liqscope dashboard: http://{host}:{port}/   API: http://{host}:{port}/api/openapi.json   "
+                      f"lake: {catalog.root}")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=2)
+
+
+@main.group("api")
+def api_group() -> None:
+    """Call the HTTP API without a server."""
+
+
+@api_group.command("get")
+@click.argument("path")
+@data_dir_option
+@library_errors
+def api_get(path: str, catalog: Catalog) -> None:
+    """Run GET PATH (e.g. '/api/report?start=2025-12-27&end=2025-12-29') in-process and print the JSON.
+
+    Exits 1 when the API answers with an error envelope.
+    """
+    from liqscope.api import create_app
+    from liqscope.api._inprocess import get
+
+    if not path.startswith("/"):
+        raise click.BadParameter("PATH must start with / (e.g. /api/venues)", param_hint="PATH")
+    status, _, body = get(create_app(catalog.root), path)
+    sys.stdout.write(body.decode("utf-8") + "\n")
+    if status >= 400:
+        sys.exit(1)

@@ -1,0 +1,68 @@
+"""Market structure data: funding, open interest, mark/index premium, prices and external reference
+series, parsed from each venue's payloads, normalized, and kept in the lake beside the events."""
+
+from liqscope.market._build import dec_or_none, ms_ns, premium_of
+from liqscope.market._formats import (
+    FileContext,
+    MarketFormat,
+    Parsed,
+    get_format,
+    json_document,
+    json_lines,
+    market_formats,
+)
+from liqscope.market._funding import infer_intervals, normalize, resolve_intervals, venue_default_hours
+from liqscope.market._ingest import MarketIngestResult, ingest_market
+from liqscope.market._query import (
+    OIWeightedFunding,
+    funding_rates,
+    latest_funding,
+    latest_open_interest,
+    latest_premium,
+    oi_weighted_funding,
+    open_interest,
+    reference_buckets,
+)
+from liqscope.market._types import (
+    FundingRate,
+    FundingSchedule,
+    MarketObservation,
+    OpenInterest,
+    Premium,
+    Price,
+    ReferenceBucket,
+)
+
+__all__ = [
+    "FileContext",
+    "FundingRate",
+    "FundingSchedule",
+    "MarketFormat",
+    "MarketIngestResult",
+    "MarketObservation",
+    "OIWeightedFunding",
+    "OpenInterest",
+    "Parsed",
+    "Premium",
+    "Price",
+    "ReferenceBucket",
+    "dec_or_none",
+    "funding_rates",
+    "get_format",
+    "infer_intervals",
+    "ingest_market",
+    "json_document",
+    "json_lines",
+    "latest_funding",
+    "latest_open_interest",
+    "latest_premium",
+    "market_formats",
+    "ms_ns",
+    "normalize",
+    "oi_weighted_funding",
+    "open_interest",
+    "premium_of",
+    "reference_buckets",
+    "resolve_intervals",
+    "venue_default_hours",
+]

@@ -1,0 +1,175 @@
+"""The counted events themselves, a page at a time, and what the lake holds overall."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+from liqscope._time import iso_ns
+from liqscope.errors import ConfigError
+from liqscope.methodology import Methodology, compile_counted
+from liqscope.metrics.report import exact
+from liqscope.store import Catalog
+
+__all__ = ["EventFilter", "EventRow", "EventsPage", "LakeSummary", "VenueExtent", "events", "lake_summary"]
+
+SideFilter = Literal["LONG", "SHORT", "UNKNOWN"]
+EventOrder = Literal["time_desc", "time_asc", "usd_desc"]
+
+# Closed set: the order name picks one of these fragments, nothing else is spliced.
+_ORDER = {
+    "time_desc": "ts_event DESC, event_id",
+    "time_asc": "ts_event ASC, event_id",
+    "usd_desc": "usd DESC, ts_event, event_id",
+}
+_COLUMNS = ("venue, market, base_asset, liquidated_side, usd, price, quantity, quantity_unit, ts_event, ts_recv, "
+            "liquidation_kind, account, source, event_id, raw_ref")
+_FILTER = """
+WHERE (len($f_venues) = 0 OR list_contains($f_venues, venue))
+  AND (CAST($f_side AS VARCHAR) IS NULL OR coalesce(liquidated_side, 'UNKNOWN') = $f_side)
+  AND (len($f_assets) = 0 OR list_contains($f_assets, base_asset))
+  AND (len($f_markets) = 0 OR list_contains($f_markets, market))
+  AND usd >= $f_min
+""".strip()
+
+
+class EventFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Narrows the counted events; empty tuples mean "all".
+
+    ``side`` is the liquidated position; ``UNKNOWN`` selects records whose venue names no side.
+    """
+
+    venues: tuple[str, ...] = ()
+    side: SideFilter | None = None
+    assets: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    min_notional_usd: Decimal = Decimal(0)
+
+
+class EventRow(msgspec.Struct, kw_only=True):
+    """One counted liquidation, valued under the methodology; ``raw_ref`` leads back to the raw record."""
+
+    venue: str
+    market: str
+    base_asset: str
+    side: str | None
+    notional_usd: Decimal
+    price: Decimal
+    quantity: Decimal
+    quantity_unit: str
+    ts: str
+    ts_event: int
+    ts_recv: int
+    liquidation_kind: str
+    account: str | None
+    source: str
+    event_id: str
+    raw_ref: str
+
+
+class EventsPage(msgspec.Struct, kw_only=True):
+    """One page of counted events, with the count and notional of every event the filter matches."""
+
+    start: str
+    end: str
+    matched: int
+    matched_usd: Decimal
+    limit: int
+    offset: int
+    order: str
+    events: list[EventRow]
+    methodology: dict[str, object]
+
+
+class VenueExtent(msgspec.Struct, kw_only=True):
+    """Stored rows of one venue (every copy), and the venue-time span they cover."""
+
+    venue: str
+    rows: int
+    first_event: str
+    last_event: str
+    first_event_ns: int
+    last_event_ns: int
+
+
+class LakeSummary(msgspec.Struct, kw_only=True):
+    """What the lake holds, before any methodology: batches committed and stored event rows."""
+
+    batches: int
+    last_commit: str | None
+    last_commit_ns: int | None
+    rows: int
+    first_event: str | None
+    last_event: str | None
+    first_event_ns: int | None
+    last_event_ns: int | None
+    venues: list[VenueExtent]
+
+
+def _fp(m: Methodology) -> dict[str, object]:
+    return {"name": m.name, "version": m.version, "fingerprint": m.fingerprint()}
+
+
+def events(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
+           where: EventFilter | None = None, limit: int = 100, offset: int = 0,
+           order: EventOrder = "time_desc") -> EventsPage:
+    """The events counted under ``methodology`` in [start_ns, end_ns) that match ``where``, one page.
+
+    Args:
+        catalog: The lake.
+        methodology: Decides which events count and how they are valued.
+        start_ns: Window start, inclusive, ns UTC (venue time).
+        end_ns: Window end, exclusive.
+        where: Optional narrowing (venue, side, asset, market, minimum notional).
+        limit: Page size (>= 1).
+        offset: Rows to skip (>= 0).
+        order: ``time_desc`` (newest first), ``time_asc`` or ``usd_desc`` (largest first).
+    """
+    if limit < 1 or offset < 0:
+        raise ConfigError(f"limit must be >= 1 and offset >= 0, got limit={limit} offset={offset}")
+    f = where or EventFilter()
+    files = catalog.event_files(methodology.coverage.venues or f.venues or None, start_ns, end_ns)
+    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
+    params = {**q.params, "f_venues": list(f.venues), "f_side": f.side, "f_assets": list(f.assets),
+              "f_markets": list(f.markets), "f_min": f.min_notional_usd}
+    con = catalog.connect()
+    try:
+        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM ({q.sql}) {_FILTER}", params)
+        n, usd = con.execute("SELECT count(*), coalesce(sum(usd), 0) FROM matched").fetchone()  # type: ignore[misc]
+        rows = con.execute(f"SELECT {_COLUMNS} FROM matched ORDER BY {_ORDER[order]} LIMIT $limit OFFSET $offset",
+                           {"limit": limit, "offset": offset}).fetchall()
+    finally:
+        con.close()
+    return EventsPage(
+        start=iso_ns(start_ns), end=iso_ns(end_ns), matched=n, matched_usd=exact(usd), limit=limit, offset=offset,
+        order=order, methodology=_fp(methodology),
+        events=[EventRow(venue=v, market=mk, base_asset=a, side=s, notional_usd=exact(u), price=exact(p),
+                         quantity=exact(qty), quantity_unit=qu, ts=iso_ns(t), ts_event=t, ts_recv=tr,
+                         liquidation_kind=k, account=acc, source=src, event_id=i, raw_ref=r)
+                for v, mk, a, s, u, p, qty, qu, t, tr, k, acc, src, i, r in rows],
+    )
+
+
+def lake_summary(catalog: Catalog) -> LakeSummary:
+    """Batches committed and stored event rows (every copy) per venue, with the venue-time extent."""
+    manifests = catalog.manifests()
+    con = catalog.connect()
+    try:
+        rows = con.execute(
+            f"SELECT venue, count(*), min(ts_event), max(ts_event) FROM {catalog.relation_sql(catalog.event_files())} "
+            "GROUP BY venue ORDER BY venue").fetchall()
+    finally:
+        con.close()
+    per = [VenueExtent(venue=v, rows=n, first_event=iso_ns(lo), last_event=iso_ns(hi), first_event_ns=lo,
+                       last_event_ns=hi) for v, n, lo, hi in rows]
+    last_commit = max((m.created_ns for m in manifests), default=None)
+    lo = min((p.first_event_ns for p in per), default=None)
+    hi = max((p.last_event_ns for p in per), default=None)
+    return LakeSummary(
+        batches=len(manifests), last_commit=iso_ns(last_commit) if last_commit else None,
+        last_commit_ns=last_commit, rows=sum(p.rows for p in per),
+        first_event=iso_ns(lo) if lo is not None else None, last_event=iso_ns(hi) if hi is not None else None,
+        first_event_ns=lo, last_event_ns=hi, venues=per,
+    )

@@ -1,0 +1,172 @@
+"""The leverage-health index: a published, versioned formula (docs/market-structure.md, "Leverage-health
+index"). Revising the formula means a new ``HEALTH_INDEX_VERSION``, never a silent change.
+
+lhi-1, for one asset at time t (hourly grid):
+
+- funding       = OI-weighted funding per 8 h across venues (latest rate and OI USD per market, ≤ 1 day old)
+- premium       = OI-weighted mark/index premium ((mark − index)/index; the venue's premium index where
+                  no mark/index pair is published), markets without OI weight equally
+- oi_change     = total OI USD now / 24 h ago − 1
+- liq_imbalance = (long − short) / (long + short) of counted liquidations in (t − 24 h, t]
+
+Each component's value at t is ranked against its own hourly values over the previous 30 days:
+percentile = (count below + ½ count equal) / count, needing ≥ 24 history points. The index is
+100 × the mean percentile of the components available (equal weights); missing components are listed,
+never filled in. High = leverage building on the long side (crowded, expensive, growing, longs being
+liquidated).
+"""
+
+from __future__ import annotations
+
+import bisect
+import decimal
+from collections import defaultdict
+from decimal import Decimal
+
+import msgspec
+
+from liqscope._time import iso_ns
+from liqscope.market._store import BY_NAME, relation
+from liqscope.methodology import Methodology, compile_counted
+from liqscope.metrics.report import exact
+from liqscope.store import Catalog
+
+__all__ = ["HEALTH_INDEX_VERSION", "HealthComponent", "HealthIndex", "health_index", "percentile_rank"]
+
+HEALTH_INDEX_VERSION = "lhi-1"
+HOUR_NS = 3_600_000_000_000
+DAY_NS = 24 * HOUR_NS
+HISTORY_HOURS = 30 * 24
+MIN_HISTORY = 24
+STALE_NS = DAY_NS
+_CTX = decimal.Context(prec=40)
+COMPONENTS = ("funding", "premium", "oi_change", "liq_imbalance")
+
+
+class HealthComponent(msgspec.Struct, kw_only=True):
+    """One component: its current value, percentile vs its trailing history, and the history size."""
+
+    name: str
+    value: Decimal | None
+    percentile: Decimal | None
+    history_points: int
+    note: str = ""
+
+
+class HealthIndex(msgspec.Struct, kw_only=True):
+    """The index (0–100, ``None`` when no component is available), its components and version."""
+
+    version: str
+    asset: str
+    at: str
+    at_ns: int
+    index: Decimal | None
+    components: list[HealthComponent]
+    missing: list[str]
+    methodology: dict[str, object]
+
+
+def percentile_rank(value: Decimal, history: list[Decimal]) -> Decimal:
+    """Mid-rank percentile of ``value`` in ``history``: (below + ½ equal) / n."""
+    s = sorted(history)
+    below = bisect.bisect_left(s, value)
+    equal = bisect.bisect_right(s, value) - below
+    return exact(_CTX.divide(Decimal(below) + Decimal(equal) / 2, Decimal(len(s))))
+
+
+def _asof(series: dict[tuple[str, str], tuple[list[int], list[Decimal]]], t: int
+          ) -> dict[tuple[str, str], Decimal]:
+    out = {}
+    for key, (ts, vals) in series.items():
+        i = bisect.bisect_right(ts, t) - 1
+        if i >= 0 and t - ts[i] <= STALE_NS:
+            out[key] = vals[i]
+    return out
+
+
+def _load(catalog: Catalog, table: str, column: str, asset: str, lo: int, hi: int,
+          where: str = "") -> dict[tuple[str, str], tuple[list[int], list[Decimal]]]:
+    sql = (f"SELECT venue, market, ts_event, {column} FROM {relation(catalog, BY_NAME[table], None, lo, hi)} "
+           f"WHERE base_asset = $asset AND ts_event >= $lo AND ts_event <= $hi AND {column} IS NOT NULL {where} "
+           "ORDER BY ts_event")
+    con = catalog.connect()
+    try:
+        rows = con.execute(sql, {"asset": asset, "lo": lo, "hi": hi}).fetchall()
+    finally:
+        con.close()
+    out: dict[tuple[str, str], tuple[list[int], list[Decimal]]] = defaultdict(lambda: ([], []))
+    for v, m, t, x in rows:
+        out[(v, m)][0].append(t)
+        out[(v, m)][1].append(Decimal(x))
+    return dict(out)
+
+
+def _weighted(values: dict[tuple[str, str], Decimal], weights: dict[tuple[str, str], Decimal]) -> Decimal | None:
+    common = [k for k in values if weights.get(k)]
+    if common:
+        total = sum((weights[k] for k in common), Decimal(0))
+        return exact(_CTX.divide(sum((_CTX.multiply(values[k], weights[k]) for k in common), Decimal(0)), total))
+    if values:
+        return exact(_CTX.divide(sum(values.values(), Decimal(0)), Decimal(len(values))))
+    return None
+
+
+def health_index(catalog: Catalog, methodology: Methodology, at_ns: int, *, asset: str = "BTC") -> HealthIndex:
+    """Compute leverage-health index ``HEALTH_INDEX_VERSION`` for ``asset`` at ``at_ns`` (see module doc)."""
+    asset = asset.upper()
+    grid = [at_ns - h * HOUR_NS for h in range(HISTORY_HOURS, -1, -1)]     # history ..., now
+    lo = grid[0] - 2 * DAY_NS
+    funding = _load(catalog, "funding", "rate_8h", asset, lo, at_ns)
+    oi = _load(catalog, "open_interest", "oi_usd", asset, lo, at_ns)
+    prem = _load(catalog, "premium", "coalesce(premium, premium_index)", asset, lo, at_ns)
+    m = msgspec.structs.replace(methodology, coverage=msgspec.structs.replace(methodology.coverage, assets=(asset,)))
+    files = catalog.event_files(m.coverage.venues or None, lo, at_ns + 1)
+    q = compile_counted(m, catalog.relation_sql(files), lo, at_ns + 1)
+    con = catalog.connect()
+    try:
+        liq = con.execute(f"SELECT ts_event, liquidated_side, usd FROM ({q.sql}) WHERE liquidated_side IS NOT NULL "
+                          "ORDER BY ts_event", q.params).fetchall()
+    finally:
+        con.close()
+    liq_ts = [r[0] for r in liq]
+    signed = [Decimal(r[2]) if r[1] == "LONG" else -Decimal(r[2]) for r in liq]
+    absolute = [Decimal(r[2]) for r in liq]
+    cum_s, cum_a = [Decimal(0)], [Decimal(0)]
+    for s, a in zip(signed, absolute, strict=True):
+        cum_s.append(cum_s[-1] + s)
+        cum_a.append(cum_a[-1] + a)
+
+    def at(t: int) -> dict[str, Decimal | None]:
+        w = _asof(oi, t)
+        w_prev = _asof(oi, t - DAY_NS)
+        keys = set(w) & set(w_prev)
+        oi_now = sum((w[k] for k in keys), Decimal(0))
+        oi_then = sum((w_prev[k] for k in keys), Decimal(0))
+        i, j = bisect.bisect_right(liq_ts, t - DAY_NS), bisect.bisect_right(liq_ts, t)
+        gross = cum_a[j] - cum_a[i]
+        return {
+            "funding": _weighted(_asof(funding, t), w),
+            "premium": _weighted(_asof(prem, t), w),
+            "oi_change": exact(_CTX.divide(oi_now, oi_then) - 1) if oi_then else None,
+            "liq_imbalance": exact(_CTX.divide(cum_s[j] - cum_s[i], gross)) if gross else None,
+        }
+
+    points = [at(t) for t in grid]
+    now = points[-1]
+    comps, missing = [], []
+    for name in COMPONENTS:
+        hist = [p[name] for p in points[:-1] if p[name] is not None]
+        value = now[name]
+        if value is None or len(hist) < MIN_HISTORY:
+            missing.append(name)
+            note = "no current value" if value is None else f"only {len(hist)} hourly history points (< {MIN_HISTORY})"
+            comps.append(HealthComponent(name=name, value=value, percentile=None, history_points=len(hist), note=note))
+        else:
+            comps.append(HealthComponent(name=name, value=value, percentile=percentile_rank(value, hist),  # type: ignore[arg-type]
+                                         history_points=len(hist)))
+    used = [c.percentile for c in comps if c.percentile is not None]
+    index = exact(_CTX.divide(100 * sum(used, Decimal(0)), Decimal(len(used)))) if used else None
+    return HealthIndex(version=HEALTH_INDEX_VERSION, asset=asset, at=iso_ns(at_ns), at_ns=at_ns, index=index,
+                       components=comps, missing=missing,
+                       methodology={"name": methodology.name, "version": methodology.version,
+                                    "fingerprint": methodology.fingerprint()})

@@ -1,0 +1,63 @@
+"""Ranges: each statistic's [min, max] across the reports of several methodologies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import msgspec
+
+from liqscope.metrics.report import Report, SideTotals
+
+__all__ = ["Range", "StatRange", "ranges"]
+
+_ZERO = Decimal(0)
+_FIELDS = ("total_usd", "long_usd", "short_usd")
+
+
+class StatRange(msgspec.Struct, kw_only=True):
+    """[min, max] of the total, long and short notional of one slice."""
+
+    total_usd: tuple[Decimal, Decimal]
+    long_usd: tuple[Decimal, Decimal]
+    short_usd: tuple[Decimal, Decimal]
+
+
+class Range(msgspec.Struct, kw_only=True):
+    """Each statistic's [min, max] across methodologies, and which methodologies were compared.
+
+    A slice (asset, venue) that a methodology does not count is 0 under it, so its minimum is 0.
+    """
+
+    methodologies: list[dict[str, object]]
+    total_usd: tuple[Decimal, Decimal]
+    long_usd: tuple[Decimal, Decimal]
+    short_usd: tuple[Decimal, Decimal]
+    by_asset: dict[str, StatRange]
+    by_venue: dict[str, StatRange]
+
+
+def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+    return min(values), max(values)
+
+
+def _slices(reports: Sequence[Report], attr: str) -> dict[str, StatRange]:
+    keys = {k for r in reports for k in getattr(r, attr)}
+    out = {}
+    for key in keys:
+        parts = [getattr(r, attr).get(key, SideTotals()) for r in reports]
+        out[key] = StatRange(**{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd[1], kv[0])))
+
+
+def ranges(reports: Sequence[Report]) -> Range:
+    """The range of every statistic (total, long, short, per asset, per venue) across ``reports``.
+
+    Raises:
+        ValueError: No reports.
+    """
+    if not reports:
+        raise ValueError("ranges() needs at least one report")
+    return Range(methodologies=[r.methodology for r in reports],
+                 **{f: _span([getattr(r, f) for r in reports]) for f in _FIELDS},
+                 by_asset=_slices(reports, "by_asset"), by_venue=_slices(reports, "by_venue"))

@@ -1,0 +1,26 @@
+"""BitMEX: the realtime ``liquidation`` table (``wss://ws.bitmex.com/realtime?subscribe=liquidation``).
+
+One liquidation per ``orderID``: the ``insert`` (or ``partial``) row, at the bankruptcy price, for the
+full order quantity (``leavesQty``); ``update`` and ``delete`` rows are skips. Side is the ORDER side
+("Sell" = a LONG was liquidated). The table has no timestamp, so ``ts_event`` is the receipt time.
+Contracts: XBTUSD is inverse, 1 USD each; USDT-linear contracts are a fixed fraction of a coin
+(``instruments.json``); anything else is quarantined. The quantity is the order's, not a filled one.
+"""
+
+from liqscope.events import QtyUnit
+from liqscope.venues import _tardis
+from liqscope.venues._spec import Capability, SideConvention, VenueSpec
+from liqscope.venues.bitmex import parse, wire
+
+SPEC = VenueSpec(
+    id="bitmex",
+    decode=wire.decode_frame,
+    parse=parse.parse_message,
+    # BitMEX support: the websocket shows "all of the liquidation orders - even if they are immediately
+    # filled" (api-connectors#241). price is the bankruptcy price; orderID is the identity.
+    capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.ORDER_PRICE, Capability.EVENT_ID}),
+    side_convention=SideConvention.ORDER,
+    quantity_unit=QtyUnit.CONTRACTS,
+    sampling=None,
+    formats={_tardis.FORMAT: _tardis.tardis_format("bitmex", parse.parse_tardis)},
+)

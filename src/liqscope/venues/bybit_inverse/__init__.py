@@ -1,0 +1,26 @@
+"""Bybit v5 inverse contracts (BTCUSD, ETHUSD, dated BTCUSDH25): ``allLiquidation.{symbol}`` on the inverse stream.
+
+Side is the POSITION ("Buy" = a LONG was liquidated). ``v`` counts 1-USD contracts, so the notional is
+``v`` USD whatever the price (venue-feeds.md: "BTCUSD(inverse) is USD" is documented for open interest;
+that liquidation sizes use the same unit is inferred, not stated by Bybit). The deprecated
+``liquidation.{symbol}`` topic (at most 1 per symbol per second) and Tardis's REST-generated frames are
+parsed too, so old recordings load; those recordings are floors, not totals.
+"""
+
+from liqscope.events import QtyUnit
+from liqscope.venues import _tardis
+from liqscope.venues._spec import Capability, SideConvention, VenueSpec
+from liqscope.venues.bybit_inverse import parse, wire
+
+SPEC = VenueSpec(
+    id="bybit_inverse",
+    decode=wire.decode_frame,
+    parse=parse.parse_frame,
+    # allLiquidation pushes every liquidation (batched per 500 ms); p is the bankruptcy price.
+    capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY,
+                            Capability.ORDER_PRICE}),
+    side_convention=SideConvention.POSITION,
+    quantity_unit=QtyUnit.CONTRACTS,
+    sampling=None,
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", parse.parse_tardis)},
+)

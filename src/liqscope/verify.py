@@ -1,0 +1,332 @@
+"""Rebuild the normalized lake from the raw journal and report every difference (``liqscope verify``).
+
+The raw journal is what ``ingest`` keeps besides the Parquet: each input's exact bytes
+(``raw/<sha[:2]>/<sha>.gz``, content-addressed) and the manifest of the batch that ingested it (venue,
+format, input name, receipt time). ``verify_lake`` replays every ingest batch ever committed (those a
+compaction replaced too), oldest first, through the same ingest code into a temporary lake under the
+same batch ids, then compares each partition of the live lake with the rebuild row by row, and each
+quarantine file byte by byte. A clean lake, compacted or not, yields no problem; a deleted, torn or
+edited file, a lost or edited raw blob, or a manifest that no longer matches its data is named with the
+file and the rows at stake.
+
+Rows of batches it cannot replay (capture sessions and other kinds) are left out of the comparison and
+their batches listed as skipped: never silently passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from liqscope.errors import LiqscopeError, StoreError
+from liqscope.ingest import ingest_bytes
+from liqscope.store import Catalog
+from liqscope.store._schema import RECORD_SCHEMA
+from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw
+
+__all__ = ["Problem", "VerifyReport", "verify_lake"]
+
+_EXAMPLES = 5
+_BATCH_ID = re.compile(r"\d{20}-[0-9a-f]{8}")
+_QUARANTINE = "../quarantine/"
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """One difference between the lake and its rebuild from the raw journal.
+
+    Attributes:
+        kind: ``missing_file`` (listed or expected, not there), ``unreadable_file`` (torn, not Parquet),
+            ``extra_file`` (a quarantine file the rebuild does not produce), ``missing_rows`` /
+            ``extra_rows`` / ``different_rows`` (in one file), ``different_file`` (a quarantine file),
+            ``raw_missing`` / ``raw_corrupt`` (the journal itself), ``unreadable_manifest``,
+            ``not_rebuildable`` (the journal no longer ingests, e.g. an unknown venue).
+        path: The file at fault, relative to the data directory.
+        batch: The batch the file belongs to, when known.
+        rows: How many rows are affected (0 when not row-level).
+        detail: One sentence saying what differs.
+        examples: Up to five affected rows (``event_id`` and record key; for changed rows the columns,
+            rebuild value -> lake value).
+    """
+
+    kind: str
+    path: str
+    batch: str | None
+    rows: int = 0
+    detail: str = ""
+    examples: list[str] = []
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    """What ``verify_lake`` checked and found.
+
+    Attributes:
+        ok: True when no problem was found.
+        batches: Committed batches that count (compactions included, replaced ones not).
+        rebuilt: Ingest batches replayed from the raw journal.
+        skipped: ``"<batch> (<kind>)"`` of batches verify cannot replay; their rows are not compared.
+        files: Live lake files compared.
+        rows: Live lake rows compared.
+        problems: Every difference found.
+    """
+
+    ok: bool
+    batches: int
+    rebuilt: int
+    skipped: list[str]
+    files: int
+    rows: int
+    problems: list[Problem]
+
+
+def _read_manifests(catalog: Catalog, problems: list[Problem]) -> tuple[list[Manifest], list[Manifest]]:
+    # (every manifest ever committed, retired ones included, in commit order; the live ones).
+    found: dict[str, tuple[Manifest, bool]] = {}
+    for folder, live in ((catalog.root / "replaced_batches", False), (catalog.layout.batches, True)):
+        for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+            try:
+                found[path.stem] = (read_manifest(path), live)
+            except StoreError as e:
+                problems.append(Problem(kind="unreadable_manifest", path=_rel(catalog, path), batch=path.stem,
+                                        detail=str(e)))
+    every = [m for _, (m, _) in sorted(found.items())]
+    replaced = {b for m in every for b in m.replaces}
+    live = [m for _, (m, is_live) in sorted(found.items()) if is_live and m.batch not in replaced]
+    return every, live
+
+
+def _rel(catalog: Catalog, path: Path) -> str:
+    try:
+        return str(Path(os.path.normpath(path)).relative_to(os.path.normpath(catalog.root)))
+    except ValueError:
+        return str(path)
+
+
+def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Problem]) -> bool:
+    meta = m.meta
+    if len(m.inputs) != 1:
+        problems.append(Problem(kind="not_rebuildable", path=f"lake/_batches/{m.batch}.json", batch=m.batch,
+                                detail=f"an ingest batch names {len(m.inputs)} raw inputs, not one"))
+        return False
+    sha = m.inputs[0]
+    where = _rel(catalog, catalog.layout.raw_blob(sha))
+    try:
+        data = read_raw(catalog.layout, sha)
+    except FileNotFoundError:
+        problems.append(Problem(kind="raw_missing", path=where, batch=m.batch,
+                                detail=f"the raw input of batch {m.batch} ({meta.get('file')}) is gone"))
+        return False
+    except (OSError, EOFError) as e:
+        problems.append(Problem(kind="raw_corrupt", path=where, batch=m.batch, detail=f"cannot decompress: {e}"))
+        return False
+    if hashlib.sha256(data).hexdigest() != sha:
+        problems.append(Problem(kind="raw_corrupt", path=where, batch=m.batch,
+                                detail="the raw bytes no longer hash to their name: the journal was altered"))
+        return False
+    name = meta.get("name") or Path(meta.get("file", "input")).name.removesuffix(".gz")
+    ts_recv = int(meta["ts_recv"]) if "ts_recv" in meta else None
+    try:
+        ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"), label=meta.get("file", ""),
+                     ts_recv=ts_recv, batch=m.batch, synthetic=meta.get("synthetic") == "true")
+    except (LiqscopeError, KeyError) as e:
+        problems.append(Problem(kind="not_rebuildable", path=where, batch=m.batch,
+                                detail=f"the journal no longer ingests: {e}"))
+        return False
+    return True
+
+
+def _carry_records(catalog: Catalog, rebuilt: Catalog, m: Manifest) -> None:
+    # A batch that cannot be replayed still marks its records as ingested, so later batches (a file that
+    # grew) replay as they did originally and the damage is reported once, where it is.
+    writer = BatchWriter(rebuilt.layout, m.batch)
+    for rel in m.files:
+        if rel.startswith("records/") and isinstance(rows := _read(catalog.layout.lake / rel), list):
+            writer.add_table(rebuilt.layout.lake / rel, pa.Table.from_pylist(rows, schema=RECORD_SCHEMA))
+    writer.commit({"kind": "carried"})
+
+
+def _read(path: Path) -> list[dict] | bytes | str:
+    # Rows of a Parquet file, bytes of another file, or why it cannot be read.
+    if not path.exists():
+        return "missing"
+    try:
+        if path.suffix == ".parquet":
+            return pq.read_table(path).to_pylist()
+        return path.read_bytes()
+    except (OSError, pa.ArrowException) as e:
+        return f"unreadable: {e}"
+
+
+def _canon(row: dict) -> tuple:
+    return tuple(sorted(row.items()))
+
+
+def _key(row: dict) -> str:
+    return f"{row.get('event_id') or ''} (record {str(row.get('record_key'))[:16]})".lstrip()
+
+
+def _origin(row: dict) -> str:
+    return str(row.get("raw_ref") or "").split(":", 1)[0]
+
+
+def _file_batch(rel: str) -> str | None:
+    m = _BATCH_ID.search(rel.rsplit("/", 1)[-1])
+    return m.group() if m else None
+
+
+class _Rows:
+    # Every verifiable row of a set of files, by partition directory, with the file each came from.
+    def __init__(self) -> None:
+        self.by_part: dict[str, list[tuple[tuple, str]]] = defaultdict(list)
+        self.state: dict[str, str] = {}  # file -> "missing" / "unreadable: ..." when it cannot be read
+        self.files = self.rows = 0
+
+    def add(self, lake: Path, rel: str, skip: set[str]) -> None:
+        got = _read(lake / rel)
+        self.files += 1
+        if isinstance(got, str):
+            self.state[rel] = got
+            return
+        assert isinstance(got, list)
+        part = rel.rsplit("/", 1)[0]
+        for row in got:
+            if _origin(row) not in skip:
+                self.by_part[part].append((_canon(row), rel))
+                self.rows += 1
+
+
+def _homes(live: list[Manifest]) -> dict[tuple[str, str], str]:
+    # (partition, originating batch) -> the live file that holds that batch's rows there (compactions
+    # hold the rows of every batch they replaced).
+    out = {}
+    for m in live:
+        for rel in m.files:
+            owner = _file_batch(rel)
+            for b in ({m.batch, *m.replaces} if owner == m.batch else {owner}):
+                if b:
+                    out[(rel.rsplit("/", 1)[0], b)] = rel
+    return out
+
+
+def _compare(have: _Rows, want: _Rows, homes: dict[tuple[str, str], str]) -> dict[tuple[str, str], list[str]]:
+    # (problem kind, live file) -> affected rows, partition by partition.
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for part in sorted(set(have.by_part) | set(want.by_part)):
+        lake_at: dict[tuple, list[str]] = defaultdict(list)
+        for canon, rel in have.by_part.get(part, []):
+            lake_at[canon].append(rel)
+        home_of: dict[tuple, list[str]] = defaultdict(list)
+        for canon, rel in want.by_part.get(part, []):
+            home_of[canon].append(homes.get((part, _file_batch(rel) or ""), rel))
+        h, w = Counter(c for c, _ in have.by_part.get(part, [])), Counter(c for c, _ in want.by_part.get(part, []))
+        pool: dict[str, list[tuple]] = defaultdict(list)
+        for canon in (w - h).elements():
+            pool[_key(dict(canon))].append(canon)
+        for canon in (h - w).elements():
+            row, rel = dict(canon), lake_at[canon].pop()
+            twins = pool.get(_key(row))
+            if twins:  # the same row, changed
+                twin = dict(twins.pop())
+                cols = sorted(k for k in row if row[k] != twin.get(k))
+                found[("different_rows", rel)].append(
+                    f"{_key(row)}: " + ", ".join(f"{c} {twin.get(c)!r} -> {row[c]!r}" for c in cols))
+            else:
+                found[("extra_rows", rel)].append(_key(row))
+        for canons in pool.values():
+            for canon in canons:
+                rel = home_of[canon].pop()
+                kind = "missing_rows" if rel not in have.state else (
+                    "missing_file" if have.state[rel] == "missing" else "unreadable_file")
+                found[(kind, rel)].append(_key(dict(canon)))
+    return found
+
+
+_DETAIL = {
+    "different_rows": "rows differ from the rebuild (rebuild -> lake)",
+    "missing_rows": "rows of the rebuild are absent from this file",
+    "extra_rows": "rows of this file are not produced by the rebuild",
+    "missing_file": "rows of the rebuild belong in this file, which is not there",
+    "unreadable_file": "rows of the rebuild belong in this file, which cannot be read",
+}
+
+
+def verify_lake(catalog: Catalog) -> VerifyReport:
+    """Rebuild ``catalog``'s lake from its raw journal in a temporary directory and compare.
+
+    Args:
+        catalog: The data directory to check (not modified).
+
+    Returns:
+        What was compared, and every difference found (``ok`` when none).
+    """
+    problems: list[Problem] = []
+    every, live = _read_manifests(catalog, problems)
+    skip: set[str] = set()  # raw inputs whose rows cannot be checked
+    skipped, replayed = [], set()
+    with tempfile.TemporaryDirectory(prefix="liqscope-verify-") as tmp:
+        rebuilt = Catalog(Path(tmp))
+        for m in every:
+            kind = m.meta.get("kind", "?")
+            if kind == "compact":
+                continue  # holds rows of replayed batches: compared through them
+            if kind != "ingest":
+                skipped.append(f"{m.batch} ({kind})")
+                skip |= set(m.inputs)
+            elif _replay(catalog, rebuilt, m, problems):
+                replayed.add(m.batch)
+            else:
+                _carry_records(catalog, rebuilt, m)
+                skip |= set(m.inputs)
+        rebuilt.invalidate()
+        have, want = _Rows(), _Rows()
+        lake_quarantine, want_quarantine = {}, {}
+        for m in live:
+            for rel in m.files:
+                if rel.startswith(_QUARANTINE):
+                    lake_quarantine[rel] = m.batch
+                else:
+                    have.add(catalog.layout.lake, rel, skip)
+        for m in rebuilt.manifests():
+            if m.batch in replayed:
+                for rel in m.files:
+                    if rel.startswith(_QUARANTINE):
+                        want_quarantine[rel] = _read(rebuilt.layout.lake / rel)
+                    else:
+                        want.add(rebuilt.layout.lake, rel, skip)
+        found = _compare(have, want, _homes(live))
+        for (kind, rel), rows in sorted(found.items()):
+            problems.append(Problem(kind=kind, path=_rel(catalog, catalog.layout.lake / rel), batch=_file_batch(rel),
+                                    rows=len(rows), detail=f"{len(rows)} {_DETAIL[kind]}", examples=rows[:_EXAMPLES]))
+        for rel, state in sorted(have.state.items()):
+            if not any(r == rel for _, r in found):
+                problems.append(Problem(kind="missing_file" if state == "missing" else "unreadable_file",
+                                        path=_rel(catalog, catalog.layout.lake / rel), batch=_file_batch(rel),
+                                        detail=state))
+        problems += _compare_quarantine(catalog, lake_quarantine, want_quarantine, replayed)
+    return VerifyReport(ok=not problems, batches=len(live), rebuilt=len(replayed), skipped=skipped,
+                        files=have.files + len(lake_quarantine), rows=have.rows, problems=problems)
+
+
+def _compare_quarantine(catalog: Catalog, have: dict[str, str], want: dict[str, object],
+                        replayed: set[str]) -> list[Problem]:
+    out = []
+    for rel in sorted(set(want) | {r for r, b in have.items() if _file_batch(r) in replayed}):
+        path = _rel(catalog, catalog.layout.lake / rel)
+        got = _read(catalog.layout.lake / rel) if rel in have else "missing"
+        if rel not in want:
+            out.append(Problem(kind="extra_file", path=path, batch=_file_batch(rel),
+                               detail="a quarantine file the rebuild does not produce"))
+        elif isinstance(got, str):
+            out.append(Problem(kind="missing_file" if got == "missing" else "unreadable_file", path=path,
+                               batch=_file_batch(rel), detail=f"quarantine file {got}"))
+        elif got != want[rel]:
+            out.append(Problem(kind="different_file", path=path, batch=_file_batch(rel),
+                               detail="quarantine file differs from the rebuild, byte for byte"))
+    return out

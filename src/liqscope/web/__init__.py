@@ -1,0 +1,1 @@
+"""The dashboard: static files served by ``liqscope serve``; they read only /api/*."""

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the api extra is not installed")
+
+
+@pytest.fixture(scope="session")
+def lake(tmp_path_factory: pytest.TempPathFactory):
+    from tests.api._lake import build
+
+    return build(tmp_path_factory.mktemp("lake") / "data")
+
+
+@pytest.fixture(scope="session")
+def app(lake):
+    from liqscope.api import create_app
+
+    return create_app(lake.root, poll_s=0.1)

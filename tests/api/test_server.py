@@ -1,0 +1,109 @@
+"""The API over a real socket: uvicorn on 127.0.0.1, live updates by server-sent events, CORS closed by default."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from liqscope.api import create_app
+from liqscope.ingest import ingest_file
+from liqscope.store import Catalog
+from tests._data import COINM_ARCHIVE
+from tests.api._lake import Server
+
+
+@pytest.fixture
+def served(lake, tmp_path):
+    # A private copy of the shared lake: this test writes to it.
+    root = tmp_path / "data"
+    shutil.copytree(lake.root, root)
+    app = create_app(root, poll_s=0.05, cors_origins=("http://desk.example",))
+    server = Server(app)
+    base = server.start()
+    yield root, urlsplit(base)
+    server.stop()
+
+
+def _conn(url) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+
+
+def _events(resp: http.client.HTTPResponse):
+    # Minimal server-sent-events reader: yields (event, data) pairs.
+    event, data = None, None
+    while True:
+        line = resp.fp.readline().decode()
+        if not line:
+            return
+        line = line.rstrip("\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data = json.loads(line[6:])
+        elif line == "" and event:
+            yield event, data
+            event, data = None, None
+
+
+def _lake_batches(url) -> int:
+    conn = _conn(url)
+    try:
+        conn.request("GET", "/api/lake")
+        return json.loads(conn.getresponse().read())["data"]["batches"]
+    finally:
+        conn.close()
+
+
+def test_live_pushes_an_event_when_a_batch_is_committed(served):
+    root, url = served
+    conn = _conn(url)
+    try:
+        conn.request("GET", "/api/live")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("content-type").startswith("text/event-stream")
+        stream = _events(resp)
+        event, data = next(stream)
+        assert event == "lake" and data["batches"] == 7 == _lake_batches(url)
+        # A real commit while the stream is open: the same archive rows from a second file (one more batch).
+        copy = root.parent / "coinm_second_copy.csv"
+        copy.write_bytes(COINM_ARCHIVE.read_bytes() + b"\n")
+        before = time.monotonic()
+        ingest_file(Catalog(root), "binance_coinm", copy, "binance-archive")
+        event, data = next(stream)
+        assert event == "lake" and data["batches"] == 8 and time.monotonic() - before < 5
+        assert _lake_batches(url) == 8
+        resp.close()
+    finally:
+        conn.close()
+
+
+def test_cors_is_closed_unless_the_origin_is_configured(served, lake):
+    _, url = served
+    for origin, allowed in (("http://desk.example", True), ("http://evil.example", False)):
+        conn = _conn(url)
+        conn.request("GET", "/api/venues", headers={"Origin": origin})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        assert resp.status == 200
+        assert (resp.getheader("access-control-allow-origin") == origin) is allowed
+
+
+def test_the_dashboard_and_its_assets_are_served_from_the_package(served):
+    _, url = served
+    conn = _conn(url)
+    for path, kind in (("/", "text/html"), ("/static/app.js", "javascript"), ("/static/style.css", "text/css")):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        assert resp.status == 200 and kind in resp.getheader("content-type")
+        assert "http://" not in body and "https://" not in body  # offline: no CDN, no external asset
+    conn.request("POST", "/api/report")
+    resp = conn.getresponse()
+    assert resp.status == 405 and json.loads(resp.read())["error"].startswith("the API is read-only")
+    conn.close()

@@ -1,0 +1,21 @@
+-- $assets = []
+-- $end = 1766851200000000000  (2025-12-27T16:00:00.000Z)
+-- $include_synthetic = false
+-- $instrument_kinds = ["perpetual", "dated_future", "account"]
+-- $liquidation_kinds = ["market", "backstop"]
+-- $min_notional = "0"
+-- $start = 1766764800000000000  (2025-12-26T16:00:00.000Z)
+-- $venues = []
+WITH scoped AS (
+  SELECT *, notional_usd AS usd_floor
+  FROM events
+  WHERE ts_event >= $start AND ts_event < $end
+    AND (len($venues) = 0 OR list_contains($venues, venue))
+    AND list_contains($instrument_kinds, instrument_kind)
+    AND (len($assets) = 0 OR list_contains($assets, base_asset))
+    AND list_contains($liquidation_kinds, liquidation_kind)
+    AND ($include_synthetic OR NOT synthetic)
+  QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
+),
+kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
+SELECT *, usd_floor AS usd, 0.0 AS hidden_var, 1 AS n FROM kept

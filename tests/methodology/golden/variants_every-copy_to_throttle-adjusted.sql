@@ -1,0 +1,71 @@
+-- $c0_assets = []
+-- $c0_include_synthetic = false
+-- $c0_instrument_kinds = ["perpetual", "dated_future", "account"]
+-- $c0_liquidation_kinds = ["market", "backstop"]
+-- $c0_venues = []
+-- $h0_base = "0.24"
+-- $h0_dispersion = "2.22"
+-- $h0_k = 5
+-- $h0_slope = "1.29"
+-- $k0_min = "0"
+-- $k1_min = "0"
+-- $sampled_venues = ["binance_usdm", "okx_swap"]
+-- $scan_end = 1766880005000000000  (2025-12-28T00:00:05.000Z)
+-- $scan_start = 1766793595000000000  (2025-12-26T23:59:55.000Z)
+-- $w0_end = 1766880000000000000  (2025-12-28T00:00:00.000Z)
+-- $w0_start = 1766793600000000000  (2025-12-27T00:00:00.000Z)
+WITH base AS MATERIALIZED (
+  SELECT venue, market, instrument_kind, base_asset, liquidation_kind, synthetic, liquidated_side, ts_event,
+         notional_usd, notional_order_usd, row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1 AS first_copy
+  FROM events
+  WHERE ts_event >= $scan_start AND ts_event < $scan_end
+),
+h0_occupied AS (
+  SELECT venue, market, ts_event // 1000000000 AS second, count(*) AS observed,
+         sum(CAST(notional_usd AS DOUBLE)) AS usd, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2
+  FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY ALL
+),
+h0_near AS (
+  SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
+         sum(usd) OVER near / sum(observed) OVER near AS mean_usd,
+         sum(usd2) OVER near / sum(observed) OVER near AS mean_usd2
+  FROM h0_occupied
+  WINDOW near AS (PARTITION BY venue, market ORDER BY second
+                  RANGE BETWEEN $h0_k PRECEDING AND $h0_k FOLLOWING)
+),
+h0_rate AS (
+  SELECT *, -ln(1 - least(neighbours / (2.0 * $h0_k), 1 - 1 / (4.0 * $h0_k))) AS lam FROM h0_near
+),
+h0_count AS (
+  SELECT *, CAST($h0_base AS DOUBLE) + CAST($h0_slope AS DOUBLE)
+         * CASE WHEN lam = 0 THEN 0 ELSE lam / (1 - exp(-lam)) - 1 END AS hidden_n
+  FROM h0_rate
+),
+h0 AS (
+  SELECT venue, market, second, CAST(hidden_n * mean_usd / observed AS DECIMAL(38, 6)) AS hidden_usd,
+         CAST($h0_dispersion AS DOUBLE) * hidden_n * mean_usd2 / observed AS hidden_var
+  FROM h0_count
+),
+flagged AS (
+  SELECT *,
+  ((len($c0_venues) = 0 OR list_contains($c0_venues, venue))
+   AND list_contains($c0_instrument_kinds, instrument_kind)
+   AND (len($c0_assets) = 0 OR list_contains($c0_assets, base_asset))
+   AND list_contains($c0_liquidation_kinds, liquidation_kind)
+   AND ($c0_include_synthetic OR NOT synthetic)) AS c0,
+  (ts_event >= $w0_start AND ts_event < $w0_end) AS w0,
+  (notional_usd >= $k0_min) AS k0_fill,
+  (notional_order_usd >= $k0_min) AS k0_order,
+  (first_copy AND notional_usd >= $k1_min) AS k1_fill,
+  (first_copy AND notional_order_usd >= $k1_min) AS k1_order
+  FROM base
+)
+SELECT base_asset, liquidated_side,
+  sum(CASE WHEN c0 AND w0 AND k0_fill THEN notional_usd END) AS v0,
+  sum(CASE WHEN c0 AND w0 AND k1_fill THEN notional_usd END) AS v1,
+  sum(CASE WHEN c0 AND w0 AND k0_fill THEN notional_usd + coalesce(h0.hidden_usd, 0) END) AS v2,
+  sum(CASE WHEN c0 AND w0 AND k1_fill THEN notional_usd + coalesce(h0.hidden_usd, 0) END) AS v3
+FROM flagged
+LEFT JOIN h0 ON (h0.venue = flagged.venue AND h0.market = flagged.market AND h0.second = flagged.ts_event // 1000000000)
+GROUP BY ALL
+ORDER BY ALL

@@ -1,0 +1,145 @@
+"""Reconciliation on a real lake: the duplicate-copy gap goes wholly to counting, contributions are exact
+Shapley values that sum to the difference, and the one-scan variants equal separate reports."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+import msgspec
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liqscope._time import parse_iso_ns
+from liqscope.cli import main
+from liqscope.methodology import DIMENSIONS, Counting, Coverage, Estimation, Methodology, Valuation, Window, load
+from liqscope.metrics import reconcile, report, shapley
+from tests.metrics.conftest import SECOND_RECORDER, fill_usd, riftfern_orders
+
+ANCHOR = (parse_iso_ns("2025-12-27T00:00:00Z"), parse_iso_ns("2025-12-29T00:00:00Z"))
+WIDE = (parse_iso_ns("2023-01-01"), parse_iso_ns("2026-01-01"))
+
+
+def _duplicate_gap() -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
+    """By hand: what the second recorder's copies add, total, per side and per base asset."""
+    sides: dict[str, Decimal] = defaultdict(Decimal)
+    assets: dict[str, Decimal] = defaultdict(Decimal)
+    for o in riftfern_orders(SECOND_RECORDER):
+        usd = fill_usd(o)
+        sides["LONG" if o["S"] == "SELL" else "SHORT"] += usd
+        symbol = o["s"].removesuffix("USDT").removesuffix("USDC")
+        assets[symbol.removeprefix("1000000").removeprefix("1000")] += usd
+    return sum(sides.values(), Decimal(0)), sides, assets
+
+
+def test_every_copy_to_standard_attributes_the_whole_gap_to_counting(lake_dir):
+    """Done-when: the gap between every-copy and standard on real recordings is all counting, to the digit."""
+    gap, sides, assets = _duplicate_gap()
+    res = CliRunner().invoke(main, ["reconcile", "--from", "every-copy", "--to", "standard", "--start", "2025-12-27",
+                                    "--end", "2025-12-29", "--data-dir", str(lake_dir), "--json"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.output, parse_float=Decimal)
+    assert list(r)[:5] == ["from", "to", "difference_usd", "contributions", "long"]
+    assert set(r["from"]) == set(r["to"]) == {"name", "fingerprint", "total_usd"}
+    assert list(r["contributions"]) == ["coverage", "window", "counting", "valuation", "estimation"]
+    total = sum((fill_usd(o) for o in riftfern_orders()), Decimal(0))
+    assert r["from"]["total_usd"] == total + gap and r["to"]["total_usd"] == total
+    assert r["difference_usd"] == -gap
+    assert r["contributions"] == {"coverage": 0, "window": 0, "counting": -gap, "valuation": 0, "estimation": 0}
+    assert r["long"]["contributions"]["counting"] == -sides["LONG"]
+    assert r["short"]["contributions"]["counting"] == -sides["SHORT"]
+    by_asset = {k: -v["contributions"]["counting"] for k, v in r["by_asset"].items() if v["difference_usd"]}
+    assert by_asset == {k: v for k, v in assets.items() if v}
+    assert r["differing"] == ["counting"] and r["variants"] == 2
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("standard", "throttle-adjusted"), ("every-copy", "utc8-day"), ("cex-majors-utc-day", "all-venues-rolling-24h"),
+    ("bankruptcy-price", "perpetuals-only"), ("onchain-only", "every-copy"), ("throttle-adjusted", "per-account"),
+])
+def test_one_scan_variants_equal_separate_reports(lake, a, b):
+    """The first and last of the 2^k variants are the two methodologies: they must equal their reports."""
+    r = reconcile(lake, load(a), load(b), *ANCHOR)
+    ra, rb = report(lake, load(a), *ANCHOR), report(lake, load(b), *ANCHOR)
+    assert (r.from_.total_usd, r.to.total_usd) == (ra.total_usd, rb.total_usd)
+    assert (r.long.from_usd, r.long.to_usd, r.short.from_usd, r.short.to_usd) == \
+        (ra.long_usd, rb.long_usd, ra.short_usd, rb.short_usd)
+    for asset, part in r.by_asset.items():
+        assert part.from_usd == (ra.by_asset[asset].total_usd if asset in ra.by_asset else 0)
+        assert part.to_usd == (rb.by_asset[asset].total_usd if asset in rb.by_asset else 0)
+    assert sum(r.contributions.values()) == r.difference_usd == rb.total_usd - ra.total_usd
+
+
+def test_shapley_values_by_hand():
+    # Two players: v(∅)=0, v(1)=10, v(2)=20, v(12)=50 -> φ1 = (10 + 30)/2 = 20, φ2 = (20 + 40)/2 = 30.
+    assert shapley([Decimal(0), Decimal(10), Decimal(20), Decimal(50)], 2) == [Decimal(20), Decimal(30)]
+    # Three symmetric players sharing 1: exact thirds do not exist in decimal, yet the sum is exact.
+    values = [Decimal(0)] * 7 + [Decimal(1)]
+    phis = shapley(values, 3)
+    assert sum(phis) == 1 and max(phis) - min(phis) == Decimal("1e-18")
+    assert shapley([Decimal(3), Decimal(5)], 1) == [Decimal(2)]
+
+
+_VENUES = ("binance_usdm", "binance_coinm", "hyperliquid")
+methodologies = st.builds(
+    Methodology, name=st.just("random"),
+    coverage=st.builds(Coverage, venues=st.lists(st.sampled_from(_VENUES), unique=True, max_size=2).map(tuple),
+                       instrument_kinds=st.sampled_from([("perpetual",), ("perpetual", "dated_future", "account")]),
+                       assets=st.sampled_from([(), ("BTC",), ("SOL", "PEPE", "ZEC")])),
+    window=st.builds(Window, kind=st.sampled_from(["fixed", "calendar_day", "rolling"]),
+                     timezone=st.sampled_from(["UTC", "UTC+8", "America/New_York"]), hours=st.sampled_from([6, 24])),
+    counting=st.builds(Counting, dedupe=st.sampled_from(["every_copy", "identity", "account"]),
+                       min_notional_usd=st.sampled_from([Decimal(0), Decimal("250.5"), Decimal(5000)])),
+    valuation=st.builds(Valuation, price=st.sampled_from(["fill", "order"])),
+    estimation=st.builds(Estimation, mode=st.sampled_from(["floor", "throttle_adjusted"]),
+                         slope=st.sampled_from([Decimal("1.29"), Decimal(3)])),
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=methodologies, b=methodologies)
+def test_contributions_always_sum_to_the_difference(lake, a, b):
+    """Property: for any two methodologies, per statistic, Σ contributions == difference, exactly."""
+    r = reconcile(lake, a, b, *ANCHOR)
+    assert set(r.differing) == {d for d in DIMENSIONS if a.dimension(d) != b.dimension(d)}
+    assert r.variants == 2 ** len(r.differing)
+    for part in (r, r.long, r.short, *r.by_asset.values()):
+        assert sum(part.contributions.values(), Decimal(0)) == part.difference_usd
+        assert all(part.contributions[d] == 0 for d in DIMENSIONS if d not in r.differing)
+    assert r.difference_usd == r.to.total_usd - r.from_.total_usd
+    back = reconcile(lake, b, a, *ANCHOR)  # swapping ends negates every contribution (to rounding, 1e-18 each)
+    assert all(abs(back.contributions[d] + r.contributions[d]) <= Decimal("1e-17") for d in DIMENSIONS)
+
+
+def test_a_five_dimension_gap_has_32_variants_and_matches_both_reports(lake):
+    a = load("standard")
+    b = msgspec.structs.replace(
+        load("throttle-adjusted"), coverage=Coverage(venues=("binance_usdm", "hyperliquid")),
+        window=Window(kind="calendar_day", timezone="UTC+8"), counting=Counting(dedupe="every_copy"),
+        valuation=Valuation(price="order"))
+    r = reconcile(lake, a, b, *ANCHOR)
+    assert r.differing == list(DIMENSIONS) and r.variants == 32
+    assert r.to.total_usd == report(lake, b, *ANCHOR).total_usd
+    assert sum(r.contributions.values()) == r.difference_usd
+
+
+def test_waterfall_chart_is_a_png(lake, tmp_path):
+    pytest.importorskip("matplotlib")
+    from liqscope.metrics.waterfall import waterfall_png
+
+    path = waterfall_png(reconcile(lake, load("every-copy"), load("throttle-adjusted"), *ANCHOR), tmp_path / "w.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == 900  # 9 in x 100 dpi
+
+
+def test_cli_reconcile_table_and_chart(lake_dir, tmp_path):
+    pytest.importorskip("matplotlib")
+    res = CliRunner().invoke(main, ["reconcile", "--from", "every-copy", "--to", "standard", "--start", "2025-12-27",
+                                    "--end", "2025-12-29", "--data-dir", str(lake_dir), "--chart",
+                                    str(tmp_path / "c.png")])
+    assert res.exit_code == 0, res.output
+    gap, _, _ = _duplicate_gap()
+    assert f"−${gap:,.2f}" in res.output and (tmp_path / "c.png").exists()

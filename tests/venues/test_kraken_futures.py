@@ -1,0 +1,66 @@
+"""kraken_futures: type=liquidation trades, taker side, PI_ USD contracts vs PF_ base units.
+
+Inputs are the real trades in tests/fixtures/venues/kraken_futures/. Variants edit them in memory and
+say so.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from liqscope.errors import NotALiquidation, UnexpectedPayload
+from liqscope.events import Margining, PositionSide, QtyUnit
+from liqscope.venues.kraken_futures import SPEC
+from tests.venues._frames import frame, parse
+
+XRP_SELL = frame("kraken_futures", "ws_trade.jsonl", 1)  # PI_XRPUSD, taker sell, qty 12000 @ 0.1736
+ETH_BUY = frame("kraken_futures", "ws_trade.jsonl", 2)   # PI_ETHUSD, taker buy, qty 250 @ 231.6
+
+
+def test_inverse_qty_counts_usd_contracts_and_a_taker_sell_closes_a_long():
+    (e,) = parse("kraken_futures", XRP_SELL)
+    assert (e.liquidated_side, e.notional_usd) == (PositionSide.LONG, Decimal("12000"))
+    assert e.notional_usd != Decimal("12000") * Decimal("0.1736")  # 2083.2 if qty were coins
+    assert (e.quantity_unit, e.contract_size, e.margining) == (QtyUnit.CONTRACTS, Decimal("1"), Margining.INVERSE)
+    assert e.event_id == "kraken_futures:PI_XRPUSD:3ee209b8-bc9f-4ed5-965b-8c6208b26411"
+
+
+def test_taker_buy_closes_a_short():
+    (e,) = parse("kraken_futures", ETH_BUY)
+    assert (e.liquidated_side, e.notional_usd) == (PositionSide.SHORT, Decimal("250"))
+
+
+def test_linear_pf_product_counts_the_base_coin():
+    (e,) = parse("kraken_futures", ETH_BUY.replace(b"PI_ETHUSD", b"PF_ETHUSD"))
+    assert e.notional_usd == Decimal("250") * Decimal("231.6") == Decimal("57900")
+    assert (e.quantity_unit, e.margining, e.settle_asset) == (QtyUnit.BASE, Margining.LINEAR, "USD")
+
+
+def test_xbt_is_btc():
+    (e,) = parse("kraken_futures", XRP_SELL.replace(b"PI_XRPUSD", b"PI_XBTUSD"))
+    assert (e.base_asset, e.market) == ("BTC", "PI_XBTUSD")
+
+
+def test_ordinary_fills_are_not_liquidations():
+    with pytest.raises(NotALiquidation, match="fill"):
+        parse("kraken_futures", XRP_SELL.replace(b'"type":"liquidation"', b'"type":"fill"'))
+
+
+def test_a_snapshot_yields_only_its_liquidation_trades():
+    """A trade_snapshot assembled in memory from the two real trades, one turned into a plain fill."""
+    trades = [json.loads(XRP_SELL), json.loads(ETH_BUY.replace(b'"type":"liquidation"', b'"type":"fill"'))]
+    snapshot = json.dumps({"feed": "trade_snapshot", "product_id": "PI_XRPUSD", "trades": trades}).encode()
+    assert [e.market for e in parse("kraken_futures", snapshot)] == ["PI_XRPUSD"]
+
+
+def test_unknown_product_prefix_is_quarantined():
+    with pytest.raises(UnexpectedPayload) as caught:
+        parse("kraken_futures", XRP_SELL.replace(b"PI_XRPUSD", b"XRPUSD"))
+    assert caught.value.field == "product_id"
+
+
+def test_declared_spec():
+    assert not SPEC.sampled and str(SPEC.side_convention) == "taker"
