@@ -47,6 +47,16 @@ def render_report(console: Console, r: Report) -> None:
         t.add_row(x.ts, x.venue, x.market, x.side or "?", usd(x.notional_usd), x.raw_ref[:12] + "…:" +
                   x.raw_ref.rsplit(":", 1)[-1])
     console.print(t)
+    a = r.accounts
+    if a is not None:
+        who = (f"{a.accounts:,} distinct accounts (named by {', '.join(a.venues_covered)})" if a.accounts is not None
+               else "no venue in scope names the liquidated account")
+        missing = f"; not counted on {', '.join(a.venues_not_covered)}" if a.venues_not_covered else ""
+        console.print(f"[bold]Accounts[/bold]: {who}{missing}")
+    for f in r.flags or []:
+        state = {True: "[red]RAISED[/red]", False: "not raised", None: "no data"}[f.raised]
+        value = "-" if f.value is None else f"{f.value:.4g}"
+        console.print(f"[bold]Flag[/bold] {f.name}: {state} (value {value}, threshold {f.threshold}) — {f.basis}")
     c = r.coverage
     console.print(f"[bold]Coverage[/bold]: venues {', '.join(c.venues) or 'none'}; events from "
                   f"{c.first_event or '-'} to {c.last_event or '-'}")
