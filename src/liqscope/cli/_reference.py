@@ -1,0 +1,28 @@
+"""Render the CLI reference (docs/cli.md) from the commands' own help, so it cannot drift.
+
+``python -m liqscope.cli._reference > docs/cli.md`` rewrites it; tests/test_docs.py checks it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from liqscope.cli import main
+
+
+def render() -> str:
+    """The whole CLI reference as Markdown."""
+    ctx = click.Context(main, info_name="liqscope", terminal_width=100, max_content_width=100)
+    parts = ["# liqscope command reference", "",
+             "Generated from each command's `--help` by `python -m liqscope.cli._reference`; do not edit by hand.",
+             "", "```text", main.get_help(ctx), "```", ""]
+    for name in sorted(main.list_commands(ctx)):
+        cmd = main.get_command(ctx, name)
+        assert cmd is not None
+        sub = click.Context(cmd, info_name=f"liqscope {name}", parent=ctx, terminal_width=100, max_content_width=100)
+        parts += [f"## liqscope {name}", "", "```text", cmd.get_help(sub), "```", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
