@@ -29,6 +29,8 @@ def _filters(venues: Iterable[str] | None, assets: Iterable[str] | None) -> tupl
 def _series(catalog: Catalog, table: str, start_ns: int, end_ns: int, venues: Iterable[str] | None,
             assets: Iterable[str] | None, extra: str = "", params: dict[str, object] | None = None) -> list:
     t = BY_NAME[table]
+    if not catalog.table_files(t.name, None, at_ns - lookback_ns, at_ns + 1):
+        return []  # nothing stored for this window: skip opening a database connection
     cond, p = _filters(venues, assets)
     sql = (f"SELECT * FROM {relation(catalog, t, None, start_ns, end_ns)} WHERE ts_event >= $start AND "
            f"ts_event < $end AND {cond} {extra} ORDER BY ts_event, venue, market")
@@ -55,6 +57,8 @@ def open_interest(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Itera
 def _latest(catalog: Catalog, table: str, at_ns: int, lookback_ns: int, venues: Iterable[str] | None,
             assets: Iterable[str] | None, extra: str = "") -> list:
     t = BY_NAME[table]
+    if not catalog.table_files(t.name, None, at_ns - lookback_ns, at_ns + 1):
+        return []  # nothing stored for this window: skip opening a database connection
     cond, p = _filters(venues, assets)
     sql = (f"SELECT * FROM {relation(catalog, t, None, at_ns - lookback_ns, at_ns + 1)} WHERE ts_event <= $at "
            f"AND ts_event > $since AND {cond} {extra} "
