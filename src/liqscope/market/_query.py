@@ -29,7 +29,7 @@ def _filters(venues: Iterable[str] | None, assets: Iterable[str] | None) -> tupl
 def _series(catalog: Catalog, table: str, start_ns: int, end_ns: int, venues: Iterable[str] | None,
             assets: Iterable[str] | None, extra: str = "", params: dict[str, object] | None = None) -> list:
     t = BY_NAME[table]
-    if not catalog.table_files(t.name, None, at_ns - lookback_ns, at_ns + 1):
+    if not catalog.table_files(t.name, None, start_ns, end_ns):
         return []  # nothing stored for this window: skip opening a database connection
     cond, p = _filters(venues, assets)
     sql = (f"SELECT * FROM {relation(catalog, t, None, start_ns, end_ns)} WHERE ts_event >= $start AND "
