@@ -28,7 +28,7 @@ from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA, events_to_table
 from liqscope.store._writer import BatchWriter, store_raw
-from liqscope.venues import get_venue
+from liqscope.venues import _instruments, get_venue
 
 __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file"]
 
@@ -138,7 +138,8 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
 
 def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str = JSONL, *, label: str,
                  progress: Callable[[int, int], None] | None = None, ts_recv: int | None = None,
-                 batch: str | None = None, synthetic: bool = False) -> IngestResult:
+                 batch: str | None = None, synthetic: bool = False,
+                 instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
     """Ingest the (decompressed) bytes of one input and commit them as one batch.
 
     ``ingest_file`` reads a file and calls this; ``liqscope verify`` replays a committed batch through
@@ -155,6 +156,8 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
         ts_recv: Receipt time to stamp on file records; default: now.
         batch: Batch id to commit under; default: a new one.
         synthetic: Label every row synthetic (also done whenever ``data`` carries the simulator's marker).
+        instruments: Instrument tables to parse with; default: the data dir's refreshed tables
+            (``DATA_DIR/instruments/``), bundled snapshots otherwise. The manifest records which.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
@@ -162,6 +165,7 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
     spec = get_venue(venue)
     if fmt != JSONL and fmt not in spec.formats:
         raise UnknownName(f"format for venue {venue}", fmt, formats_of(venue))
+    tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     if fmt == JSONL:
         split, decode, parse, source, repeats = _jsonl_lines, spec.decode, spec.parse, Source.FILE, False
     else:
@@ -209,7 +213,8 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
             bad.append(QuarantinedRecord(file=label, line=n, venue=venue, format=fmt, field=None,
                                          reason="blank line", raw_ref=ref, raw=""))
         else:
-            out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
+            with _instruments.using(tables):
+                out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
             count = len(out.events)
             if out.quarantined:
                 status = "quarantined"
@@ -245,7 +250,8 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
     try:
         _commit(catalog, writer, venue, fmt, sha, data, events, event_keys, rec_rows, bad, result,
                 {"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": name,
-                 "ts_recv": str(ts_recv), **({"synthetic": "true"} if result.synthetic else {})})
+                 "ts_recv": str(ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
+                 **_instruments.manifest_meta(tables, venue)})
     except BaseException:
         writer.abort()
         raise

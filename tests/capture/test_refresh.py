@@ -23,6 +23,7 @@ OKX_RATE_LIMITED = FIXTURES / "rest_get_okx_error_rate_limit.json"
 
 @contextmanager
 def _http(body: bytes, status: int = 200) -> Iterator[str]:
+    # A real HTTP server on loopback answering every GET with ``body``.
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(status)
@@ -52,11 +53,12 @@ def _closed_port() -> str:
 
 @pytest.mark.parametrize("venue", sorted(INSTRUMENT_ENDPOINTS))
 def test_offline_falls_back_to_the_bundled_snapshot(tmp_path, venue):
-    table, origin = refresh_instruments(venue, tmp_path, url=_closed_port(), timeout_s=2)
+    table, origin = refresh_instruments(venue, tmp_path, url=_closed_port(), timeout_s=2, retry_delay_s=0)
     bundled = load(f"liqscope.venues.{venue}")
     assert table is bundled
     assert (origin.origin, origin.instruments, origin.version) == ("bundled", len(bundled.instruments), bundled.version)
     assert origin.error is not None and "Connection refused" in origin.error
+    assert origin.attempts == 3  # a refused connection is transient: tried again twice
     assert not (tmp_path / "instruments").exists()
 
 

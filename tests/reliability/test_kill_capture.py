@@ -7,8 +7,9 @@ resends recent liquidations the same way), so what a kill cut off in flight is d
 random delay, half the time at a random crash point of its lake commits (``LIQSCOPE_CRASH_AT``). After
 every kill the lake is read as a reader sees it: each committed batch is complete (its records are
 exactly the frames of the transcript chunk it committed). A last capture runs until every frame has
-arrived (stopping by itself); then the transcripts are re-ingested (``--format transcript``), which
-commits what a kill left flushed but uncommitted, and adds nothing else.
+arrived (stopping by itself). Each restarted capture first commits what the killed one left flushed but
+uncommitted, so the lake already holds every transcript frame; re-ingesting the transcripts
+(``--format transcript``) afterwards adds nothing.
 
 What it proves: every frame in a transcript is in the lake exactly once (nothing accepted is lost or
 stored twice); the standard report equals a clean ingest of the recording and its PROVENANCE figure
@@ -123,9 +124,10 @@ def test_sigkilled_capture_loses_no_transcript_frame_and_counts_none_twice(tmp_p
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
 
-    # What a kill left flushed but uncommitted is committed now; nothing else is added.
+    # Restarts committed what each kill left flushed but uncommitted; the re-ingest finds nothing to add.
     catalog = Catalog(root)
     live_records = len(_lake.rows(root, "records"))
+    assert live_records == len(_frames(root)[0]), "a restarted capture left a flushed frame uncommitted"
     for path in transcript_files(transcripts_dir(catalog), "binance_usdm"):
         ingest_file(catalog, "binance_usdm", path, "transcript")
     frames, torn = _frames(root)

@@ -11,6 +11,7 @@ import msgspec
 
 from liqscope._time import iso_ns
 from liqscope.capture._refresh import INSTRUMENT_ENDPOINTS, InstrumentsOrigin, refresh_instruments
+from liqscope.capture._resume import VenueLock, commit_uncommitted
 from liqscope.capture._runner import CaptureOptions, VenueStats, _now, _Recorder, _WebsocketCapture, _websockets
 from liqscope.capture.spec import get_stream
 from liqscope.errors import ConfigError
@@ -30,6 +31,7 @@ class CaptureResult(msgspec.Struct, kw_only=True):
     stopped: str
     venues: dict[str, VenueStats]
     instruments: list[InstrumentsOrigin] = []
+    resumed: dict[str, int] = {}  # venue -> frames a previous session flushed but had not committed
 
 
 class Capture:
@@ -73,12 +75,32 @@ class Capture:
             r.writer.header["instruments"] = msgspec.to_builtins(origin)  # what this run used, in each file
         return [o for _, o in origins]
 
+    async def _resume(self) -> dict[str, int]:
+        # Before recording anything: commit what an earlier session of this data dir flushed to its
+        # transcripts but never committed (it was killed between the two), so no accepted frame is lost.
+        out = {}
+        for r in self._recorders:
+            result = await asyncio.to_thread(commit_uncommitted, self.catalog, r.venue, session=self.session)
+            out[r.venue] = result.records - result.already_present
+        return out
+
     async def run(self, stop: asyncio.Event | None = None, duration: float | None = None) -> CaptureResult:
         """Capture until ``stop`` is set or ``duration`` seconds have passed, then flush and return."""
         stop = stop or asyncio.Event()
         started = _now()
         timer = asyncio.get_running_loop().call_later(duration, stop.set) if duration is not None else None
-        instruments = await self._refresh() if self.options.refresh_instruments else []
+        locks: list[VenueLock] = []
+        try:
+            for r in self._recorders:
+                locks.append(VenueLock(self.catalog, r.venue))
+            resumed = await self._resume()
+            instruments = await self._refresh() if self.options.refresh_instruments else []
+        except BaseException:
+            for lock in locks:
+                lock.release()
+            if timer is not None:
+                timer.cancel()
+            raise
         tasks = [asyncio.create_task(r.run(stop)) for r in self._recorders]
         flushers = [asyncio.create_task(r.flusher(stop)) for r in self._recorders]
         try:
@@ -90,10 +112,14 @@ class Capture:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, *flushers, return_exceptions=True)
-            for r in self._recorders:
-                await r.flush()
+            try:
+                for r in self._recorders:
+                    await r.flush()
+            finally:
+                for lock in locks:
+                    lock.release()
         return CaptureResult(session=self.session, started=iso_ns(started), stopped=iso_ns(_now()),
-                             venues=dict(self.stats), instruments=instruments)
+                             venues=dict(self.stats), instruments=instruments, resumed=resumed)
 
 
 async def capture_async(catalog: Catalog, venue_ids: Sequence[str], *, stop: asyncio.Event | None = None,

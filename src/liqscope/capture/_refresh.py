@@ -1,26 +1,43 @@
 # Instrument metadata (contract sizes) from each venue's public REST endpoint when online; the bundled
 # snapshot (liqscope/venues/<id>/instruments.json) when not. A refreshed table is written next to the lake
-# (DATA_DIR/instruments/<venue>.json, same schema as the bundled file) so a run records what it used.
+# (DATA_DIR/instruments/<venue>.json, same schema as the bundled file); `ingest` and `capture` resolve it
+# per batch (venues/_instruments.py `tables_for` + `using`) so parsing uses it, falling back to the
+# bundled entry for instruments it lacks, and every batch manifest records which table it used.
 #
-# Parsers stay pure and still read the bundled snapshot: the refreshed table is for comparison and for
-# updating the bundled file; wiring it into parsing is a change to venues/_instruments.py.
+# What each venue's response means lives next to its parser (venues/<id>/instruments_rest.py: URL and a
+# pure `parse_instruments`); the network part (timeouts, retries, fallback, atomic write) is only here.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 
 import msgspec
 
-from liqscope.events import InstrumentKind, Margining, QtyUnit
 from liqscope.venues import _instruments
-from liqscope.venues._instruments import Instrument, InstrumentFile
+from liqscope.venues._instruments import InstrumentFile, refreshed_path
 
 __all__ = ["INSTRUMENT_ENDPOINTS", "InstrumentsOrigin", "refresh_instruments"]
+
+Parse = Callable[..., InstrumentFile]
+_VENUES = ("binance_coinm", "bitmex", "gate_futures", "okx_futures", "okx_swap")  # each has instruments.json
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+_USER_AGENT = "liqscope (instrument metadata refresh)"
+
+
+def _endpoint(venue: str) -> tuple[str, Parse]:
+    mod = importlib.import_module(f"liqscope.venues.{venue}.instruments_rest")
+    return mod.URL, mod.parse_instruments
+
+
+# Venue id -> (public REST URL, pure response parser). Venues not listed have no contract table.
+INSTRUMENT_ENDPOINTS: dict[str, tuple[str, Parse]] = {v: _endpoint(v) for v in _VENUES}
 
 
 class InstrumentsOrigin(msgspec.Struct, kw_only=True):
@@ -33,94 +50,84 @@ class InstrumentsOrigin(msgspec.Struct, kw_only=True):
     version: str
     error: str | None = None   # why REST was not used
     path: str | None = None    # where the refreshed table was written
+    attempts: int = 0          # HTTP attempts made
 
 
-def _okx(payload: bytes) -> dict[str, Instrument]:
-    # GET /api/v5/public/instruments?instType=SWAP: ctType linear|inverse; ctVal in the base coin (linear)
-    # or in USD (inverse); instFamily "BTC-USDT" names base and quote.
-    body = msgspec.json.decode(payload)
-    if body.get("code") not in ("0", 0):
-        raise ValueError(f"OKX error code {body.get('code')!r}: {body.get('msg')!r}")
-    out = {}
-    for row in body["data"]:
-        base, quote = str(row.get("instFamily") or row["uly"]).split("-", 1)
-        linear = row["ctType"] == "linear"
-        out[row["instId"]] = Instrument(
-            base_asset=base, quote_asset=quote, settle_asset=row["settleCcy"],
-            margining=Margining.LINEAR if linear else Margining.INVERSE,
-            instrument_kind=InstrumentKind.PERPETUAL if row.get("instType", "SWAP") == "SWAP"
-            else InstrumentKind.DATED_FUTURE,
-            contract_size=Decimal(row["ctVal"]), contract_size_unit=QtyUnit.BASE if linear else QtyUnit.QUOTE)
-    return out
+class _Transient(Exception):
+    pass
 
 
-def _binance_coinm(payload: bytes) -> dict[str, Instrument]:
-    # GET /dapi/v1/exchangeInfo: symbols[] with pair, contractSize (USD per contract), base/quote/marginAsset.
-    # The bundled table is keyed by pair: every contract of a pair has the same face value.
-    out = {}
-    for row in msgspec.json.decode(payload)["symbols"]:
-        out[row["pair"]] = Instrument(
-            base_asset=row["baseAsset"], quote_asset=row["quoteAsset"], settle_asset=row["marginAsset"],
-            margining=Margining.INVERSE, instrument_kind=InstrumentKind.PERPETUAL,
-            contract_size=Decimal(str(row["contractSize"])), contract_size_unit=QtyUnit.QUOTE)
-    return out
-
-
-# Venue id -> (public REST URL, response -> instruments). Venues not listed have no contract table.
-INSTRUMENT_ENDPOINTS: dict[str, tuple[str, Callable[[bytes], dict[str, Instrument]]]] = {
-    "okx_swap": ("https://www.okx.com/api/v5/public/instruments?instType=SWAP", _okx),
-    "binance_coinm": ("https://dapi.binance.com/dapi/v1/exchangeInfo", _binance_coinm),
-}
-
-
-def _bundled(venue: str) -> InstrumentFile:
-    return _instruments.load(f"liqscope.venues.{venue}")
+def _get(url: str, timeout_s: float) -> bytes:
+    req = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            return resp.read()
+    except urllib.error.HTTPError as e:
+        if e.code in _RETRY_STATUS:
+            raise _Transient(f"HTTP {e.code} {e.reason}") from None
+        raise ValueError(f"HTTP {e.code} {e.reason}") from None  # 451 geo-block, 403, 404: asking again won't help
+    except (urllib.error.URLError, OSError) as e:  # refused, reset, DNS, timeout
+        raise _Transient(f"{type(e).__name__}: {getattr(e, 'reason', None) or e}") from None
 
 
 def refresh_instruments(venue: str, data_dir: Path | None = None, *, url: str | None = None,
-                        timeout_s: float = 5.0) -> tuple[InstrumentFile, InstrumentsOrigin]:
+                        timeout_s: float = 5.0, retries: int = 2,
+                        retry_delay_s: float = 0.5) -> tuple[InstrumentFile, InstrumentsOrigin]:
     """Fetch ``venue``'s instrument table from its REST endpoint; fall back to the bundled snapshot.
 
     Never raises for network or payload problems: the fallback is the answer, and ``origin.error`` says
-    why it was needed.
+    why it was needed. Network failures, timeouts, HTTP 429 and 5xx are retried ``retries`` times
+    (delay doubling from ``retry_delay_s``); other HTTP errors and bad payloads are not.
 
     Args:
         venue: A venue with an entry in ``INSTRUMENT_ENDPOINTS``.
-        data_dir: Where to write the refreshed table (``<data_dir>/instruments/<venue>.json``); None: nowhere.
+        data_dir: Where to write the refreshed table (``<data_dir>/instruments/<venue>.json``, which
+            ingest and capture then use for that data dir); None: nowhere.
         url: Endpoint override (a mirror, a proxy, a test server).
-        timeout_s: Seconds to wait for the endpoint.
+        timeout_s: Seconds to wait for each attempt.
+        retries: Extra attempts after a transient failure.
+        retry_delay_s: First delay between attempts, seconds.
 
     Raises:
         KeyError: The venue has no instrument endpoint.
     """
-    default_url, convert = INSTRUMENT_ENDPOINTS[venue]
+    default_url, parse = INSTRUMENT_ENDPOINTS[venue]
     url = url or default_url
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
-            payload = resp.read()
-        instruments = convert(payload)
-        if not instruments:
-            raise ValueError("the response lists no instruments")
-    except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError, InvalidOperation,
-            msgspec.DecodeError) as e:
-        table = _bundled(venue)
-        return table, InstrumentsOrigin(venue=venue, origin="bundled", source=table.source,
-                                        instruments=len(table.instruments), version=table.version,
-                                        error=f"{type(e).__name__}: {e}")
-    now = dt.datetime.now(dt.UTC)
-    table = InstrumentFile(venue=venue, version=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           source=f"GET {url} at {now.isoformat(timespec='seconds')}",
-                           instruments=dict(sorted(instruments.items())))
+    attempts, delay = 0, retry_delay_s
+    while True:
+        attempts += 1
+        try:
+            payload = _get(url, timeout_s)
+            now = dt.datetime.now(dt.UTC)
+            table = parse(payload, version=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          source=f"GET {url} at {now.isoformat(timespec='seconds')}")
+            if not table.instruments:
+                raise ValueError("the response lists no instruments")
+            break
+        except _Transient as e:
+            if attempts <= retries:
+                time.sleep(delay)
+                delay *= 2
+                continue
+            return _fallback(venue, str(e), attempts)
+        except (ValueError, KeyError, TypeError, InvalidOperation, msgspec.DecodeError) as e:
+            return _fallback(venue, f"{type(e).__name__}: {e}", attempts)
     path = _write(Path(data_dir), table) if data_dir is not None else None
-    return table, InstrumentsOrigin(venue=venue, origin="rest", source=url, instruments=len(instruments),
-                                    version=table.version, path=str(path) if path else None)
+    return table, InstrumentsOrigin(venue=venue, origin="rest", source=url, instruments=len(table.instruments),
+                                    version=table.version, path=str(path) if path else None, attempts=attempts)
+
+
+def _fallback(venue: str, error: str, attempts: int) -> tuple[InstrumentFile, InstrumentsOrigin]:
+    table = _instruments.load(f"liqscope.venues.{venue}")
+    return table, InstrumentsOrigin(venue=venue, origin="bundled", source=table.source,
+                                    instruments=len(table.instruments), version=table.version,
+                                    error=error, attempts=attempts)
 
 
 def _write(data_dir: Path, table: InstrumentFile) -> Path:
-    path = data_dir / "instruments" / f"{table.venue}.json"
+    path = refreshed_path(data_dir, table.venue)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2))
     os.replace(tmp, path)
     return path
-

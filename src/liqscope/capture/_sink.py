@@ -24,7 +24,7 @@ from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA, events_to_table
 from liqscope.store._writer import BatchWriter, store_raw
-from liqscope.venues import get_venue
+from liqscope.venues import _instruments, get_venue
 
 FORMAT = "transcript"
 _PREVIEW = 2048
@@ -78,6 +78,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         result: Counters to add to (a new ``IngestResult`` when None).
     """
     spec = get_venue(venue)
+    tables = _instruments.tables_for(catalog.root)  # refreshed contract tables of this lake, once per batch
     sha = hashlib.sha256(blob).hexdigest()
     result = result or IngestResult(file=file, venue=venue, format=FORMAT, raw_sha256=sha)
     result.records += len(frames)
@@ -99,7 +100,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
             result.already_present += 1
             continue
         ref = f"{sha}:{f.ref_line}"
-        out = normalize_record(spec.decode, spec.parse, f.raw, Received(ts_ns=f.ts, ref=ref, source=Source.WS))
+        with _instruments.using(tables):
+            out = normalize_record(spec.decode, spec.parse, f.raw, Received(ts_ns=f.ts, ref=ref, source=Source.WS))
         if out.quarantined:
             status = "quarantined"
             bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
@@ -146,7 +148,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
         writer.add_lines(qpath, (msgspec.json.encode(q) for q in bad))
         result.quarantine_file = str(qpath)
-    writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta})
+    writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta,
+                   **_instruments.manifest_meta(tables, venue)})
     catalog.invalidate()
     return result
 
