@@ -106,4 +106,4 @@ def test_bad_arguments_list_the_valid_values(tmp_path):
     assert res.exit_code != 0 and "valid values:" in res.output and "okx_swap" in res.output
     res = CliRunner().invoke(main, ["replay-server", "--feed", f"binance_usdm={FRAMES}", "--fault",
                                     "binance_usdm:explode@1"])
-    assert res.exit_code != 0 and "drop, malformed, mute, stall" in res.output
+    assert res.exit_code != 0 and "drop, malformed, mute, reorder, skew, slow, stall" in res.output

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +26,10 @@ from liqscope.errors import ConfigError, InputUnreadable, UnknownName
 
 __all__ = ["FAULT_KINDS", "Fault", "Feed", "ReplayServer"]
 
-FaultKind = Literal["drop", "stall", "malformed", "mute"]
-FAULT_KINDS: tuple[str, ...] = ("drop", "stall", "malformed", "mute")
+FaultKind = Literal["drop", "stall", "malformed", "mute", "slow", "reorder", "skew"]
+FAULT_KINDS: tuple[str, ...] = ("drop", "stall", "malformed", "mute", "slow", "reorder", "skew")
+# The kinds that take a number after ``:``, and whether it is required.
+_ARG_REQUIRED = {"stall": False, "slow": True, "reorder": True, "skew": True}
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,18 @@ class Fault:
         kind: ``drop`` (the connection is cut: TCP FIN without a websocket close frame), ``stall`` (no more
             data on this connection, which stays open and keeps answering pings and acks), or ``malformed``
             (an extra frame, the next frame cut in half, is sent first), or ``mute`` (from here on every
-            connection is accepted and acknowledged and gets no data: a geo-blocked venue). ``mute`` is
-            never used up; the others fire once.
+            connection is accepted and acknowledged and gets no data: a geo-blocked venue), ``slow`` (from
+            here on, on every connection, each frame is sent ``seconds`` after the previous one, whatever
+            its recorded pace: a trickling sender), ``reorder`` (the next ``seconds`` frames are sent in
+            reverse order: venue times go backwards), or ``skew`` (from here on, every epoch-millisecond
+            timestamp in a frame, a bare or quoted 13-digit integer, is shifted so that the frame's latest
+            one reads the send time plus ``seconds``: a venue clock ahead, or behind when negative; the
+            recording's venue times also become fresh). ``mute``, ``slow`` and ``skew`` are never used up;
+            the others fire once.
         at: Number of feed frames sent before the fault.
-        seconds: ``stall`` only: resume on the same connection after this long (None: never, until the
-            client reconnects).
+        seconds: ``stall``: resume on the same connection after this long (None: never, until the client
+            reconnects); ``slow``: seconds between frames; ``reorder``: how many frames (an integer);
+            ``skew``: seconds the venue clock is ahead (negative: behind).
     """
 
     kind: FaultKind
@@ -49,7 +60,8 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """Parse ``drop@100``, ``stall@200``, ``stall@200:5``, ``malformed@50`` or ``mute@0``.
+        """Parse ``drop@100``, ``stall@200``, ``stall@200:5``, ``malformed@50``, ``mute@0``, ``slow@10:0.5``,
+        ``reorder@10:5`` or ``skew@0:-30``.
 
         Raises:
             UnknownName: Unknown kind (lists the valid ones).
@@ -59,12 +71,19 @@ class Fault:
         if kind not in FAULT_KINDS:
             raise UnknownName("fault", kind, FAULT_KINDS)
         at, _, secs = rest.partition(":")
-        if not sep or not at.isdigit() or (secs and kind != "stall"):
-            raise ConfigError(f"fault {text!r}: expected KIND@FRAMES (e.g. drop@100) or stall@FRAMES:SECONDS")
+        if not sep or not at.isdigit() or (bool(secs) if kind not in _ARG_REQUIRED else
+                                           _ARG_REQUIRED[kind] and not secs):
+            raise ConfigError(f"fault {text!r}: expected KIND@FRAMES (e.g. drop@100), stall@FRAMES[:SECONDS], "
+                              "slow@FRAMES:SECONDS, reorder@FRAMES:COUNT or skew@FRAMES:SECONDS")
         try:
-            return cls(kind, int(at), float(secs) if secs else None)  # type: ignore[arg-type]
+            value = float(secs) if secs else None
         except ValueError:
-            raise ConfigError(f"fault {text!r}: {secs!r} is not a number of seconds") from None
+            raise ConfigError(f"fault {text!r}: {secs!r} is not a number") from None
+        if value is not None and (value != value or abs(value) == float("inf") or (kind != "skew" and value < 0)
+                                  or (kind == "reorder" and (value < 2 or not value.is_integer()))):
+            raise ConfigError(f"fault {text!r}: {secs!r} is out of range (reorder: an integer >= 2; "
+                              "skew: any finite number; otherwise >= 0)")
+        return cls(kind, int(at), value)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -114,6 +133,16 @@ class _State:
     connections: int = 0
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     sender: asyncio.Task[None] | None = None
+    slow_s: float | None = None     # persistent faults, once triggered
+    skew_ns: int | None = None
+    reversed_spans: list[tuple[int, int]] = field(default_factory=list)  # [start, end) sent back to front
+
+    def index(self, position: int) -> int:
+        # Which feed frame goes out at this position of the replay (reorder permutes within a span).
+        for start, end in self.reversed_spans:
+            if start <= position < end:
+                return start + end - 1 - position
+        return position
 
 
 def _upstream_path(url: str) -> str:
@@ -248,15 +277,22 @@ class ReplayServer:
         await subscribed.wait()
         frames, times = state.feed.frames, state.feed.times
         if reconnect and self.burst:
-            for raw in frames[max(0, state.cursor - self.burst):state.cursor]:
-                await ws.send(_wire(raw))
+            for i in range(max(0, state.cursor - self.burst), state.cursor):
+                await ws.send(_wire(frames[state.index(i)]))
         while state.cursor < len(frames):
             while state.faults and state.faults[0].at <= state.cursor:
                 if state.faults[0].kind == "mute":
                     await asyncio.Event().wait()  # acks and pongs only, on this and every later connection
                 fault = state.faults.pop(0)
-                if fault.kind == "malformed":
-                    raw = frames[state.cursor]
+                if fault.kind == "slow":
+                    state.slow_s = fault.seconds
+                elif fault.kind == "skew":
+                    state.skew_ns = int(fault.seconds * 1e9)  # type: ignore[operator]
+                elif fault.kind == "reorder":
+                    end = min(len(frames), state.cursor + int(fault.seconds))  # type: ignore[arg-type]
+                    state.reversed_spans.append((state.cursor, end))
+                elif fault.kind == "malformed":
+                    raw = frames[state.index(state.cursor)]
                     await ws.send(raw[: len(raw) // 2].decode("utf-8", "ignore"))
                 elif fault.kind == "drop":
                     await _drop(ws)
@@ -265,13 +301,32 @@ class ReplayServer:
                     await asyncio.Event().wait()  # stalled until the client goes away
                 else:
                     await asyncio.sleep(fault.seconds)
-            if times is not None and self.speed > 0 and state.cursor > 0:
+            if state.slow_s is not None:
+                await asyncio.sleep(state.slow_s)
+            elif times is not None and self.speed > 0 and state.cursor > 0:
                 pause = (times[state.cursor] - times[state.cursor - 1]) / 1e9 / self.speed
                 await asyncio.sleep(min(max(pause, 0.0), self.max_pause_s))
-            await ws.send(_wire(frames[state.cursor]))
+            raw = frames[state.index(state.cursor)]
+            if state.skew_ns is not None:
+                raw = _retime(raw, time.time_ns() + state.skew_ns)
+            await ws.send(_wire(raw))
             state.cursor += 1
         state.finished.set()
         await asyncio.Event().wait()  # stay connected, quiet: the recording is over
+
+
+# An epoch-millisecond timestamp, 2014-05 .. 2096, not part of a longer number.
+_EPOCH_MS = re.compile(rb"(?<![0-9.])(?:1[4-9][0-9]{11}|[23][0-9]{12})(?![0-9.])")
+
+
+def _retime(raw: bytes, target_ns: int) -> bytes:
+    # Shift every epoch-ms timestamp of the frame by one offset, so its latest one reads target_ns (truncated
+    # to ms); the frame's other bytes, and the spacing of its timestamps, are unchanged.
+    found = [int(m) for m in _EPOCH_MS.findall(raw)]
+    if not found:
+        return raw
+    delta = target_ns // 1_000_000 - max(found)
+    return _EPOCH_MS.sub(lambda m: str(int(m.group()) + delta).encode(), raw)
 
 
 def _wire(raw: bytes) -> str | bytes:

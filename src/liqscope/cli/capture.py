@@ -102,7 +102,8 @@ def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration
               help="Longest pause between two frames, in seconds.")
 @click.option("--fault", "faults", multiple=True, metavar="VENUE:KIND@FRAMES",
               help="Inject a fault after FRAMES frames: drop, stall (stall@N:SECONDS resumes), malformed, "
-                   "mute (geo-block).")
+                   "mute (geo-block), slow@N:SECONDS (between frames), reorder@N:COUNT (sent back to front), "
+                   "skew@N:SECONDS (venue clock ahead; negative: behind).")
 @click.option("--burst", type=click.IntRange(min=0), default=0, show_default=True,
               help="After every reconnect, resend the last N frames first (like OKX).")
 @click.option("--heartbeat", type=click.FloatRange(min=0, min_open=True), default=None,
