@@ -5,21 +5,20 @@
 
 from __future__ import annotations
 
-import click
-
 from liqscope.cli import main
 
 
 def render() -> str:
     """The whole CLI reference as Markdown."""
-    ctx = click.Context(main, info_name="liqscope", terminal_width=100, max_content_width=100)
+    # make_context applies the group's context_settings (-h/--help) exactly as a real invocation does.
+    ctx = main.make_context("liqscope", [], resilient_parsing=True, terminal_width=100, max_content_width=100)
     parts = ["# liqscope command reference", "",
              "Generated from each command's `--help` by `python -m liqscope.cli._reference`; do not edit by hand.",
              "", "```text", main.get_help(ctx), "```", ""]
     for name in sorted(main.list_commands(ctx)):
         cmd = main.get_command(ctx, name)
         assert cmd is not None
-        sub = click.Context(cmd, info_name=f"liqscope {name}", parent=ctx, terminal_width=100, max_content_width=100)
+        sub = cmd.make_context(f"liqscope {name}", [], parent=ctx, resilient_parsing=True)
         parts += [f"## liqscope {name}", "", "```text", cmd.get_help(sub), "```", ""]
     return "\n".join(parts)
 
