@@ -195,42 +195,42 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
     event_keys: list[str] = []
     rec_rows: dict[str, list[object]] = defaultdict(list)
     bad: list[QuarantinedRecord] = []
-    for i, (n, raw, key, occurrence) in enumerate(keyed):
-        if progress and i % 5000 == 0:
-            progress(i, len(keyed))
-        if key in existing:
-            result.already_present += 1
-            continue
-        ref = f"{sha}:{n}"
-        if repeats and occurrence > 0:
-            status, count = "repeat", 0
-            result.duplicate += 1
-        elif result.synthetic and is_synthetic_marker(raw):
-            status, count = "skipped", 0  # the simulator's label, not a venue record
-            result.skipped += 1
-        elif not raw.strip():
-            status, count = "quarantined", 0
-            bad.append(QuarantinedRecord(file=label, line=n, venue=venue, format=fmt, field=None,
-                                         reason="blank line", raw_ref=ref, raw=""))
-        else:
-            with _instruments.using(tables):
-                out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
-            count = len(out.events)
-            if out.quarantined:
-                status = "quarantined"
-                bad.append(QuarantinedRecord(
-                    file=label, line=n, venue=venue, format=fmt, field=out.field, reason=out.error or "",
-                    raw_ref=ref, raw=raw[:_PREVIEW].decode("utf-8", "replace")))
-            elif out.skipped is not None:
-                status = "skipped"
+    with _instruments.using(tables):  # once per batch, not per record: this loop is the hot path
+        for i, (n, raw, key, occurrence) in enumerate(keyed):
+            if progress and i % 5000 == 0:
+                progress(i, len(keyed))
+            if key in existing:
+                result.already_present += 1
+                continue
+            ref = f"{sha}:{n}"
+            if repeats and occurrence > 0:
+                status, count = "repeat", 0
+                result.duplicate += 1
+            elif result.synthetic and is_synthetic_marker(raw):
+                status, count = "skipped", 0  # the simulator's label, not a venue record
                 result.skipped += 1
+            elif not raw.strip():
+                status, count = "quarantined", 0
+                bad.append(QuarantinedRecord(file=label, line=n, venue=venue, format=fmt, field=None,
+                                             reason="blank line", raw_ref=ref, raw=""))
             else:
-                status = "accepted"
-                events.extend(out.events)
-                event_keys.extend([key] * count)
-        for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
-                         ("events", count), ("ts_recv", ts_recv)):
-            rec_rows[col].append(val)
+                out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
+                count = len(out.events)
+                if out.quarantined:
+                    status = "quarantined"
+                    bad.append(QuarantinedRecord(
+                        file=label, line=n, venue=venue, format=fmt, field=out.field, reason=out.error or "",
+                        raw_ref=ref, raw=raw[:_PREVIEW].decode("utf-8", "replace")))
+                elif out.skipped is not None:
+                    status = "skipped"
+                    result.skipped += 1
+                else:
+                    status = "accepted"
+                    events.extend(out.events)
+                    event_keys.extend([key] * count)
+            for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
+                             ("events", count), ("ts_recv", ts_recv)):
+                rec_rows[col].append(val)
     if progress:
         progress(len(keyed), len(keyed))
 

@@ -95,28 +95,28 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     event_keys: list[str] = []
     rows: dict[str, list[object]] = defaultdict(list)
     bad: list[QuarantinedRecord] = []
-    for f, key in keyed:
-        if key in existing:
-            result.already_present += 1
-            continue
-        ref = f"{sha}:{f.ref_line}"
-        with _instruments.using(tables):
+    with _instruments.using(tables):  # once per batch, not per frame
+        for f, key in keyed:
+            if key in existing:
+                result.already_present += 1
+                continue
+            ref = f"{sha}:{f.ref_line}"
             out = normalize_record(spec.decode, spec.parse, f.raw, Received(ts_ns=f.ts, ref=ref, source=Source.WS))
-        if out.quarantined:
-            status = "quarantined"
-            bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
-                                         reason=out.error or "", raw_ref=ref,
-                                         raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
-        elif out.skipped is not None:
-            status = "skipped"
-            result.skipped += 1
-        else:
-            status = "accepted"
-            events.extend(out.events)
-            event_keys.extend([key] * len(out.events))
-        for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
-                         ("events", len(out.events)), ("ts_recv", f.ts)):
-            rows[col].append(val)
+            if out.quarantined:
+                status = "quarantined"
+                bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
+                                             reason=out.error or "", raw_ref=ref,
+                                             raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
+            elif out.skipped is not None:
+                status = "skipped"
+                result.skipped += 1
+            else:
+                status = "accepted"
+                events.extend(out.events)
+                event_keys.extend([key] * len(out.events))
+            for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
+                             ("events", len(out.events)), ("ts_recv", f.ts)):
+                rows[col].append(val)
 
     if recent is None:
         known = _existing(catalog, venue, "event_id", [e.event_id for e in events],
