@@ -145,7 +145,9 @@ def main() -> None:
             f"- load average at the end {os.getloadavg()[0]:.1f}"]
     if args.only and args.out.exists():  # re-run sections replace theirs; the others are kept as they were
         body = _merge(args.out.read_text(encoding="utf-8"), "\n".join(body))
-        head[2] += f" Sections {', '.join(sections)} were re-run alone on {started}."
+        head[2] = (f"Sections {', '.join(sections)} re-run alone by `bash scripts/bench --scale {args.scale} --only "
+                   f"{' '.join(sections)}` on {started}; the other sections are from an earlier run (each section "
+                   "says when it finished). Ratios are always between figures of one section.")
     notes = ROOT / "bench" / "NOTES.md"
     tail = ["", notes.read_text(encoding="utf-8")] if notes.exists() else []
     args.out.write_text("\n".join(head + body + tail) + "\n", encoding="utf-8")
