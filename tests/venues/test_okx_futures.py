@@ -77,7 +77,8 @@ def test_control_frames_are_skips(line):
 
 def test_wire_and_side_logic_are_okx_swaps_not_copies():
     assert wire.Detail is okx_swap.wire.Detail and wire.LiquidationOrdersPush is okx_swap.wire.LiquidationOrdersPush
-    assert parse.closed_side is okx_swap.parse.closed_side
+    assert parse.swap is okx_swap.parse  # side, identity, ts and event building all come from okx_swap
+    assert parse.swap.detail_events is okx_swap.parse.detail_events
 
 
 def test_declared_spec():

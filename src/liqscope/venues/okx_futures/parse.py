@@ -12,15 +12,14 @@ for every expiry. Inverse families (``*-USD``): ctVal in USD, notional = sz x ct
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import NoReturn
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import LiquidationEvent, Margining, PriceKind, QtyUnit, Received, mul
+from liqscope.events import LiquidationEvent, Received
 from liqscope.venues import _instruments, _tardis
 from liqscope.venues.okx_futures import wire
-from liqscope.venues.okx_swap.parse import closed_side
+from liqscope.venues.okx_swap import parse as swap
 
 VENUE = "okx_futures"
 _PACKAGE = "liqscope.venues.okx_futures"
@@ -44,14 +43,7 @@ def family_of(inst_id: str, *, field: str) -> str:
 
 def identity(inst_id: str, detail: wire.Detail) -> str:
     """OKX sends no id: (instId, ts, side, posSide, sz, bkPx), the tuple okx_swap uses."""
-    canon = "|".join(str(v) for v in (inst_id, detail.ts, detail.side, detail.posSide, detail.sz, detail.bkPx))
-    return f"{VENUE}:{inst_id}:{detail.ts}:{hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()}"
-
-
-def _ts_ns(ts: str) -> int:
-    if not ts.isascii() or not ts.isdigit():
-        raise UnexpectedPayload(f"ts {ts!r} is not integer epoch ms", field="details.ts")
-    return int(ts) * 1_000_000
+    return swap.identity(inst_id, detail, VENUE)
 
 
 def _check_inst_type(inst_type: str | None, *, field: str) -> None:
@@ -65,35 +57,7 @@ def _check_inst_type(inst_type: str | None, *, field: str) -> None:
 def events_of(inst_id: str, details: list[wire.Detail], rx: Received, *, field: str) -> list[LiquidationEvent]:
     """Normalize the details of one dated instrument."""
     inst = _instruments.lookup(_PACKAGE, family_of(inst_id, field=field), field=field)
-    events = []
-    for detail in details:
-        if inst.margining is Margining.INVERSE:
-            notional = mul(detail.sz, inst.contract_size)  # ctVal is a fixed USD amount per contract
-        else:
-            notional = mul(detail.sz, inst.contract_size, detail.bkPx)  # ctVal in base coin
-        events.append(LiquidationEvent(
-            venue=VENUE,
-            market=inst_id,
-            instrument_kind=inst.instrument_kind,
-            base_asset=inst.base_asset,
-            quote_asset=inst.quote_asset,
-            settle_asset=inst.settle_asset,
-            margining=inst.margining,
-            liquidated_side=closed_side(detail),
-            price=detail.bkPx,
-            price_kind=PriceKind.BANKRUPTCY,
-            quantity=detail.sz,
-            quantity_unit=QtyUnit.CONTRACTS,
-            contract_size=inst.contract_size,
-            contract_size_unit=inst.contract_size_unit,
-            notional_usd=notional,
-            ts_event=_ts_ns(detail.ts),
-            ts_recv=rx.ts_ns,
-            source=rx.source,
-            event_id=identity(inst_id, detail),
-            raw_ref=rx.ref,
-        ))
-    return events
+    return swap.detail_events(VENUE, inst_id, inst, details, rx)
 
 
 def _skip_or_reject(envelope: wire.Envelope) -> NoReturn:

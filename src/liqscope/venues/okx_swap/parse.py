@@ -57,15 +57,16 @@ def closed_side(detail: wire.Detail) -> PositionSide:
     return side
 
 
-def identity(inst_id: str, detail: wire.Detail) -> str:
+def identity(inst_id: str, detail: wire.Detail, venue: str = VENUE) -> str:
     """OKX sends no id: the liquidation's identity is (instId, ts, side, posSide, sz, bkPx)."""
     parts = (inst_id, detail.ts, detail.side, detail.posSide, detail.sz, detail.bkPx)
     canon = "|".join(str(v) for v in parts)
     digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
-    return f"{VENUE}:{inst_id}:{detail.ts}:{digest}"
+    return f"{venue}:{inst_id}:{detail.ts}:{digest}"
 
 
-def _ts_ns(ts: str) -> int:
+def ts_ns(ts: str) -> int:
+    """OKX ``ts`` (epoch ms as a decimal string) -> ns; anything else is an UnexpectedPayload."""
     # Bounded length: int() refuses 4,300+ digit strings with ValueError (a crash, not a quarantine).
     if not ts.isascii() or not ts.isdigit() or len(ts) > 19:
         raise UnexpectedPayload(f"ts {ts!r} is not integer epoch ms", field="details.ts")
@@ -76,15 +77,25 @@ def parse_orders(orders: wire.LiquidationOrders, rx: Received) -> list[Liquidati
     """Normalize one ``data`` element: one event per liquidation detail."""
     _check_inst_type(orders.instType, field="data.instType")
     inst = _instruments.lookup(_PACKAGE, orders.instId, field="data.instId")
+    return detail_events(VENUE, orders.instId, inst, orders.details, rx)
+
+
+def detail_events(venue: str, inst_id: str, inst: _instruments.Instrument, details: list[wire.Detail],
+                  rx: Received) -> list[LiquidationEvent]:
+    """Events of one instrument's ``details`` (shared by okx_swap and okx_futures).
+
+    ``sz`` is in contracts: linear ``ctVal`` is base coin (notional = sz x ctVal x bkPx), inverse
+    ``ctVal`` is a fixed USD amount (notional = sz x ctVal).
+    """
     events = []
-    for detail in orders.details:
+    for detail in details:
         if inst.margining is Margining.INVERSE:
             notional = mul(detail.sz, inst.contract_size)  # ctVal is a fixed USD amount per contract
         else:
             notional = mul(detail.sz, inst.contract_size, detail.bkPx)  # ctVal in base coin
         events.append(LiquidationEvent(
-            venue=VENUE,
-            market=orders.instId,
+            venue=venue,
+            market=inst_id,
             instrument_kind=inst.instrument_kind,
             base_asset=inst.base_asset,
             quote_asset=inst.quote_asset,
@@ -98,10 +109,10 @@ def parse_orders(orders: wire.LiquidationOrders, rx: Received) -> list[Liquidati
             contract_size=inst.contract_size,
             contract_size_unit=inst.contract_size_unit,
             notional_usd=notional,
-            ts_event=_ts_ns(detail.ts),
+            ts_event=ts_ns(detail.ts),
             ts_recv=rx.ts_ns,
             source=rx.source,
-            event_id=identity(orders.instId, detail),
+            event_id=identity(inst_id, detail, venue),
             raw_ref=rx.ref,
         ))
     return events
