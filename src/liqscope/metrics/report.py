@@ -111,6 +111,10 @@ def _split(rows: list[tuple]) -> dict[str, SideTotals]:
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd, kv[0])))
 
 
+_COUNTED_COLUMNS = ("venue, market, base_asset, liquidated_side, account, ts_event, event_id, raw_ref, "
+                    "usd, usd_floor, hidden_var, n")
+
+
 def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
            largest_n: int = 10, segments: SegmentFinder | None = None) -> Report:
     """Compute the report under ``methodology`` for the anchor [start_ns, end_ns) on venue time.
@@ -137,7 +141,9 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
     q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns, sampled)
     con = catalog.connect()
     try:
-        con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
+        # Only the columns the report and its derived statistics read: DuckDB then reads just these
+        # from Parquet (SELECT * materialized every column and cost ~1.7x a hand-written query).
+        con.execute(f"CREATE TEMP TABLE counted AS SELECT {_COUNTED_COLUMNS} FROM ({q.sql})", q.params)
         by_asset = _split(con.execute(
             "SELECT base_asset, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
         by_venue = _split(con.execute(
