@@ -27,13 +27,13 @@ from liqscope.events import (
 )
 from liqscope.venues import _tardis
 from liqscope.venues.bybit_inverse import wire
+from liqscope.venues.bybit_linear import parse as linear
 from liqscope.venues.bybit_linear.parse import LIQUIDATED
 
 VENUE = "bybit_inverse"
 USD_PER_CONTRACT = Decimal(1)
 # BTCUSD (perpetual) or BTCUSDZ25 (dated: futures month code + 2-digit year).
 _INVERSE = re.compile(r"^(?P<base>[A-Z0-9]+)USD(?P<expiry>[FGHJKMNQUVXZ]\d{2})?$")
-_ALL_FIELDS = ("data.s", "data.S")
 _DEPRECATED_FIELDS = ("data.symbol", "data.side")
 
 
@@ -85,17 +85,6 @@ def _event(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, rx
     )
 
 
-def _deprecated(obj: wire.LiquidationObject, rx: Received) -> LiquidationEvent:
-    size = obj.size if obj.size is not None else obj.qty
-    ts_ms = obj.updatedTime if obj.updatedTime is not None else obj.time
-    if size is None:
-        raise UnexpectedPayload("liquidation object has neither size (v5) nor qty (pre-v5)", field="data.size")
-    if ts_ms is None:
-        raise UnexpectedPayload("liquidation object has neither updatedTime (v5) nor time (pre-v5)",
-                                field="data.updatedTime")
-    return _event(obj.symbol, ts_ms, obj.side, size, obj.price, rx, _DEPRECATED_FIELDS)
-
-
 def parse_frame(frame: wire.Frame | wire.GeneratedFrame, rx: Received) -> list[LiquidationEvent]:
     """Normalize one inverse-stream message (or Tardis-generated REST frame) into its liquidations.
 
@@ -107,22 +96,7 @@ def parse_frame(frame: wire.Frame | wire.GeneratedFrame, rx: Received) -> list[L
         if not frame.data:
             raise NotALiquidation("empty generated liquidation batch")
         return [_event(r.symbol, r.time, r.side, r.qty, r.price, rx, _DEPRECATED_FIELDS, r.id) for r in frame.data]
-    if frame.topic is None:
-        if frame.op is not None:
-            raise NotALiquidation(f"op reply {frame.op!r} (success={frame.success}, ret_msg={frame.ret_msg!r})")
-        raise NotALiquidation("no topic (not a topic push)")
-    kind = frame.topic.split(".", 1)[0]
-    if kind == "allLiquidation":
-        if not isinstance(frame.data, list):
-            raise UnexpectedPayload("allLiquidation data must be an array", field="data")
-        if not frame.data:
-            raise NotALiquidation("empty allLiquidation batch")
-        return [_event(i.s, i.T, i.S, i.v, i.p, rx, _ALL_FIELDS) for i in frame.data]
-    if kind == "liquidation":
-        if not isinstance(frame.data, wire.LiquidationObject):
-            raise UnexpectedPayload("liquidation data must be one object", field="data")
-        return [_deprecated(frame.data, rx)]
-    raise NotALiquidation(f"topic {frame.topic!r}")
+    return linear.route_frame(frame, rx, _event)
 
 
 def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[LiquidationEvent]:

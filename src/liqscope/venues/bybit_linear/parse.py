@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
@@ -26,6 +27,8 @@ from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.bybit_linear import wire
 
 VENUE = "bybit_linear"
+# Builds one event from (symbol, ts_ms, position side, size, price, rx, (symbol field, side field)).
+EventBuilder = Callable[[str, int, str, Decimal, Decimal, Received, tuple[str, str]], LiquidationEvent]
 # Position side: Bybit's doc, "When you receive a Buy update, this means that a long position has been
 # liquidated".
 LIQUIDATED = {"Buy": PositionSide.LONG, "Sell": PositionSide.SHORT}
@@ -83,7 +86,7 @@ def _event(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, rx
     )
 
 
-def _deprecated(obj: wire.LiquidationObject, rx: Received) -> LiquidationEvent:
+def _deprecated(obj: wire.LiquidationObject, rx: Received, event: EventBuilder) -> LiquidationEvent:
     size = obj.size if obj.size is not None else obj.qty
     ts_ms = obj.updatedTime if obj.updatedTime is not None else obj.time
     if size is None:
@@ -92,7 +95,29 @@ def _deprecated(obj: wire.LiquidationObject, rx: Received) -> LiquidationEvent:
     if ts_ms is None:
         raise UnexpectedPayload("liquidation object has neither updatedTime (v5) nor time (pre-v5)",
                                 field="data.updatedTime")
-    return _event(obj.symbol, ts_ms, obj.side, size, obj.price, rx, _DEPRECATED_FIELDS)
+    return event(obj.symbol, ts_ms, obj.side, size, obj.price, rx, _DEPRECATED_FIELDS)
+
+
+def route_frame(frame: wire.Frame, rx: Received, event: EventBuilder) -> list[LiquidationEvent]:
+    """Route a Bybit stream message to ``event`` (shared by bybit_linear and bybit_inverse, whose
+    frames are the same and whose instruments differ)."""
+    if frame.topic is None:
+        if frame.op is not None:
+            raise NotALiquidation(
+                f"op reply {frame.op!r} (success={frame.success}, ret_msg={frame.ret_msg!r})")
+        raise NotALiquidation("no topic (not a topic push)")
+    kind = frame.topic.split(".", 1)[0]
+    if kind == "allLiquidation":
+        if not isinstance(frame.data, list):
+            raise UnexpectedPayload("allLiquidation data must be an array", field="data")
+        if not frame.data:
+            raise NotALiquidation("empty allLiquidation batch")
+        return [event(i.s, i.T, i.S, i.v, i.p, rx, _ALL_FIELDS) for i in frame.data]
+    if kind == "liquidation":
+        if not isinstance(frame.data, wire.LiquidationObject):
+            raise UnexpectedPayload("liquidation data must be one object", field="data")
+        return [_deprecated(frame.data, rx, event)]
+    raise NotALiquidation(f"topic {frame.topic!r}")
 
 
 def parse_frame(frame: wire.Frame, rx: Received) -> list[LiquidationEvent]:
@@ -105,20 +130,4 @@ def parse_frame(frame: wire.Frame, rx: Received) -> list[LiquidationEvent]:
         NotALiquidation: An op reply (subscription ack, pong) or another topic.
         UnexpectedPayload: A liquidation that cannot be normalized (inverse symbol, unknown side, ...).
     """
-    if frame.topic is None:
-        if frame.op is not None:
-            raise NotALiquidation(
-                f"op reply {frame.op!r} (success={frame.success}, ret_msg={frame.ret_msg!r})")
-        raise NotALiquidation("no topic (not a topic push)")
-    kind = frame.topic.split(".", 1)[0]
-    if kind == "allLiquidation":
-        if not isinstance(frame.data, list):
-            raise UnexpectedPayload("allLiquidation data must be an array", field="data")
-        if not frame.data:
-            raise NotALiquidation("empty allLiquidation batch")
-        return [_event(i.s, i.T, i.S, i.v, i.p, rx, _ALL_FIELDS) for i in frame.data]
-    if kind == "liquidation":
-        if not isinstance(frame.data, wire.LiquidationObject):
-            raise UnexpectedPayload("liquidation data must be one object", field="data")
-        return [_deprecated(frame.data, rx)]
-    raise NotALiquidation(f"topic {frame.topic!r}")
+    return route_frame(frame, rx, _event)
