@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import LiquidationEvent, Received
+from liqscope.events import LiquidationEvent, Received, Source
 
-__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Outcome", "normalize_record"]
+__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "normalize_batch", "normalize_record"]
 
 # RecursionError: msgspec gives up on absurdly deep nesting (even inside an ignored field) with it.
 PARSE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ArithmeticError, UnexpectedPayload,
@@ -99,3 +101,52 @@ def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Recei
     if (key := _duplicate_key(raw)) is not None:
         return Outcome(error=f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key)
     return out
+
+
+@dataclass(kw_only=True)
+class Batch:
+    """What became of a batch of records, in columns (``normalize_batch``).
+
+    Attributes:
+        table: The events of every accepted record, in record order, as lake rows (``EVENT_SCHEMA``,
+            ``record_key`` and ``synthetic`` filled in).
+        counts: Events per record (0 for skipped and quarantined records).
+        outcomes: Index -> ``Outcome`` (without events) of each record that was skipped or quarantined.
+    """
+
+    table: pa.Table
+    counts: list[int]
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+
+
+def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
+                    raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], record_keys: Sequence[str],
+                    *, source: Source, synthetic: bool = False) -> Batch:
+    """Normalize many records to lake rows; the same outcome, record by record, as ``normalize_record``.
+
+    Args:
+        decode: The venue's (or format's) decoder, as for ``normalize_record``.
+        parse: Its parser.
+        raws: The raw records.
+        ts_recv: Receipt time of each record (ns).
+        refs: Raw reference of each record (``<blob sha256>:<line>``).
+        record_keys: Lake record key of each record (copied onto its event rows).
+        source: How the records reached us.
+        synthetic: Label every row synthetic.
+    """
+    from liqscope.store._schema import events_to_table  # lazy: the store builds on events, not on this
+
+    events: list[LiquidationEvent] = []
+    keys: list[str] = []
+    counts: list[int] = []
+    outcomes: dict[int, Outcome] = {}
+    for i, raw in enumerate(raws):
+        out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv[i], ref=refs[i], source=source))
+        if out.quarantined or out.skipped is not None:
+            outcomes[i] = out
+            counts.append(0)
+        else:
+            events.extend(out.events)
+            keys.extend([record_keys[i]] * len(out.events))
+            counts.append(len(out.events))
+    return Batch(table=events_to_table(events, keys, synthetic=synthetic), counts=counts, outcomes=outcomes)
