@@ -94,6 +94,29 @@ def test_cors_is_closed_unless_the_origin_is_configured(served, lake):
         assert (resp.getheader("access-control-allow-origin") == origin) is allowed
 
 
+def test_a_refused_cors_preflight_answers_in_the_error_envelope(served):
+    _, url = served
+    for origin, method, refused in (
+            ("http://evil.example", "GET", "origin (allowed: http://desk.example)"),
+            ("http://desk.example", "DELETE", "method (allowed: GET)"),
+            ("http://evil.example", "PUT", "origin (allowed: http://desk.example); method (allowed: GET)")):
+        conn = _conn(url)
+        conn.request("OPTIONS", "/api/venues", headers={"Origin": origin, "Access-Control-Request-Method": method})
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        conn.close()
+        assert resp.status == 400 and resp.getheader("content-type") == "application/json"
+        assert body["ok"] is False and body["status"] == 400 and body["errors"] == []
+        assert body["error"] == f"CORS preflight refused, not allowed: {refused}"
+    conn = _conn(url)  # the configured origin asking for GET is let through
+    conn.request("OPTIONS", "/api/venues", headers={"Origin": "http://desk.example",
+                                                     "Access-Control-Request-Method": "GET"})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 200 and resp.getheader("access-control-allow-origin") == "http://desk.example"
+
+
 def test_the_dashboard_and_its_assets_are_served_from_the_package(served):
     _, url = served
     conn = _conn(url)

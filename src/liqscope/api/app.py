@@ -198,9 +198,7 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
     app.state.lake, app.state.poll_s, app.state.stopping = LakeHandle(Path(data_dir)), poll_s, asyncio.Event()
     app.include_router(router)
     if cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"])
+        app.add_middleware(_cors_middleware(), allow_origins=list(cors_origins), allow_methods=["GET"])
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -210,6 +208,27 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
     _install_errors(app)
     _install_openapi(app)
     return app
+
+
+def _cors_middleware() -> type:
+    from starlette.datastructures import Headers
+    from starlette.middleware.cors import CORSMiddleware
+
+    class EnvelopeCORS(CORSMiddleware):
+        # Starlette refuses a preflight with a plain-text 400; ours says the same in the error envelope.
+        def preflight_response(self, request_headers: Headers) -> Response:
+            resp = super().preflight_response(request_headers)
+            if resp.status_code < 400:
+                return resp
+            refused = bytes(resp.body).decode().removeprefix("Disallowed CORS ").split(", ")
+            allowed = {"origin": ", ".join(self.allow_origins), "method": "GET"}
+            text = "CORS preflight refused, not allowed: " + "; ".join(
+                f"{r} (allowed: {allowed[r]})" if r in allowed else r for r in refused)
+            headers = {k: v for k, v in resp.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return Response(failure(resp.status_code, text), status_code=resp.status_code, media_type=_JSON,
+                            headers=headers)
+
+    return EnvelopeCORS
 
 
 def _install_errors(app: FastAPI) -> None:
