@@ -31,6 +31,7 @@ from liqscope.ingest import ingest_bytes
 from liqscope.store import Catalog
 from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw
+from liqscope.venues import _instruments
 
 __all__ = ["Problem", "VerifyReport", "verify_lake"]
 
@@ -132,9 +133,17 @@ def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Prob
         return False
     name = meta.get("name") or Path(meta.get("file", "input")).name.removesuffix(".gz")
     ts_recv = int(meta["ts_recv"]) if "ts_recv" in meta else None
+    try:  # the very instrument tables the batch was parsed with (its manifest names them)
+        tables = _instruments.archived_tables(catalog.root, meta.get("venue", ""), meta.get("instruments", ""))
+    except (OSError, msgspec.ValidationError) as e:
+        problems.append(Problem(kind="not_rebuildable", path=f"lake/_batches/{m.batch}.json", batch=m.batch,
+                                detail=f"the batch was parsed with instruments {meta.get('instruments')}, which "
+                                       f"cannot be read back: {e}"))
+        return False
     try:
         ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"), label=meta.get("file", ""),
-                     ts_recv=ts_recv, batch=m.batch, synthetic=meta.get("synthetic") == "true")
+                     ts_recv=ts_recv, batch=m.batch, synthetic=meta.get("synthetic") == "true",
+                     instruments=tables)
     except (LiqscopeError, KeyError) as e:
         problems.append(Problem(kind="not_rebuildable", path=where, batch=m.batch,
                                 detail=f"the journal no longer ingests: {e}"))

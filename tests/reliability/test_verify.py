@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -135,3 +136,35 @@ def test_a_compacted_lake_rebuilds_exactly_and_damage_in_a_merged_file_is_named(
     pq.write_table(table.slice(0, len(table) - 1), merged)  # the last row is gone
     [p] = verify_lake(Catalog(lake)).problems
     assert (p.kind, p.path, p.rows) == ("missing_rows", str(merged.relative_to(lake)), 1)
+
+
+def test_a_batch_parsed_with_a_refreshed_table_is_verified_with_that_table_after_later_refreshes(tmp_path):
+    from liqscope.venues._instruments import archived_path, load, refreshed_path, tables_for
+
+    okx = Path(__file__).parents[1] / "fixtures" / "venues" / "okx_swap" / "ws_liquidation_orders.jsonl"
+    catalog = Catalog(tmp_path / "data")
+    bundled = load("liqscope.venues.okx_swap")
+
+    def refresh(ct_val: str, version: str) -> str:  # a test-made refreshed table: BTC-USDT-SWAP's ctVal changed
+        btc = msgspec.structs.replace(bundled.instruments["BTC-USDT-SWAP"], contract_size=Decimal(ct_val))
+        table = msgspec.structs.replace(bundled, version=version,
+                                        instruments={**bundled.instruments, "BTC-USDT-SWAP": btc})
+        path = refreshed_path(catalog.root, "okx_swap")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(msgspec.json.encode(table))
+        return tables_for(catalog.root).digests["okx_swap"]
+
+    first = refresh("0.1", "test-1")
+    ingest_file(catalog, "okx_swap", okx)
+    second = refresh("1", "test-2")  # a later refresh replaces the file the batch was parsed with
+    assert first != second and archived_path(catalog.root, "okx_swap", first).exists()
+    btc = [r for r in _lake.rows(catalog.root, "events") if r["market"] == "BTC-USDT-SWAP"]
+    assert [Decimal(str(r["notional_usd"])) for r in btc] == [Decimal("57102900")]  # 10000 x 0.1 x 57102.9
+
+    r = verify_lake(catalog)
+    assert r.problems == [] and (r.batches, r.rebuilt) == (1, 1)
+
+    archived_path(catalog.root, "okx_swap", first).unlink()  # the archived table is gone: named, not misread
+    (problem,) = verify_lake(catalog).problems
+    assert problem.kind == "not_rebuildable"
+    assert f"refreshed test-1 sha256:{first}" in problem.detail and "okx_swap-" in problem.detail

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from decimal import Decimal
@@ -97,11 +98,47 @@ def refreshed_path(data_dir: Path, venue: str) -> Path:
     return Path(data_dir) / "instruments" / f"{venue}.json"
 
 
+def archived_path(data_dir: Path, venue: str, digest: str) -> Path:
+    """Where the refreshed table of ``venue`` with sha256 ``digest`` is kept for good (``verify`` re-parses
+    a batch with the very table it was parsed with, even after later refreshes replaced it)."""
+    return Path(data_dir) / "instruments" / "by-digest" / f"{venue}-{digest}.json"
+
+
 @functools.lru_cache(maxsize=64)
 def _read(path: str, _mtime_ns: int, _size: int) -> tuple[InstrumentFile, str]:
     # Keyed by (path, mtime, size): a rewritten file is read again, an unchanged one once per process.
+    # Each version read is archived under its digest once (content-addressed, written atomically).
     raw = Path(path).read_bytes()
-    return msgspec.json.decode(raw, type=InstrumentFile), hashlib.sha256(raw).hexdigest()
+    table, digest = msgspec.json.decode(raw, type=InstrumentFile), hashlib.sha256(raw).hexdigest()
+    keep = archived_path(Path(path).parent.parent, table.venue, digest)
+    if not keep.exists():
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        tmp = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, keep)
+    return table, digest
+
+
+def archived_tables(data_dir: Path, venue: str, described: str) -> InstrumentTables:
+    """The tables a batch of ``venue`` was parsed with, from its manifest's ``instruments`` entry.
+
+    Args:
+        data_dir: The data directory the batch belongs to.
+        venue: The batch's venue.
+        described: The manifest's ``instruments`` value (``refreshed <version> sha256:<hex>`` or
+            ``bundled <version>``; empty for venues without a table).
+
+    Raises:
+        FileNotFoundError: The refreshed table named is not archived (or no longer hashes to its name).
+    """
+    if not described.startswith("refreshed "):
+        return _NONE
+    digest = described.rsplit("sha256:", 1)[-1]
+    path = archived_path(data_dir, venue, digest)
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != digest:
+        raise FileNotFoundError(f"{path} no longer hashes to its name")
+    return InstrumentTables({venue: msgspec.json.decode(raw, type=InstrumentFile)}, {venue: digest})
 
 
 def tables_for(data_dir: Path) -> InstrumentTables:
