@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,25 @@ def _window(start: str, end: str) -> tuple[int, int]:
     if e <= s:
         raise click.BadParameter("--end must be after --start", param_hint="--end")
     return s, e
+
+
+def _windowed(*options: Callable[[Any], Any], before_m: tuple[Callable[[Any], Any], ...] = ()) -> Callable[[Any], Any]:
+    # A command over a window under a methodology: --start, --end, [before_m], -m, [options], --data-dir,
+    # --json/--table, library errors. The command gets window=(start_ns, end_ns) and the loaded methodology.
+    def decorate(fn: Callable[..., None]) -> Any:
+        @functools.wraps(fn)
+        def command(start: str, end: str, methodology: str, **kw: Any) -> None:
+            from liqscope.methodology import load
+
+            fn(_window(start, end), load(methodology), **kw)
+
+        wrapped: Any = command
+        for option in reversed((_START, _END, *before_m, _M, *options, data_dir_option, output_format,
+                                library_errors)):
+            wrapped = option(wrapped)
+        return main.command(fn.__name__)(wrapped)
+
+    return decorate
 
 
 def _at(at: str | None) -> int:
@@ -142,21 +163,12 @@ def oi(at: str | None, assets: tuple[str, ...], lookback_hours: int, catalog: Ca
              r.method] for r in rows])
 
 
-@main.command()
-@_START
-@_END
-@_M
-@data_dir_option
-@output_format
-@library_errors
-def cascades(start: str, end: str, methodology: str, catalog: Catalog, fmt: str) -> None:
+@_windowed()
+def cascades(window: tuple[int, int], m: Any, catalog: Catalog, fmt: str) -> None:
     """Cascades: runs of minutes whose notional exceeds k x the trailing median (methodology.cascades)."""
-    from liqscope.methodology import load
     from liqscope.metrics import detect_cascades
 
-    s, e = _window(start, end)
-    m = load(methodology)
-    found = detect_cascades(catalog, m, s, e)
+    found = detect_cascades(catalog, m, *window)
     if fmt == "json":
         emit_json({"cascades": found, "rule": m.cascades, "methodology": {"name": m.name,
                                                                           "fingerprint": m.fingerprint()}})
@@ -172,21 +184,13 @@ def _largest(x: Any) -> str:
     return f"{x.market} {x.side} {x.notional_usd:,.0f}"
 
 
-@main.command()
-@_START
-@_END
-@_M
-@click.option("--marked", is_flag=True, help="Size-weighted (marked) kernel: mark = log(1 + usd / median).")
-@data_dir_option
-@output_format
-@library_errors
-def hawkes(start: str, end: str, methodology: str, marked: bool, catalog: Catalog, fmt: str) -> None:
+@_windowed(click.option("--marked", is_flag=True,
+                        help="Size-weighted (marked) kernel: mark = log(1 + usd / median)."))
+def hawkes(window: tuple[int, int], m: Any, marked: bool, catalog: Catalog, fmt: str) -> None:
     """Hawkes self-excitation of liquidations: branching ratio with a 95% CI and a KS goodness of fit."""
-    from liqscope.methodology import load
     from liqscope.metrics import hawkes as fit
 
-    s, e = _window(start, end)
-    r = fit(catalog, load(methodology), s, e, marked=marked)
+    r = fit(catalog, m, *window, marked=marked)
     if fmt == "json":
         emit_json(r)
         return
@@ -222,20 +226,12 @@ def health(at: str | None, asset: str, methodology: str, catalog: Catalog, fmt: 
             for c in r.components])
 
 
-@main.command()
-@_START
-@_END
-@_M
-@data_dir_option
-@output_format
-@library_errors
-def flags(start: str, end: str, methodology: str, catalog: Catalog, fmt: str) -> None:
+@_windowed()
+def flags(window: tuple[int, int], m: Any, catalog: Catalog, fmt: str) -> None:
     """Structural-risk flags, each with its numbers and threshold (methodology.flags)."""
-    from liqscope.methodology import load
     from liqscope.metrics import structural_flags
 
-    s, e = _window(start, end)
-    found = structural_flags(catalog, load(methodology), s, e)
+    found = structural_flags(catalog, m, *window)
     if fmt == "json":
         emit_json({"flags": found})
         return
@@ -243,23 +239,16 @@ def flags(start: str, end: str, methodology: str, catalog: Catalog, fmt: str) ->
            [[f.name, {True: "YES", False: "no", None: "n/a"}[f.raised], f.value, f.threshold, f.basis] for f in found])
 
 
-@main.command()
-@_START
-@_END
-@_M
-@click.option("--top", default=None, type=click.IntRange(1, 1000), help="N of the top-N share (default: methodology).")
-@click.option("--largest", default=10, show_default=True, type=click.IntRange(1, 1000), help="Rows on the board.")
-@data_dir_option
-@output_format
-@library_errors
-def concentration(start: str, end: str, methodology: str, top: int | None, largest: int, catalog: Catalog,
+@_windowed(click.option("--top", default=None, type=click.IntRange(1, 1000),
+                        help="N of the top-N share (default: methodology)."),
+           click.option("--largest", default=10, show_default=True, type=click.IntRange(1, 1000),
+                        help="Rows on the board."))
+def concentration(window: tuple[int, int], m: Any, top: int | None, largest: int, catalog: Catalog,
                   fmt: str) -> None:
     """Accounts liquidated, concentration (top-N share, HHI, Gini) and the largest liquidations."""
-    from liqscope.methodology import load
     from liqscope.metrics import concentration as compute
 
-    s, e = _window(start, end)
-    r = compute(catalog, load(methodology), s, e, top_n=top, largest_n=largest)
+    r = compute(catalog, m, *window, top_n=top, largest_n=largest)
     if fmt == "json":
         emit_json(r)
         return
@@ -274,22 +263,14 @@ def concentration(start: str, end: str, methodology: str, top: int | None, large
            [[x.ts, x.venue, x.market, x.side, f"{x.notional_usd:,.2f}", x.account, x.raw_ref] for x in r.largest])
 
 
-@main.command()
-@_START
-@_END
-@click.option("--asset", default="BTC", show_default=True, help="The asset the reference series is about.")
-@click.option("--provider", default="coinglass", show_default=True, help="Who published the reference series.")
-@_M
-@data_dir_option
-@output_format
-@library_errors
-def compare(start: str, end: str, asset: str, provider: str, methodology: str, catalog: Catalog, fmt: str) -> None:
+@_windowed(before_m=(
+    click.option("--asset", default="BTC", show_default=True, help="The asset the reference series is about."),
+    click.option("--provider", default="coinglass", show_default=True, help="Who published the reference series.")))
+def compare(window: tuple[int, int], m: Any, asset: str, provider: str, catalog: Catalog, fmt: str) -> None:
     """liqscope's hourly totals beside an imported external series, with the ratio; flags impossible hours."""
-    from liqscope.methodology import load
     from liqscope.metrics import compare as run
 
-    s, e = _window(start, end)
-    r = run(catalog, load(methodology), s, e, asset=asset, provider=provider)
+    r = run(catalog, m, *window, asset=asset, provider=provider)
     if fmt == "json":
         emit_json(r)
         return
