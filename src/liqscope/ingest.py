@@ -4,30 +4,44 @@ Idempotent per source record: a record's key is (venue, format, file name, the r
 which repeat of those bytes it is within the file), so ingesting the same file again, or a file that
 has grown, adds only what is new. Two *different* sources carrying the same liquidation are both
 stored (one row per copy); counting rules decide how often it counts.
+
+A file is read twice as a stream (``liqscope._ingest_read``): a scan for its sha256 and the records that
+may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts;
+the batch manifest, written last, commits them all at once. Memory is one chunk, not one file.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
+import re
 import time
-import zipfile
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from liqscope._ingest_read import (
+    Background,
+    Input,
+    Scan,
+    bytes_input,
+    line_chunks,
+    open_input,
+    record_chunks,
+    scan_records,
+    scan_stream,
+)
 from liqscope.errors import InputUnreadable, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
-from liqscope.normalize import normalize_record
-from liqscope.simulate import is_synthetic, is_synthetic_marker
+from liqscope.normalize import normalize_batch
+from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
-from liqscope.store._schema import RECORD_SCHEMA, events_to_table
-from liqscope.store._writer import BatchWriter, store_raw
+from liqscope.store._schema import RECORD_SCHEMA
+from liqscope.store._writer import BatchWriter, RawJournal, store_raw
 from liqscope.venues import _instruments, get_venue
 
 __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file"]
@@ -35,6 +49,8 @@ __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "i
 JSONL = "jsonl"
 TRANSCRIPT = "transcript"  # capture transcripts (liqscope.capture.transcript), also detected by their header
 _PREVIEW = 2048
+_DAY_NS = 86_400 * 10**9
+_BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whitespace-only record (bytes.isspace)
 
 
 class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,67 +89,33 @@ def formats_of(venue_id: str) -> list[str]:
     return [JSONL, TRANSCRIPT, *sorted(get_venue(venue_id).formats)]
 
 
-def _read_input(path: Path) -> tuple[bytes, str]:
-    # Returns the bytes to parse and the name that carries meaning (a zip member's own name).
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputUnreadable(f"{path}: cannot read: {e.strerror or e}") from None
-    name = path.name
-    try:
-        if data[:2] == b"\x1f\x8b":
-            return gzip.decompress(data), name.removesuffix(".gz")
-        if data[:4] == b"PK\x03\x04":
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                members = [m for m in zf.namelist() if not m.endswith("/")]
-                if len(members) != 1:
-                    raise InputUnreadable(f"{path}: expected one file inside the zip, found {len(members)}")
-                return zf.read(members[0]), members[0].rsplit("/", 1)[-1]
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise InputUnreadable(f"{path}: cannot decompress: {e}") from None
-    return data, name
-
-
-def _jsonl_lines(data: bytes, _name: str) -> Iterator[tuple[int, bytes]]:
-    for n, line in enumerate(data.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
-        if line or n < data.count(b"\n") + 1:  # keep interior blank lines (they are bad records)
-            yield n, line
-
-
-def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:
-    h = hashlib.blake2b(prefix, digest_size=16)
-    h.update(occurrence.to_bytes(4, "little"))
-    h.update(raw)
-    return h.hexdigest()
-
-
 def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
                 progress: Callable[[int, int], None] | None = None, *, synthetic: bool = False) -> IngestResult:
     """Ingest one file of ``venue`` records in format ``fmt`` and commit it as one batch.
+
+    The file is streamed (gzip and zip members too) and written in chunks under one atomic commit, so
+    memory does not grow with its size (``jsonl``; other formats are split whole by their venue).
 
     Args:
         catalog: The data directory to write into.
         venue: A registered venue id.
         path: The input file (plain, ``.gz`` or single-file ``.zip``).
         fmt: ``jsonl`` (one raw websocket message per line) or one of the venue's formats.
-        progress: Called with (records done, records total) now and then.
+        progress: Called with (records done, records total) after each chunk.
         synthetic: Label every row synthetic. Files written by ``liqscope simulate`` carry a marker
             line and are labelled so whatever this says.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
-        InputUnreadable: The file cannot be read at all.
+        InputUnreadable: The file cannot be read at all, or changed while it was being ingested.
     """
     from liqscope.capture import ingest_transcript, transcript  # lazy: capture builds on this module
 
     if fmt == TRANSCRIPT or (fmt == JSONL and transcript.looks_like_transcript(Path(path))):
         return ingest_transcript(catalog, venue, Path(path))  # a `liqscope capture` transcript (docs/capture.md)
-    spec = get_venue(venue)
-    if fmt != JSONL and fmt not in spec.formats:
-        raise UnknownName(f"format for venue {venue}", fmt, formats_of(venue))
-    data, name = _read_input(Path(path))
-    return ingest_bytes(catalog, venue, data, name, fmt, label=str(path), progress=progress, synthetic=synthetic)
+    _check_format(venue, fmt)
+    return _ingest(catalog, venue, open_input(Path(path)), fmt, label=str(path), progress=progress,
+                   synthetic=synthetic)
 
 
 def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str = JSONL, *, label: str,
@@ -142,8 +124,8 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
                  instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
     """Ingest the (decompressed) bytes of one input and commit them as one batch.
 
-    ``ingest_file`` reads a file and calls this; ``liqscope verify`` replays a committed batch through
-    it from the raw journal with the batch's own name, receipt time and batch id.
+    ``liqscope verify`` replays a committed batch through this from the raw journal with the batch's
+    own name, receipt time and batch id; the rows are the same as ``ingest_file`` wrote.
 
     Args:
         catalog: The data directory to write into.
@@ -152,7 +134,7 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
         name: The input's meaningful name (archive formats read the symbol from it).
         fmt: ``jsonl`` or one of the venue's formats.
         label: The input as the user named it (reported, and kept in quarantine records).
-        progress: Called with (records done, records total) now and then.
+        progress: Called with (records done, records total) after each chunk.
         ts_recv: Receipt time to stamp on file records; default: now.
         batch: Batch id to commit under; default: a new one.
         synthetic: Label every row synthetic (also done whenever ``data`` carries the simulator's marker).
@@ -162,123 +144,244 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
     """
-    spec = get_venue(venue)
-    if fmt != JSONL and fmt not in spec.formats:
+    _check_format(venue, fmt)
+    return _ingest(catalog, venue, bytes_input(data, name), fmt, label=label, progress=progress,
+                   ts_recv=ts_recv, batch=batch, synthetic=synthetic, instruments=instruments, data=data)
+
+
+def _check_format(venue: str, fmt: str) -> None:
+    if fmt != JSONL and fmt not in get_venue(venue).formats:
         raise UnknownName(f"format for venue {venue}", fmt, formats_of(venue))
+
+
+def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
+            progress: Callable[[int, int], None] | None, ts_recv: int | None = None, batch: str | None = None,
+            synthetic: bool = False, instruments: _instruments.InstrumentTables | None = None,
+            data: bytes | None = None) -> IngestResult:
+    spec = get_venue(venue)
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     if fmt == JSONL:
-        split, decode, parse, source, repeats = _jsonl_lines, spec.decode, spec.parse, Source.FILE, False
+        scan = scan_stream(inp.blocks())  # pass 1: sha256, size, marker, which records may repeat
+        run = _Run(catalog, venue, fmt, inp.name, label, scan, spec.decode, spec.parse, Source.FILE, False,
+                   synthetic, ts_recv, batch)
     else:
         f = spec.formats[fmt]
-        split, parse, source, repeats = f.split, f.parse, Source(f.source), f.drop_exact_repeats
-        decode = lambda raw, _n=name, _d=f.decode: _d(raw, _n)  # noqa: E731
-    sha = hashlib.sha256(data).hexdigest()
-    result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=sha,
-                          synthetic=synthetic or is_synthetic(data))
-    records = list(split(data, name))
-    result.records = len(records)
+        whole = data if data is not None else inp.read()  # a format's splitter takes the whole input
+        scan = scan_records(whole, f.split(whole, inp.name))
+        decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
+        run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
+                   f.drop_exact_repeats, synthetic, ts_recv, batch)
+    result = run.result
     if progress:
-        progress(0, len(records))
-
-    prefix = f"{venue}\0{fmt}\0{name}\0".encode()
-    seen: Counter[bytes] = Counter()
-    keyed = []
-    for n, raw in records:
-        keyed.append((n, raw, _record_key(prefix, raw, seen[raw]), seen[raw]))
-        seen[raw] += 1
-    existing = _existing(catalog, venue, "record_key", [k for _, _, k, _ in keyed], catalog.records_sql([venue]))
-
-    if ts_recv is None:
-        ts_recv = time.time_ns()  # files carry no receipt time: "received" is when we read the file
-    writer = BatchWriter(catalog.layout, batch)
-    events: list[LiquidationEvent] = []
-    event_keys: list[str] = []
-    rec_rows: dict[str, list[object]] = defaultdict(list)
-    bad: list[QuarantinedRecord] = []
-    with _instruments.using(tables):  # once per batch, not per record: this loop is the hot path
-        for i, (n, raw, key, occurrence) in enumerate(keyed):
-            if progress and i % 5000 == 0:
-                progress(i, len(keyed))
-            if key in existing:
-                result.already_present += 1
-                continue
-            ref = f"{sha}:{n}"
-            if repeats and occurrence > 0:
-                status, count = "repeat", 0
-                result.duplicate += 1
-            elif result.synthetic and is_synthetic_marker(raw):
-                status, count = "skipped", 0  # the simulator's label, not a venue record
-                result.skipped += 1
-            elif not raw.strip():
-                status, count = "quarantined", 0
-                bad.append(QuarantinedRecord(file=label, line=n, venue=venue, format=fmt, field=None,
-                                             reason="blank line", raw_ref=ref, raw=""))
-            else:
-                out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv, ref=ref, source=source))
-                count = len(out.events)
-                if out.quarantined:
-                    status = "quarantined"
-                    bad.append(QuarantinedRecord(
-                        file=label, line=n, venue=venue, format=fmt, field=out.field, reason=out.error or "",
-                        raw_ref=ref, raw=raw[:_PREVIEW].decode("utf-8", "replace")))
-                elif out.skipped is not None:
-                    status = "skipped"
-                    result.skipped += 1
-                else:
-                    status = "accepted"
-                    events.extend(out.events)
-                    event_keys.extend([key] * count)
-            for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
-                             ("events", count), ("ts_recv", ts_recv)):
-                rec_rows[col].append(val)
-    if progress:
-        progress(len(keyed), len(keyed))
-
-    known = _existing(catalog, venue, "event_id", [e.event_id for e in events],
-                      catalog.relation_sql(catalog.event_files([venue])))
-    for e in events:
-        if e.event_id in known:
-            result.duplicate += 1
-        else:
-            result.accepted += 1
-            known.add(e.event_id)
-    result.quarantined = len(bad)
-    result.quarantine_samples = bad[:50]
-
-    if not rec_rows:
-        return result  # everything was already present: nothing to commit
+        progress(0, scan.records)
+    journal = RawJournal(catalog.layout, scan.sha256) if fmt == JSONL else None
     try:
-        _commit(catalog, writer, venue, fmt, sha, data, events, event_keys, rec_rows, bad, result,
-                {"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": name,
-                 "ts_recv": str(ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
-                 **_instruments.manifest_meta(tables, venue)})
+        with _instruments.using(tables):  # once per batch, not per record: this loop is the hot path
+            if fmt == JSONL and journal is not None:
+                sha = hashlib.sha256()
+                bg = Background(sha.update, journal.write)  # hash check + raw journal on the second core
+                try:
+                    n = 0
+                    for raws in line_chunks(bg.tap(inp.blocks(scan.size))):
+                        run.chunk(range(n + 1, n + 1 + len(raws)), raws)
+                        n += len(raws)
+                        if progress:
+                            progress(n, scan.records)
+                finally:
+                    bg.close()
+                if sha.hexdigest() != scan.sha256:
+                    raise InputUnreadable(f"{label}: changed while it was being ingested; ingest it again")
+            else:
+                for lines, raws in record_chunks(f.split(whole, inp.name)):
+                    run.chunk(lines, raws)
+                    if progress:
+                        progress(run.done, scan.records)
+        if not run.parts:
+            run.writer.abort()
+            if journal is not None:
+                journal.discard()
+            return result  # everything was already present: nothing to commit
+        if journal is not None:
+            journal.close()
+        else:
+            store_raw(catalog.layout, scan.sha256, whole)
+        run.writer.inputs.append(scan.sha256)
+        run.writer.commit({"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": inp.name,
+                           "ts_recv": str(run.ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
+                           **_instruments.manifest_meta(tables, venue)})
     except BaseException:
-        writer.abort()
+        run.writer.abort()
+        if journal is not None:
+            journal.discard()
         raise
     catalog.invalidate()
     return result
 
 
-def _commit(catalog: Catalog, writer: BatchWriter, venue: str, fmt: str, sha: str, data: bytes,
-            events: list[LiquidationEvent], event_keys: list[str], rec_rows: dict[str, list[object]],
-            bad: list[QuarantinedRecord], result: IngestResult, meta: dict[str, str]) -> None:
-    store_raw(catalog.layout, sha, data)
-    writer.inputs.append(sha)
-    if events:
-        by_day: dict[tuple[str, object], list[int]] = defaultdict(list)
-        for i, e in enumerate(events):
-            by_day[(e.venue, day_of_ns(e.ts_event))].append(i)
-        for (ev_venue, day), idx in sorted(by_day.items(), key=lambda kv: str(kv[0])):
-            table = events_to_table([events[i] for i in idx], [event_keys[i] for i in idx],
-                                    synthetic=result.synthetic)
-            writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)  # type: ignore[arg-type]
-    writer.add_table(catalog.layout.record_part(venue, writer.batch),
-                     pa.table(dict(rec_rows), schema=RECORD_SCHEMA))
-    if bad:
-        qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
-        writer.add_lines(qpath, (msgspec.json.encode(q) for q in bad))
-        result.quarantine_file = str(qpath)
-    writer.commit(meta)
+class _Run:
+    # One ingest's state between chunks: counters, the writer, and what stays small whatever the file's
+    # size (repeat counts of candidate records only; one 8-byte hash per event id written so far).
+
+    def __init__(self, catalog: Catalog, venue: str, fmt: str, name: str, label: str, scan: Scan,
+                 decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
+                 source: Source, repeats: bool, synthetic: bool, ts_recv: int | None, batch: str | None) -> None:
+        self.catalog, self.venue, self.fmt, self.label = catalog, venue, fmt, label
+        self.decode, self.parse, self.source, self.repeats = decode, parse, source, repeats
+        self.result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=scan.sha256,
+                                   records=scan.records, synthetic=synthetic or scan.synthetic)
+        self.ts_recv = time.time_ns() if ts_recv is None else ts_recv  # files carry no receipt time
+        self.writer = BatchWriter(catalog.layout, batch)
+        self.ref_prefix = f"{scan.sha256}:"
+        self.prefix = f"{venue}\0{fmt}\0{name}\0".encode()
+        self.first_key = hashlib.blake2b(self.prefix, digest_size=16)  # _record_key's state for occurrence 0
+        self.first_key.update((0).to_bytes(4, "little"))
+        self.candidates = scan.candidates
+        self.occurrences: dict[str, int] = {}  # occurrence-0 key of a candidate record -> copies seen
+        self.records_rel = catalog.records_sql([venue])  # committed lake, once: our own parts are new keys
+        self.events_rel = catalog.relation_sql(catalog.event_files([venue]))
+        self.event_hashes: list[pa.Array] = []
+        self.staged_events: list[Path] = []
+        self.done = self.parts = 0
+
+    def _keys(self, raws: list[bytes], base: int) -> tuple[list[str], dict[int, int]]:
+        copy = self.first_key.copy
+
+        def first(raw: bytes) -> str:
+            h = copy()
+            h.update(raw)
+            return h.hexdigest()
+
+        keys = list(map(first, raws))
+        later: dict[int, int] = {}  # index -> occurrence, for exact repeats of an earlier record
+        if self.candidates:
+            for i in [i for i in range(len(raws)) if base + i in self.candidates]:
+                occurrence = self.occurrences.get(keys[i], 0)
+                self.occurrences[keys[i]] = occurrence + 1
+                if occurrence:
+                    later[i] = occurrence
+                    keys[i] = _record_key(self.prefix, raws[i], occurrence)
+        return keys, later
+
+    def chunk(self, lines: Sequence[int], raws: list[bytes]) -> None:
+        res = self.result
+        keys, later = self._keys(raws, self.done)
+        self.done += len(raws)
+        existing = _existing(self.catalog, self.venue, "record_key", keys, self.records_rel)
+        status = ["accepted"] * len(raws)
+        kept: Sequence[int] = range(len(raws))
+        todo: Sequence[int] = kept
+        bad: list[tuple[int, QuarantinedRecord]] = []
+        joined = b"\n".join(raws)  # one scan in C finds out whether any record needs a look of its own
+        marker = res.synthetic and SYNTHETIC_MARKER in joined
+        if existing or (self.repeats and later) or marker or _BLANK.search(joined):
+            kept, todo = self._sort(raws, lines, keys, later, existing, status, bad)
+        del joined
+        if not kept:
+            return
+        whole = len(todo) == len(raws)
+        refs = [f"{self.ref_prefix}{n}" for n in lines]
+        batch = normalize_batch(self.decode, self.parse, raws if whole else [raws[i] for i in todo],
+                                [self.ts_recv] * len(todo), refs if whole else [refs[i] for i in todo],
+                                keys if whole else [keys[i] for i in todo], source=self.source,
+                                synthetic=res.synthetic)
+        for j, out in batch.outcomes.items():
+            i = todo[j]
+            if out.quarantined:
+                status[i] = "quarantined"
+                bad.append((i, QuarantinedRecord(
+                    file=self.label, line=lines[i], venue=self.venue, format=self.fmt, field=out.field,
+                    reason=out.error or "", raw_ref=refs[i], raw=raws[i][:_PREVIEW].decode("utf-8", "replace"))))
+            else:
+                status[i] = "skipped"
+                res.skipped += 1
+        counts = batch.counts if whole else [0] * len(raws)
+        if not whole:
+            for j, i in enumerate(todo):
+                counts[i] = batch.counts[j]
+        if len(kept) != len(raws):
+            keys, refs, status, counts = ([col[i] for i in kept] for col in (keys, refs, status, counts))
+        self._count_events(batch.table)
+        self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
+
+    def _sort(self, raws: list[bytes], lines: Sequence[int], keys: list[str], later: dict[int, int],
+              existing: set[str], status: list[str],
+              bad: list[tuple[int, QuarantinedRecord]]) -> tuple[list[int], list[int]]:
+        # Records to keep (not already in the lake) and, of those, records to normalize.
+        res = self.result
+        kept: list[int] = []
+        todo: list[int] = []
+        for i, raw in enumerate(raws):
+            if existing and keys[i] in existing:
+                res.already_present += 1
+                continue
+            kept.append(i)
+            if self.repeats and i in later:
+                status[i] = "repeat"
+                res.duplicate += 1
+            elif res.synthetic and is_synthetic_marker(raw):
+                status[i] = "skipped"  # the simulator's label, not a venue record
+                res.skipped += 1
+            elif not raw or raw.isspace():
+                status[i] = "quarantined"
+                bad.append((i, QuarantinedRecord(file=self.label, line=lines[i], venue=self.venue, format=self.fmt,
+                                                 field=None, reason="blank line",
+                                                 raw_ref=f"{self.ref_prefix}{lines[i]}", raw="")))
+            else:
+                todo.append(i)
+        return kept, todo
+
+    def _count_events(self, table: pa.Table) -> None:
+        # accepted: liquidations not in the lake nor earlier in this file; duplicate: the other copies.
+        ids = table.column("event_id").to_pylist()
+        if not ids:
+            return
+        known = _existing(self.catalog, self.venue, "event_id", ids, self.events_rel)
+        hashes = pa.array([hash(x) for x in ids], pa.int64())
+        if self.event_hashes:  # earlier chunks: an 8-byte hash each, confirmed exactly against our parts
+            seen = pa.chunked_array(self.event_hashes)
+            hits = set(seen.filter(pc.is_in(seen, value_set=hashes)).to_pylist())
+            if hits:
+                maybe = [x for x, h in zip(ids, hashes.to_pylist(), strict=True) if h in hits]
+                known |= _existing(self.catalog, self.venue, "event_id", maybe,
+                                   self.catalog.relation_sql(self.staged_events))
+        self.event_hashes.append(hashes)
+        new = len(set(ids) - known)
+        self.result.accepted += new
+        self.result.duplicate += len(ids) - new
+
+    def _write(self, events: pa.Table, keys: list[str], refs: list[str], status: list[str], counts: list[int],
+               bad: list[QuarantinedRecord]) -> None:
+        layout, writer, n = self.catalog.layout, self.writer, self.parts
+        if events.num_rows:
+            ts = events.column("ts_event")
+            day = pc.divide(pc.subtract(ts, pc.if_else(pc.less(ts, 0), _DAY_NS - 1, 0)), _DAY_NS)  # floor
+            groups = pa.table({"venue": events.column("venue"), "day": day}).group_by(["venue", "day"]).aggregate([])
+            for venue, d in sorted(zip(groups.column("venue").to_pylist(), groups.column("day").to_pylist(),
+                                       strict=True)):
+                part = events.filter(pc.and_(pc.equal(events.column("venue"), venue), pc.equal(day, d)))
+                final = layout.event_part(venue, day_of_ns(d * _DAY_NS), writer.batch, n)
+                writer.add_table(final, part)
+                self.staged_events.append(final.with_name(final.name + ".tmp"))
+        size = len(keys)
+        writer.add_table(layout.record_part(self.venue, writer.batch, n), pa.table({
+            "record_key": pa.array(keys, pa.string()), "venue": pa.array([self.venue] * size, pa.string()),
+            "raw_ref": pa.array(refs, pa.string()), "status": pa.array(status, pa.string()),
+            "events": pa.array(counts, pa.int32()), "ts_recv": pa.array([self.ts_recv] * size, pa.int64()),
+        }, schema=RECORD_SCHEMA))
+        if bad:
+            qpath = layout.quarantine / f"{writer.batch}.jsonl"
+            writer.append_lines(qpath, (msgspec.json.encode(q) for q in bad))
+            self.result.quarantine_file = str(qpath)
+            self.result.quarantined += len(bad)
+            self.result.quarantine_samples = (self.result.quarantine_samples + bad)[:50]
+        self.parts += 1
+
+
+def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:
+    h = hashlib.blake2b(prefix, digest_size=16)
+    h.update(occurrence.to_bytes(4, "little"))
+    h.update(raw)
+    return h.hexdigest()
 
 
 def _existing(catalog: Catalog, venue: str, column: str, keys: list[str], relation: str) -> set[str]:

@@ -10,19 +10,26 @@ class Layout:
         self.root = root
         self.raw = root / "raw"                 # content-addressed raw inputs: <sha[:2]>/<sha>.gz
         self.lake = root / "lake"
-        self.events = self.lake / "events"      # venue=<v>/date=<YYYY-MM-DD>/part-<batch>.parquet
-        self.records = self.lake / "records"    # venue=<v>/part-<batch>.parquet
+        # Part files are part-<batch>.parquet, or part-<batch>-<n>.parquet for the n-th chunk (n >= 1) of a
+        # batch written in chunks (a streamed ingest): the name always carries the batch id.
+        self.events = self.lake / "events"      # venue=<v>/date=<YYYY-MM-DD>/part-<batch>[-<n>].parquet
+        self.records = self.lake / "records"    # venue=<v>/part-<batch>[-<n>].parquet
         self.batches = self.lake / "_batches"   # <batch>.json: the commit point of a batch
         self.quarantine = root / "quarantine"   # <batch>.jsonl
 
     def raw_blob(self, sha: str) -> Path:
         return self.raw / sha[:2] / f"{sha}.gz"
 
-    def event_part(self, venue: str, day: dt.date, batch: str) -> Path:
-        return self.events / f"venue={venue}" / f"date={day.isoformat()}" / f"part-{batch}.parquet"
+    def event_part(self, venue: str, day: dt.date, batch: str, chunk: int = 0) -> Path:
+        return self.events / f"venue={venue}" / f"date={day.isoformat()}" / _part_name(batch, chunk)
 
-    def record_part(self, venue: str, batch: str) -> Path:
-        return self.records / f"venue={venue}" / f"part-{batch}.parquet"
+    def record_part(self, venue: str, batch: str, chunk: int = 0) -> Path:
+        return self.records / f"venue={venue}" / _part_name(batch, chunk)
+
+
+def _part_name(batch: str, chunk: int) -> str:
+    # Chunk 0 keeps the one-part name, so a batch written in one go is laid out as it always was.
+    return f"part-{batch}.parquet" if chunk == 0 else f"part-{batch}-{chunk:05d}.parquet"
 
 
 def day_of_ns(ts_ns: int) -> dt.date:

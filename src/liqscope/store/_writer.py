@@ -137,6 +137,64 @@ def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     return path
 
 
+class RawJournal:
+    """Keep an input's raw bytes as they stream by: ``store_raw`` for inputs too big to hold in memory.
+
+    The sha256 must be known up front (a first pass over the input gives it). Nothing is visible under
+    the blob's name until ``close()``; a blob already kept is not written again.
+
+    Args:
+        layout: The data directory.
+        sha: sha256 (hex) of the bytes that will be written.
+        level: gzip level (1 by default: ~3.5x faster than 6 for ~20% more bytes, and this runs once per
+            byte ingested; the blob decompresses the same at any level).
+    """
+
+    def __init__(self, layout: Layout, sha: str, level: int = 1) -> None:
+        self.path = layout.raw_blob(sha)
+        self._gz: gzip.GzipFile | None = None
+        self._lock_fd: int | None = None
+        if self.path.exists():
+            return
+        self._lock_fd = _lock(layout, exclusive=False)  # recover() must not take the temp file away
+        self._tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
+        self._tmp.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed by close()/discard()
+        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._file, compresslevel=level, mtime=0)
+
+    def write(self, data: bytes) -> None:
+        """Append bytes (in input order)."""
+        if self._gz is not None:
+            self._gz.write(data)
+
+    def close(self) -> Path:
+        """Put the blob in place (fsynced), unless it was already kept; returns its path."""
+        if self._gz is not None:
+            try:
+                self._gz.close()
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+                crash_point("raw:tmp-written")
+                os.replace(self._tmp, self.path)
+                _fsync_dir(self.path.parent)
+                crash_point("raw:stored")
+            finally:
+                self._gz = None
+                _unlock(self._lock_fd)
+                self._lock_fd = None
+        return self.path
+
+    def discard(self) -> None:
+        """Drop what was written (an aborted ingest)."""
+        if self._gz is not None:
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
+            self._gz = None
+        _unlock(self._lock_fd)
+        self._lock_fd = None
+
+
 def read_raw(layout: Layout, sha: str) -> bytes:
     """The raw bytes of a kept input."""
     return gzip.decompress(layout.raw_blob(sha).read_bytes())
@@ -170,6 +228,19 @@ class BatchWriter:
         tmp = self._stage(final)
         self._staged.append((tmp, final))
         _fsync_write(tmp, b"".join(line + b"\n" for line in lines))
+        crash_point("stage:lines")
+
+    def append_lines(self, final: Path, lines: Iterable[bytes]) -> None:
+        """Append lines to a staged text file (staged on the first call): for files written in chunks."""
+        if not any(f == final for _, f in self._staged):
+            tmp = self._stage(final)
+            self._staged.append((tmp, final))
+            tmp.write_bytes(b"")
+        tmp = final.with_name(final.name + ".tmp")
+        with open(tmp, "ab") as f:
+            f.write(b"".join(line + b"\n" for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
         crash_point("stage:lines")
 
     def commit(self, meta: dict[str, str] | None = None) -> Manifest:
