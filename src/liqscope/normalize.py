@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received, Source
@@ -62,11 +63,8 @@ def _field_of(exc: BaseException) -> str | None:
     return where
 
 
-def _duplicate_key(raw: bytes) -> str | None:
-    # msgspec (like most decoders) keeps the LAST of two equal keys; another reader may keep the first.
-    # Such a record is ambiguous, so it is quarantined rather than read one way (msgspec issue #648).
-    if raw.lstrip()[:1] not in (b"{", b"["):
-        return None
+def _duplicate_key_exact(raw: bytes) -> str | None:
+    # The reference check: the stdlib parser, reporting the first repeated key of the first object that has one.
     found: list[str] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> None:
@@ -79,6 +77,24 @@ def _duplicate_key(raw: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None  # not JSON to the stdlib: the venue decoder has already judged the record
     return found[0] if found else None
+
+
+def _duplicate_key(raw: bytes) -> str | None:
+    # msgspec (like most decoders) keeps the LAST of two equal keys; another reader may keep the first.
+    # Such a record is ambiguous, so it is quarantined rather than read one way (msgspec issue #648).
+    if raw.lstrip()[:1] not in (b"{", b"["):
+        return None
+    # Cheap exact screen, at C speed: each object member has one colon outside strings, and re-encoding the
+    # generic decode writes every DISTINCT key once and every string's colons again. So when the colon
+    # counts of the record and of its re-encoding agree, no key was repeated -- provided no string spells a
+    # colon as an escape (which the re-encoding would write as a literal colon): those take the exact check.
+    if b"\\u" not in raw:
+        try:
+            if msgspec.json.encode(msgspec.json.decode(raw)).count(b":") == raw.count(b":"):
+                return None
+        except (msgspec.DecodeError, msgspec.EncodeError, RecursionError, OverflowError, ValueError):
+            pass  # not JSON to msgspec (NaN, huge numbers, ...): the stdlib decides
+    return _duplicate_key_exact(raw)
 
 
 def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
@@ -119,10 +135,24 @@ class Batch:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
 
 
+def _fast_path(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]]) -> Any:
+    # The venue whose own decode + parse these are, if it declares a columnar fast path (formats never do).
+    from liqscope.venues import venues  # lazy: venues import this module's constants
+
+    for spec in venues().values():
+        if spec.parse_batch is not None and spec.decode is decode and spec.parse is parse:
+            return spec.parse_batch
+    return None
+
+
 def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                     raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], record_keys: Sequence[str],
-                    *, source: Source, synthetic: bool = False) -> Batch:
+                    *, source: Source, synthetic: bool = False, fast: bool = True) -> Batch:
     """Normalize many records to lake rows; the same outcome, record by record, as ``normalize_record``.
+
+    When ``decode`` and ``parse`` are a venue's own and the venue declares a columnar fast path
+    (``VenueSpec.parse_batch``), the records it takes are normalized in columns and only the others run
+    through ``normalize_record``; the result is the same either way (tests/test_normalize_batch.py).
 
     Args:
         decode: The venue's (or format's) decoder, as for ``normalize_record``.
@@ -133,20 +163,46 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
         record_keys: Lake record key of each record (copied onto its event rows).
         source: How the records reached us.
         synthetic: Label every row synthetic.
+        fast: Use the venue's columnar fast path when it has one (``False``: record by record only).
     """
-    from liqscope.store._schema import events_to_table  # lazy: the store builds on events, not on this
+    from liqscope.store._schema import EVENT_SCHEMA, events_to_table  # lazy: the store builds on events
 
+    parse_batch = _fast_path(decode, parse) if fast else None
+    counts = [0] * len(raws)
+    tables: list[pa.Table] = []
+    rows: list[int] = []
+    todo: Sequence[int] = range(len(raws))
+    if parse_batch is not None and raws:
+        part = parse_batch(raws, ts_recv, refs, source)
+        todo = part.fallback
+        if part.table is not None and part.table.num_rows:
+            tables.append(part.table)
+            rows.extend(part.rows)
+            for i in part.rows:
+                counts[i] += 1
     events: list[LiquidationEvent] = []
-    keys: list[str] = []
-    counts: list[int] = []
+    slow_rows: list[int] = []
     outcomes: dict[int, Outcome] = {}
-    for i, raw in enumerate(raws):
-        out = normalize_record(decode, parse, raw, Received(ts_ns=ts_recv[i], ref=refs[i], source=source))
+    for i in todo:
+        out = normalize_record(decode, parse, raws[i], Received(ts_ns=ts_recv[i], ref=refs[i], source=source))
         if out.quarantined or out.skipped is not None:
             outcomes[i] = out
-            counts.append(0)
         else:
             events.extend(out.events)
-            keys.extend([record_keys[i]] * len(out.events))
-            counts.append(len(out.events))
-    return Batch(table=events_to_table(events, keys, synthetic=synthetic), counts=counts, outcomes=outcomes)
+            slow_rows.extend([i] * len(out.events))
+            counts[i] = len(out.events)
+    if not tables:
+        keys = [record_keys[i] for i in slow_rows]
+        return Batch(table=events_to_table(events, keys, synthetic=synthetic), counts=counts, outcomes=outcomes)
+    if events:
+        tables.append(events_to_table(events, [""] * len(events)))
+        rows.extend(slow_rows)
+    names = [f.name for f in EVENT_SCHEMA if f.name not in ("record_key", "synthetic")]
+    table = pa.concat_tables([t.select(names) for t in tables])
+    index = pa.array(rows, type=pa.int64())
+    if len(tables) > 1:  # fast rows then per-record rows: back to record order (a stable sort)
+        order = pc.sort_indices(index)
+        table, index = table.take(order), index.take(order)
+    table = table.append_column("record_key", pa.array(record_keys, type=pa.string()).take(index))
+    table = table.append_column("synthetic", pa.repeat(pa.scalar(synthetic), table.num_rows))
+    return Batch(table=table.cast(EVENT_SCHEMA), counts=counts, outcomes=outcomes)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from liqscope.events import LiquidationEvent, QtyUnit, Received
+from liqscope.events import LiquidationEvent, QtyUnit, Received, Source
 
-__all__ = ["Capability", "Format", "SideConvention", "VenueSpec"]
+__all__ = ["BatchPart", "Capability", "Format", "ParseBatch", "SideConvention", "VenueSpec"]
 
 
 class Capability(enum.StrEnum):
@@ -58,6 +58,27 @@ class Format:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BatchPart:
+    """What a venue's columnar fast path made of a batch of raw records (see ``VenueSpec.parse_batch``).
+
+    Attributes:
+        table: The rows it built, in record order: every ``EVENT_SCHEMA`` column except ``record_key`` and
+            ``synthetic``.
+        rows: The record index of each row of ``table``.
+        fallback: Indices of the records it did not take (anything it was not sure of); ``normalize_batch``
+            runs those through ``normalize_record``, so their outcome is exactly the per-record one.
+    """
+
+    table: Any  # pa.Table: pyarrow is not imported by the registry
+    rows: Sequence[int]
+    fallback: Sequence[int]
+
+
+# (raws, ts_recv, refs, source) -> BatchPart
+ParseBatch = Callable[[Sequence[bytes], Sequence[int], Sequence[str], Source], BatchPart]
+
+
+@dataclass(frozen=True, kw_only=True)
 class VenueSpec:
     """A venue, as the registry sees it.
 
@@ -70,6 +91,9 @@ class VenueSpec:
         quantity_unit: The unit the venue publishes quantities in.
         sampling: One line on how the feed samples liquidations; ``None`` when it sends every one.
         formats: Input formats ``ingest --format`` accepts for this venue besides ``jsonl``.
+        parse_batch: Optional columnar fast path for ``jsonl`` records (``decode`` + ``parse`` over a whole
+            batch, straight to Arrow); it must give the same rows as the per-record path for every record it
+            takes, and hand back the others.
     """
 
     id: str
@@ -80,6 +104,7 @@ class VenueSpec:
     quantity_unit: QtyUnit
     sampling: str | None = None
     formats: Mapping[str, Format] = field(default_factory=dict)
+    parse_batch: ParseBatch | None = None
 
     @property
     def sampled(self) -> bool:

@@ -3,7 +3,7 @@
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
 from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
-from liqscope.venues.binance_usdm import archive, parse, wire
+from liqscope.venues.binance_usdm import archive, batch, parse, wire
 
 SAMPLING = "at most 1 liquidation per symbol per 1000 ms (the latest one): totals are floors"
 
@@ -16,6 +16,7 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.BASE,
     sampling=SAMPLING,
+    parse_batch=batch.parse_batch,
     formats={
         "binance-archive": Format(
             name="binance-archive",
