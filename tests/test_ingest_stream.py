@@ -19,6 +19,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -199,6 +200,20 @@ def test_verify_rebuilds_a_chunked_batch_exactly(tmp_path, chunk):
     got = verify_lake(catalog)
     assert got.ok and got.problems == [] and got.rebuilt == 1
     assert got.rows == 2 * 2045  # every record row and every event row compared
+
+
+def test_verify_names_the_very_chunk_part_that_lost_its_rows(tmp_path, chunk):
+    chunk(250)
+    catalog = Catalog(tmp_path)
+    ingest_file(catalog, "binance_usdm", BINANCE_RIFTFERN)
+    parts = sorted(p for p in (tmp_path / "lake" / "events").rglob("*.parquet") if "date=2025-12-27" in str(p))
+    assert len(parts) > 2
+    victim = parts[1]  # neither the first chunk's part nor the last
+    lost = len(pq.read_table(victim))
+    pq.write_table(pq.read_table(victim).slice(0, 0), victim)  # emptied in place
+    (problem,) = verify_lake(catalog).problems
+    assert (problem.kind, problem.rows) == ("missing_rows", lost)
+    assert problem.path == str(victim.relative_to(tmp_path))
 
 
 def test_ingest_bytes_and_ingest_file_write_the_same_rows(tmp_path, chunk):

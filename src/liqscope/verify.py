@@ -213,11 +213,13 @@ class _Rows:
 
 def _homes(live: list[Manifest]) -> dict[tuple[str, str], str]:
     # (partition, originating batch) -> the live file that holds that batch's rows there (compactions
-    # hold the rows of every batch they replaced).
+    # hold the rows of every batch they replaced); (file, "") -> itself for every live file, so a rebuilt
+    # row whose own file is live (one chunk part of a batch with several) is looked for there.
     out = {}
     for m in live:
         for rel in m.files:
             owner = _file_batch(rel)
+            out[(rel, "")] = rel
             for b in ({m.batch, *m.replaces} if owner == m.batch else {owner}):
                 if b:
                     out[(rel.rsplit("/", 1)[0], b)] = rel
@@ -233,7 +235,7 @@ def _compare(have: _Rows, want: _Rows, homes: dict[tuple[str, str], str]) -> dic
             lake_at[canon].append(rel)
         home_of: dict[tuple, list[str]] = defaultdict(list)
         for canon, rel in want.by_part.get(part, []):
-            home_of[canon].append(homes.get((part, _file_batch(rel) or ""), rel))
+            home_of[canon].append(homes.get((rel, "")) or homes.get((part, _file_batch(rel) or ""), rel))
         h, w = Counter(c for c, _ in have.by_part.get(part, [])), Counter(c for c, _ in want.by_part.get(part, []))
         pool: dict[str, list[tuple]] = defaultdict(list)
         for canon in (w - h).elements():
