@@ -1,6 +1,6 @@
 """Benchmark: live capture from the loopback replay server, frame-to-queryable latency at a target rate.
 
-Not a test. ``python bench/bench_live.py [--seconds 20] [--rate 10000] [--flush 1.0]`` prints the figures and
+Not a test. ``python bench/bench_live.py [--seconds 20] [--rate 10000] [--flush 0.1]`` prints the figures and
 writes bench/out/live.json; the bench runner (``bench/run.py``) calls ``run(scale)``.
 
 Three processes on this machine:
@@ -9,7 +9,8 @@ Three processes on this machine:
   recording (2,045 frames, 2025-12-27/28) looped, paced at ``--rate`` frames/s, with the ``skew@0:0`` fault:
   every frame's epoch-ms timestamps are rewritten just before it is sent so its latest one (``E`` = ``T`` in
   this recording) reads the send time. Each event's ``ts_event`` is therefore its frame's send time (ms).
-- ``liqscope capture`` (the real CLI, its default 1 s flush) records and commits the frames to a fresh lake;
+- ``liqscope capture`` (the real CLI, its default 0.1 s group-commit window) records the frames and its commit
+  worker process commits them to a fresh lake;
 - this process watches ``lake/_batches`` every 5 ms; for each new manifest it opens a fresh ``Catalog``,
   runs a DuckDB count over ``event_files()`` (the moment a user query sees the events) and reads the new
   batch's ``ts_event``/``ts_recv``.
@@ -42,6 +43,7 @@ OUT = ROOT / "bench" / "out"
 RECORDING = ROOT / "src" / "liqscope" / "demo_data" / "binance_usdm_riftfern_2025-12-27_to_28_all.frames.jsonl.gz"
 VENUE = "binance_usdm"
 TARGET_P99_S = 0.250
+WARM_S = 3.0
 _SCALES = {"small": 10.0, "full": 20.0}
 
 
@@ -64,8 +66,10 @@ async def _serve(rate: float, frames_n: int, group: int) -> None:
 # -- the watcher (this process) ----------------------------------------------------------------------------
 def _watch(data_dir: Path, capture: subprocess.Popen[bytes], poll_s: float = 0.005) -> list[dict[str, Any]]:
     import duckdb
+    import msgspec
 
     from liqscope.store import Catalog
+    from liqscope.store._writer import Manifest
 
     batches = data_dir / "lake" / "_batches"
     seen: set[str] = set()
@@ -81,7 +85,13 @@ def _watch(data_dir: Path, capture: subprocess.Popen[bytes], poll_s: float = 0.0
             con = duckdb.connect(":memory:")
             total = con.execute(f"SELECT count(*) FROM {catalog.relation_sql(files)}").fetchone()[0]  # type: ignore[index]
             t_visible = time.time_ns()
-            new = [f for f in files if any(n.removesuffix(".json") in f.name for n in fresh)]
+            # The rows of each new commit, read from its own files (a rollup may already have replaced it:
+            # its files stay for the grace period). Rollups carry rows already seen: they are skipped.
+            new = []
+            for name in fresh:
+                m = msgspec.json.decode((batches / name).read_bytes(), type=Manifest)
+                if "rollup_level" not in m.meta:
+                    new += [data_dir / "lake" / rel for rel in m.files if rel.startswith("events/")]
             rows = con.execute(f"SELECT ts_event, ts_recv FROM {catalog.relation_sql(new)}").fetchall() if new else []
             con.close()
             seen.update(fresh)
@@ -98,7 +108,7 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def measure(seconds: float = 20.0, rate: float = 10_000.0, flush_s: float = 1.0, group: int = 200,
+def measure(seconds: float = 20.0, rate: float = 10_000.0, flush_s: float = 0.1, group: int = 200,
             pace: float | None = None) -> dict[str, Any]:
     """Calibrate the server's nominal pace so the achieved rate is within 5% of ``rate`` (short runs), then
     run server + capture + watcher once for ``seconds``; return the figures (all times in seconds)."""
@@ -154,6 +164,10 @@ def _once(seconds: float, rate: float, flush_s: float, group: int, frames_n: int
             send_ms.append(ev)
     n = len(lat)
     span_s = (max(send_ms) - min(send_ms)) / 1e9 if n > 1 else float("nan")
+    # Steady state: frames sent once the capture has run WARM_S (its commit worker takes ~1 s to start,
+    # while the capture already records: the first frames wait for it once per capture start).
+    first = min(send_ms) if send_ms else 0
+    steady = [x for x, ev in zip(lat, send_ms, strict=True) if ev - first >= WARM_S * 1e9] or [float("nan")]
     sizes = [len(b["ts_event"]) for b in batches if b["ts_event"]]
     result = {
         "seconds": seconds, "server_pace": rate, "flush_s": flush_s, "group": group,
@@ -162,6 +176,8 @@ def _once(seconds: float, rate: float, flush_s: float, group: int, frames_n: int
         "server_sent_all": finished_ns is not None,
         "server_finished_after_first_send_s": (finished_ns - min(send_ms)) / 1e9 if n and finished_ns else None,
         "latency_p50_s": _pct(lat, 0.50), "latency_p99_s": _pct(lat, 0.99), "latency_max_s": max(lat),
+        "steady_after_s": WARM_S, "steady_latency_p50_s": _pct(steady, 0.50),
+        "steady_latency_p99_s": _pct(steady, 0.99),
         "send_to_recv_p50_s": _pct(recv_lag, 0.50), "send_to_recv_p99_s": _pct(recv_lag, 0.99),
         "recv_to_visible_p50_s": _pct(recv_to_vis, 0.50), "recv_to_visible_p99_s": _pct(recv_to_vis, 0.99),
         "commit_to_query_median_s": statistics.median(commit_to_query),
@@ -184,6 +200,9 @@ def run(scale: str) -> list[dict[str, Any]]:
         {"section": "live", "case": f"frame-to-queryable latency p99, target {r['target_rate']:,.0f} frames/s",
          "value": r["latency_p99_s"], "unit": "s", "target": "< 0.250 s",
          "met": r["latency_p99_s"] < TARGET_P99_S and r["achieved_rate"] >= 0.95 * r["target_rate"], "note": note},
+        {"section": "live", "case": f"frame-to-queryable latency p99 after the first {WARM_S:g} s (worker started)",
+         "value": r["steady_latency_p99_s"], "unit": "s", "target": "< 0.250 s",
+         "met": r["steady_latency_p99_s"] < TARGET_P99_S and r["achieved_rate"] >= 0.95 * r["target_rate"]},
         {"section": "live", "case": "achieved capture rate (events visible / send span)",
          "value": r["achieved_rate"], "unit": "frames/s", "target": f">= {r['target_rate']:,.0f}",
          "met": r["achieved_rate"] >= 0.95 * r["target_rate"]},
@@ -201,7 +220,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--rate", type=float, default=10_000.0)
-    ap.add_argument("--flush", type=float, default=1.0, help="capture --flush seconds")
+    ap.add_argument("--flush", type=float, default=0.1, help="capture --flush seconds (its default)")
     ap.add_argument("--pace", type=float, default=None,
                     help="server's nominal frames/s (default: calibrated so the achieved rate is --rate)")
     ap.add_argument("--group", type=int, default=200, help="frames the server sends back to back")
@@ -217,7 +236,8 @@ def main() -> None:
           f"frames/s; {r['events_visible']:,} of {r['frames_sent']:,} frames visible in {r['batches']} batches "
           f"(median {r['batch_events_median']:,.0f} events)")
     print(f"frame-to-queryable p50 {r['latency_p50_s'] * 1e3:.0f} ms, p99 {r['latency_p99_s'] * 1e3:.0f} ms, "
-          f"max {r['latency_max_s'] * 1e3:.0f} ms (target p99 < {TARGET_P99_S * 1e3:.0f} ms)")
+          f"max {r['latency_max_s'] * 1e3:.0f} ms (target p99 < {TARGET_P99_S * 1e3:.0f} ms); after the first "
+          f"{WARM_S:g} s: p50 {r['steady_latency_p50_s'] * 1e3:.0f} ms, p99 {r['steady_latency_p99_s'] * 1e3:.0f} ms")
     print(f"  send->recv p50 {r['send_to_recv_p50_s'] * 1e3:.1f} ms p99 {r['send_to_recv_p99_s'] * 1e3:.1f} ms; "
           f"recv->queryable p50 {r['recv_to_visible_p50_s'] * 1e3:.0f} ms p99 "
           f"{r['recv_to_visible_p99_s'] * 1e3:.0f} ms; commit->query median "

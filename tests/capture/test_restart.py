@@ -1,8 +1,9 @@
 """A restarted capture commits what the killed one flushed to its transcript but never committed.
 
 A real ``liqscope capture`` process records the real 2024-08-17 Binance recording (456 frames) from a real
-``liqscope replay-server`` on loopback and is SIGKILLed inside its first lake commit (``LIQSCOPE_CRASH_AT=1``:
-the transcript member is fsynced, the batch is not committed). The next ``capture`` of the same data dir
+``liqscope replay-server`` on loopback; its commit worker is SIGKILLed inside its first lake commit
+(``LIQSCOPE_CRASH_AT=1``: the transcript member is fsynced, the batch is not committed) and the capture stops
+with an error naming the worker. The next ``capture`` of the same data dir
 first commits that member, then records on (the server resends every frame sent so far after a reconnect,
 ``--burst 456``, so what the kill cut off in flight arrives again), and no ``ingest`` is run in between.
 """
@@ -73,9 +74,13 @@ def test_a_capture_killed_before_its_commit_is_completed_by_the_next_capture(tmp
                 str(root), "--no-refresh-instruments", "--flush", "0.2", "--json"]
         log = tmp_path / "crash.log"
         killed = _liqscope(*argv, env={**ENV, "LIQSCOPE_CRASH_AT": "1", "LIQSCOPE_CRASH_LOG": str(log)})
-        killed.communicate(timeout=60)
-        assert killed.returncode == -signal.SIGKILL
-        assert log.read_text().split()[-1] == "raw:tmp-written"  # inside the first commit, transcript fsynced
+        _, err = killed.communicate(timeout=60)
+        # The hook killed the commit worker inside its first commit (transcript fsynced, batch not committed);
+        # the capture stops with an error that says so, instead of hanging or going on without a committer.
+        worker_pid, _, point = log.read_text().split()
+        assert point == "raw:tmp-written"
+        assert killed.returncode == 1
+        assert f"capture commit worker (pid {worker_pid}) was killed by SIGKILL" in " ".join(err.split())
         (first,) = _sessions(root)
         flushed = _frames(root, first)
         assert flushed and not _lake.manifests(root)  # frames on disk, nothing in the lake

@@ -5,14 +5,24 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import time
 from collections.abc import Callable, Sequence
 
 import msgspec
 
 from liqscope._time import iso_ns
+from liqscope.capture._committer import Committer
 from liqscope.capture._refresh import INSTRUMENT_ENDPOINTS, InstrumentsOrigin, refresh_instruments
-from liqscope.capture._resume import VenueLock, commit_uncommitted
-from liqscope.capture._runner import CaptureOptions, VenueStats, _now, _Recorder, _WebsocketCapture, _websockets
+from liqscope.capture._resume import VenueLock
+from liqscope.capture._runner import (
+    CaptureOptions,
+    VenueStats,
+    _now,
+    _Recorder,
+    _sleep_or_stop,
+    _WebsocketCapture,
+    _websockets,
+)
 from liqscope.capture.spec import get_stream
 from liqscope.errors import ConfigError
 from liqscope.store import Catalog
@@ -52,6 +62,8 @@ class Capture:
         self.options = opts = options or CaptureOptions()
         self.session = secrets.token_hex(4)
         self._recorders: list[_Recorder] = []
+        self._resumed: dict[str, int] = {}
+        self._committer: Committer | None = None
         for vid in venue_ids:
             get_venue(vid)
             if vid == NODE_VENUE:
@@ -67,6 +79,11 @@ class Capture:
             _websockets()
         self.stats = {r.venue: r.stats for r in self._recorders}
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of this run's commit worker (None until it has started)."""
+        return self._committer.pid if self._committer is not None else None
+
     async def _refresh(self) -> list[InstrumentsOrigin]:
         wanted = [r for r in self._recorders if r.venue in INSTRUMENT_ENDPOINTS]
         origins = await asyncio.gather(*(asyncio.to_thread(refresh_instruments, r.venue, self.catalog.root)
@@ -75,25 +92,47 @@ class Capture:
             r.writer.header["instruments"] = msgspec.to_builtins(origin)  # what this run used, in each file
         return [o for _, o in origins]
 
-    async def _resume(self) -> dict[str, int]:
-        # Before recording anything: commit what an earlier session of this data dir flushed to its
-        # transcripts but never committed (it was killed between the two), so no accepted frame is lost.
-        out = {}
+    async def _commit(self, committer: Committer) -> None:
+        # One group commit: everything every venue received since the previous one.
+        chunks = {r.venue: r.take() for r in self._recorders}
+        chunks = {v: c for v, c in chunks.items() if c}
+        if not chunks:
+            return
+        counters = await committer.commit(chunks)
         for r in self._recorders:
-            result = await asyncio.to_thread(commit_uncommitted, self.catalog, r.venue, session=self.session)
-            out[r.venue] = result.records - result.already_present
-        return out
+            if r.venue in chunks:
+                r.committed(counters[r.venue])
+
+    async def _commit_loop(self, committer: Committer, stop: asyncio.Event) -> None:
+        # Starts the worker and waits until it has resumed what an earlier session of this data dir flushed
+        # to its transcripts but never committed (killed between the two), while the recorders already
+        # record; then one group commit at a time. Never cancelled mid-commit: it ends after the commit in
+        # progress once ``stop`` is set.
+        await asyncio.to_thread(committer.start)
+        self._resumed = await committer.ready()
+        while not stop.is_set():
+            started = time.monotonic()
+            await self._commit(committer)
+            rest = self.options.flush_s - (time.monotonic() - started)
+            if rest > 0:
+                await _sleep_or_stop(rest, stop)
 
     async def run(self, stop: asyncio.Event | None = None, duration: float | None = None) -> CaptureResult:
-        """Capture until ``stop`` is set or ``duration`` seconds have passed, then flush and return."""
+        """Capture until ``stop`` is set or ``duration`` seconds have passed, then commit and return.
+
+        Raises:
+            StoreError: The commit worker failed or died (the capture stops; the message says how).
+        """
         stop = stop or asyncio.Event()
         started = _now()
         timer = asyncio.get_running_loop().call_later(duration, stop.set) if duration is not None else None
         locks: list[VenueLock] = []
+        committer = self._committer = Committer(self.catalog.root, self.session, [r.venue for r in self._recorders],
+                                                rollup_fanout=self.options.rollup_fanout,
+                                                rollup_grace_s=self.options.rollup_grace_s)
         try:
             for r in self._recorders:
                 locks.append(VenueLock(self.catalog, r.venue))
-            resumed = await self._resume()
             instruments = await self._refresh() if self.options.refresh_instruments else []
         except BaseException:
             for lock in locks:
@@ -102,32 +141,43 @@ class Capture:
                 timer.cancel()
             raise
         tasks = [asyncio.create_task(r.run(stop)) for r in self._recorders]
-        flushers = [asyncio.create_task(r.flusher(stop)) for r in self._recorders]
+        committing = asyncio.create_task(self._commit_loop(committer, stop))
+        healthy = False
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.wait([*tasks, committing], return_when=asyncio.FIRST_EXCEPTION)
+            healthy = not (committing.done() and committing.exception() is not None)
         finally:
             stop.set()
             if timer is not None:
                 timer.cancel()
             for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, *flushers, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             try:
-                for r in self._recorders:
-                    await r.flush()
+                if healthy:
+                    await committing
+                    await self._commit(committer)  # the last frames and the DISCONNECT markers
+                else:
+                    await asyncio.gather(committing, return_exceptions=True)
             finally:
+                committer.close()
                 for lock in locks:
                     lock.release()
+        if not healthy:
+            await committing  # raises the worker's failure
+        for t in tasks:
+            if not t.cancelled() and t.exception() is not None:
+                raise t.exception()  # type: ignore[misc]
         return CaptureResult(session=self.session, started=iso_ns(started), stopped=iso_ns(_now()),
-                             venues=dict(self.stats), instruments=instruments, resumed=resumed)
+                             venues=dict(self.stats), instruments=instruments, resumed=self._resumed)
 
 
 async def capture_async(catalog: Catalog, venue_ids: Sequence[str], *, stop: asyncio.Event | None = None,
                         duration: float | None = None, options: CaptureOptions | None = None) -> CaptureResult:
     """Capture ``venue_ids`` live until ``stop`` is set or ``duration`` seconds have passed.
 
-    Every frame goes to ``DATA_DIR/transcripts/venue=<v>/date=<day>/*.tsv.gz`` and, every
-    ``options.flush_s``, to the lake (the same tables ``ingest`` writes).
+    Every frame goes to ``DATA_DIR/transcripts/venue=<v>/date=<day>/*.tsv.gz`` and to the lake (the same
+    tables ``ingest`` writes) by group commits at most every ``options.flush_s``, in a worker process.
 
     Raises:
         UnknownName: A venue is not registered or has no live stream (lists the valid ones).

@@ -70,6 +70,7 @@ class NodeTail(_Recorder):
             if current is None:
                 files = hour_files(self.node_dir)
                 current = files[-1] if files else None
+            await self.room()  # back-pressure: no more reading while the commit backlog is full
             chunk = await asyncio.to_thread(_read, current, offset) if current is not None else b""
             if chunk:
                 offset += len(chunk)

@@ -1,13 +1,15 @@
 # Capture restart: commit what the previous session of this data dir flushed to its transcript but did not
 # commit to the lake (a SIGKILL, an OOM, a power cut between the fsync and the lake commit).
 #
-# The writer appends one gzip member per flush and commits exactly that member's frames as one batch
-# whose raw input is the member's bytes (sha256 in the manifest's `inputs`). So an uncommitted flush is a
+# The commit worker (capture/_committer.py) appends one gzip member per commit and commits exactly that
+# member's frames as one batch whose raw input is the member's bytes (sha256 in the manifest's `inputs`;
+# a rollup that merges such batches lists all their inputs). So an uncommitted flush is a
 # complete member whose sha256 no manifest lists; committing it here writes the very batch the crashed
 # process would have written (same raw blob, same raw_ref lines, same record keys), and record keys are
 # checked against the lake first, so nothing is ever stored twice. A torn last member (the crash hit the
 # write itself) was never fsynced, so no frame of it was ever accepted: it is left to the readers, which
-# drop it. Files untouched since their last commit are skipped without being read.
+# drop it. Files untouched since their last commit are skipped without being read (a commit whose batch a
+# rollup has retired no longer says so: its file is read and every member found committed).
 from __future__ import annotations
 
 import fcntl

@@ -17,12 +17,11 @@ from typing import Any
 
 import msgspec
 
+from liqscope.capture._committer import Chunk
 from liqscope.capture._coverage import transcripts_dir
-from liqscope.capture._sink import Frame, RecentIds, commit_frames
 from liqscope.capture.spec import StreamSpec
-from liqscope.capture.transcript import Marker, Pending, TranscriptWriter
+from liqscope.capture.transcript import Marker, TranscriptWriter
 from liqscope.errors import ConfigError
-from liqscope.ingest import IngestResult
 from liqscope.store import Catalog
 
 __all__ = ["Backoff", "CaptureOptions", "VenueStats"]
@@ -70,7 +69,19 @@ class CaptureOptions:
         symbols: Venue id -> symbols for venues with per-symbol topics (default: the stream's list).
         silence_s: Watchdog override for every venue (default: each stream's ``silence_s``).
         ping_s: Application-ping interval override (default: each stream's ``ping_interval_s``).
-        flush_s: Seconds between transcript flushes and lake commits (small batches, quickly queryable).
+        flush_s: Group-commit window: the least time, in seconds, between the starts of two commits. A
+            commit takes every frame received since the previous one, appends it to the transcript as one
+            fsynced gzip member and commits it to the lake as one batch, in the commit worker process.
+            When the feed is quiet a frame is queryable about ``flush_s`` after it arrived; under load the
+            commits run back to back and grow with the rate.
+        max_uncommitted: Back-pressure: while this many frames of a venue are received but not yet
+            committed, its socket is not read (TCP pushes back on the sender). A pause is not a gap (no
+            frame is lost, the feed is read late); it is counted in ``VenueStats.paused``/``paused_s``.
+        rollup_fanout: The commit worker merges every ``rollup_fanout`` batches of a level into one of the
+            next level as it goes, so a reader lists a few dozen batches a day, not one per commit
+            (0: never; ``liqscope compact`` merges a whole lake).
+        rollup_grace_s: Seconds the batches a rollup replaced stay readable (queries that listed them
+            finish) before their manifests move to ``replaced_batches/`` and their files are deleted.
         backoff_base_s: First reconnect delay bound; doubles per failed attempt, with jitter.
         backoff_cap_s: Largest reconnect delay.
         open_timeout_s: Seconds to wait for a websocket handshake.
@@ -85,7 +96,10 @@ class CaptureOptions:
     symbols: Mapping[str, Sequence[str]] = field(default_factory=dict)
     silence_s: float | None = None
     ping_s: float | None = None
-    flush_s: float = 1.0
+    flush_s: float = 0.1
+    max_uncommitted: int = 20_000
+    rollup_fanout: int = 16
+    rollup_grace_s: float = 10.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 60.0
     open_timeout_s: float = 10.0
@@ -96,7 +110,13 @@ class CaptureOptions:
 
 
 class VenueStats(msgspec.Struct, kw_only=True):
-    """What one venue's capture saw (frames are websocket messages or node lines; events are liquidations)."""
+    """What one venue's capture saw (frames are websocket messages or node lines; events are liquidations).
+
+    ``commits`` counts lake commits; ``uncommitted`` is the frames received and not yet committed (live),
+    ``uncommitted_max`` its largest value;
+    ``paused``/``paused_s`` count the times, and seconds, the socket was not read because
+    ``CaptureOptions.max_uncommitted`` frames were waiting (back-pressure, not a gap).
+    """
 
     venue: str
     connections: int = 0
@@ -110,6 +130,11 @@ class VenueStats(msgspec.Struct, kw_only=True):
     disconnects: int = 0
     transcripts: list[str] = []
     last_error: str | None = None
+    commits: int = 0
+    uncommitted: int = 0
+    uncommitted_max: int = 0
+    paused: int = 0
+    paused_s: float = 0.0
 
 
 def _now() -> int:
@@ -122,44 +147,63 @@ async def _sleep_or_stop(seconds: float, stop: asyncio.Event) -> None:
 
 
 class _Recorder:
-    # Transcript + lake sink for one venue; subclasses produce the frames.
+    # Transcript + lake sink for one venue; subclasses produce the frames. The lines wait here until the
+    # capture's commit loop takes them (``take``) for the commit worker (capture/_committer.py).
     def __init__(self, catalog: Catalog, venue: str, session: str, opts: CaptureOptions, header: dict[str, Any]):
         self.catalog, self.venue, self.session, self.opts = catalog, venue, session, opts
         self.writer = TranscriptWriter(transcripts_dir(catalog), venue, session, header)
         self.stats = VenueStats(venue=venue)
-        self._result = IngestResult(file="", venue=venue, format="transcript")
-        self._recent = RecentIds()
-        self._lock = asyncio.Lock()
+        self._unsent = self._inflight = 0  # frames not yet taken; frames taken, not yet committed
+        self._room = asyncio.Event()
+        self._room.set()
+        self._paused_since = 0
 
     def frame(self, ts: int, conn: str, raw: bytes, *, data: bool) -> None:
         self.writer.frame(ts, conn, raw)
-        self.stats.frames += 1
-        self.stats.data_frames += int(data)
-
-    async def flusher(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await _sleep_or_stop(self.opts.flush_s, stop)
-            await self.flush()
-
-    async def flush(self) -> None:
-        async with self._lock:  # keep members in file order
-            taken = self.writer.take(_now())
-            if taken:
-                await asyncio.to_thread(self._write_and_commit, taken)
-
-    def _write_and_commit(self, taken: list[tuple[Path, list[tuple[bytes, Pending]]]]) -> None:
-        for fl in TranscriptWriter.write(taken):
-            frames = [Frame(i, p.file_line, p.ts, p.conn, p.payload)
-                      for i, p in enumerate(fl.lines, start=1) if p.payload is not None]
-            if frames:
-                commit_frames(self.catalog, self.venue, fl.data, frames, file=str(fl.path),
-                              meta={"session": self.session}, check_existing=False, recent=self._recent,
-                              result=self._result)
-        r = self._result
         s = self.stats
-        s.events, s.duplicate_events = r.accepted + r.duplicate, r.duplicate
-        s.skipped, s.quarantined = r.skipped, r.quarantined
+        s.frames += 1
+        s.data_frames += int(data)
+        self._unsent += 1
+        s.uncommitted = self._unsent + self._inflight
+        if s.uncommitted > s.uncommitted_max:
+            s.uncommitted_max = s.uncommitted
+        if s.uncommitted >= self.opts.max_uncommitted:
+            self._room.clear()
+
+    async def room(self) -> None:
+        """Wait while the backlog is full (back-pressure: the caller stops reading its source meanwhile)."""
+        if self._room.is_set():
+            return
+        self._paused_since = _now()
+        self.stats.paused += 1
+        try:
+            await self._room.wait()
+        finally:
+            self.stats.paused_s += (_now() - self._paused_since) / 1e9
+            self._paused_since = 0
+
+    def take(self) -> list[Chunk]:
+        """Hand the pending lines to a commit: one chunk per transcript file (two across UTC midnight)."""
+        out = []
+        for path, lines in self.writer.take(_now()):
+            text = b"\n".join([line for line, _ in lines]) + b"\n"
+            out.append((str(path), lines[0][1].file_line, text))
+        self._inflight += self._unsent
+        self._unsent = 0
+        return out
+
+    def committed(self, counters: dict[str, int]) -> None:
+        """The taken chunks are in the lake: update the stats and make room."""
+        s = self.stats
+        s.events = counters["accepted"] + counters["duplicate"]
+        s.duplicate_events, s.skipped = counters["duplicate"], counters["skipped"]
+        s.quarantined = counters["quarantined"]
+        s.commits += 1
         s.transcripts = [str(p) for p in self.writer.files]
+        self._inflight = 0
+        s.uncommitted = self._unsent
+        if s.uncommitted < self.opts.max_uncommitted:
+            self._room.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         raise NotImplementedError
@@ -224,6 +268,7 @@ class _WebsocketCapture(_Recorder):
             for f in frames:
                 await ws.send(f)
             while True:
+                await self.room()
                 raw = await ws.recv(decode=False)
                 ts = _now()
                 data = not self.stream.control(raw)
@@ -251,6 +296,9 @@ class _WebsocketCapture(_Recorder):
             while True:
                 await asyncio.sleep(min(self.silence_s / 4, 1.0))
                 now = _now()
+                if self._paused_since:  # we are not reading: the feed's silence cannot be told
+                    self._last_data = max(self._last_data, now)
+                    continue
                 if now - self._last_data >= silence_ns:
                     reason = f"watchdog: no market data for {self.silence_s:g} s"
                     silent(now, reason)

@@ -6,6 +6,7 @@
 # from the transcript (`ingest --format transcript`) have the same key, so the second adds nothing.
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
@@ -14,19 +15,21 @@ from typing import NamedTuple
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from liqscope.capture.transcript import Marker, is_transcript, iter_lines, read_transcript
 from liqscope.errors import InputUnreadable
-from liqscope.events import LiquidationEvent, Received, Source
+from liqscope.events import Source
 from liqscope.ingest import IngestResult, QuarantinedRecord, _existing, _record_key
-from liqscope.normalize import normalize_record
+from liqscope.normalize import normalize_batch
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
-from liqscope.store._schema import RECORD_SCHEMA, events_to_table
-from liqscope.store._writer import BatchWriter, store_raw
+from liqscope.store._schema import RECORD_SCHEMA
+from liqscope.store._writer import BatchWriter, Manifest, store_raw
 from liqscope.venues import _instruments, get_venue
 
 FORMAT = "transcript"
+_NS_PER_DAY = 86_400 * 1_000_000_000
 _PREVIEW = 2048
 
 
@@ -62,7 +65,8 @@ def record_key(venue: str, frame: Frame, occurrence: int = 0) -> str:
 
 def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Frame], *, file: str,
                   meta: dict[str, str], check_existing: bool, recent: RecentIds | None = None,
-                  result: IngestResult | None = None) -> IngestResult:
+                  result: IngestResult | None = None,
+                  committed: list[tuple[Manifest, int]] | None = None) -> IngestResult:
     """Normalize ``frames`` and commit them, with ``blob`` (the transcript text they came from), as one batch.
 
     Args:
@@ -76,6 +80,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
             its keys are new and skips the query.
         recent: Event ids seen by this capture, to count duplicates; None queries the lake instead.
         result: Counters to add to (a new ``IngestResult`` when None).
+        committed: Gets the batch's manifest and its rows (events + records), when one was committed.
     """
     spec = get_venue(venue)
     tables = _instruments.tables_for(catalog.root)  # refreshed contract tables of this lake, once per batch
@@ -91,41 +96,43 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     existing = (_existing(catalog, venue, "record_key", [k for _, k in keyed], catalog.records_sql([venue]))
                 if check_existing else set())
 
-    events: list[LiquidationEvent] = []
-    event_keys: list[str] = []
+    todo = []
+    for f, key in keyed:
+        if key in existing:
+            result.already_present += 1
+        else:
+            todo.append((f, key))
+    refs = [f"{sha}:{f.ref_line}" for f, _ in todo]
+    with _instruments.using(tables):  # once per batch, not per frame
+        batch = normalize_batch(spec.decode, spec.parse, [f.raw for f, _ in todo], [f.ts for f, _ in todo], refs,
+                                [k for _, k in todo], source=Source.WS)
     rows: dict[str, list[object]] = defaultdict(list)
     bad: list[QuarantinedRecord] = []
-    with _instruments.using(tables):  # once per batch, not per frame
-        for f, key in keyed:
-            if key in existing:
-                result.already_present += 1
-                continue
-            ref = f"{sha}:{f.ref_line}"
-            out = normalize_record(spec.decode, spec.parse, f.raw, Received(ts_ns=f.ts, ref=ref, source=Source.WS))
-            if out.quarantined:
-                status = "quarantined"
-                bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
-                                             reason=out.error or "", raw_ref=ref,
-                                             raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
-            elif out.skipped is not None:
-                status = "skipped"
-                result.skipped += 1
-            else:
-                status = "accepted"
-                events.extend(out.events)
-                event_keys.extend([key] * len(out.events))
-            for col, val in (("record_key", key), ("venue", venue), ("raw_ref", ref), ("status", status),
-                             ("events", len(out.events)), ("ts_recv", f.ts)):
-                rows[col].append(val)
+    for i, (f, key) in enumerate(todo):
+        out = batch.outcomes.get(i)
+        if out is None:
+            status = "accepted"
+        elif out.quarantined:
+            status = "quarantined"
+            bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
+                                         reason=out.error or "", raw_ref=refs[i],
+                                         raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
+        else:
+            status = "skipped"
+            result.skipped += 1
+        for col, val in (("record_key", key), ("venue", venue), ("raw_ref", refs[i]), ("status", status),
+                         ("events", batch.counts[i]), ("ts_recv", f.ts)):
+            rows[col].append(val)
 
+    events = batch.table
+    event_ids = events.column("event_id").to_pylist()
     if recent is None:
-        known = _existing(catalog, venue, "event_id", [e.event_id for e in events],
-                          catalog.relation_sql(catalog.event_files([venue])))
-        recent = RecentIds(size=len(events) + len(known) + 1)
+        known = _existing(catalog, venue, "event_id", event_ids, catalog.relation_sql(catalog.event_files([venue])))
+        recent = RecentIds(size=len(event_ids) + len(known) + 1)
         for event_id in known:
             recent.seen(event_id)
-    for e in events:
-        if recent.seen(e.event_id):
+    for event_id in event_ids:
+        if recent.seen(event_id):
             result.duplicate += 1
         else:
             result.accepted += 1
@@ -137,21 +144,34 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     writer = BatchWriter(catalog.layout)
     store_raw(catalog.layout, sha, blob)
     writer.inputs.append(sha)
-    by_day: dict[tuple[str, object], list[int]] = defaultdict(list)
-    for i, e in enumerate(events):
-        by_day[(e.venue, day_of_ns(e.ts_event))].append(i)
-    for (ev_venue, day), idx in sorted(by_day.items(), key=lambda kv: str(kv[0])):
-        table = events_to_table([events[i] for i in idx], [event_keys[i] for i in idx])
-        writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)  # type: ignore[arg-type]
+    for ev_venue, day, table in _by_day(events):
+        writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)
     writer.add_table(catalog.layout.record_part(venue, writer.batch), pa.table(dict(rows), schema=RECORD_SCHEMA))
     if bad:
         qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
         writer.add_lines(qpath, (msgspec.json.encode(q) for q in bad))
         result.quarantine_file = str(qpath)
-    writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta,
-                   **_instruments.manifest_meta(tables, venue)})
+    manifest = writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta,
+                              **_instruments.manifest_meta(tables, venue)})
+    if committed is not None:
+        committed.append((manifest, events.num_rows + len(rows["record_key"])))
     catalog.invalidate()
     return result
+
+
+def _by_day(events: pa.Table) -> list[tuple[str, dt.date, pa.Table]]:
+    # The events split by (venue, UTC day of ts_event), in row order within each part.
+    if not events.num_rows:
+        return []
+    days = pc.divide(events.column("ts_event"), _NS_PER_DAY).to_pylist()  # integer division (int64)
+    parts: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, key in enumerate(zip(events.column("venue").to_pylist(), days, strict=True)):
+        parts[key].append(i)
+    out = []
+    for (ev_venue, day), idx in parts.items():
+        table = events if len(idx) == events.num_rows else events.take(pa.array(idx, type=pa.int64()))
+        out.append((ev_venue, day_of_ns(day * _NS_PER_DAY), table))
+    return sorted(out, key=lambda p: (p[0], p[1]))
 
 
 def ingest_transcript(catalog: Catalog, venue: str, path: str) -> IngestResult:

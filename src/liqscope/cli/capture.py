@@ -52,8 +52,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
               help="Seconds without market data that count as a silent feed (default: each venue's own).")
 @click.option("--symbols", multiple=True, metavar="VENUE=SYM,SYM",
               help="Symbols for venues subscribed per symbol (bybit_*, dydx_v4, deribit currencies).")
-@click.option("--flush", "flush_s", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Seconds between transcript flushes and lake commits.")
+@click.option("--flush", "flush_s", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True,
+              help="Group-commit window: least seconds between two transcript flushes + lake commits.")
 @click.option("--node-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="hyperliquid: the node's node_fills_by_block directory to tail.")
 @click.option("--refresh-instruments/--no-refresh-instruments", default=True, show_default=True,

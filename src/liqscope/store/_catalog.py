@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from liqscope.errors import StoreError
 from liqscope.store._layout import Layout, day_of_ns
 from liqscope.store._schema import EVENT_SCHEMA, RECORD_SCHEMA
 from liqscope.store._writer import Manifest, read_manifest, recover
@@ -24,6 +25,35 @@ def default_data_dir() -> Path:
 
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
+
+
+# Manifests read so far, per `_batches` directory: name -> (mtime ns, size, manifest). A committed manifest is
+# never rewritten (it appears by an atomic rename and only ever moves away), so a fresh Catalog re-reads only
+# the new ones (a capture commits up to ~10 a second; the API and the live bench open a Catalog per query).
+# The stat check still catches a file changed in place (a damaged lake: the read then fails as before).
+_MANIFEST_CACHE: dict[str, dict[str, tuple[int, int, Manifest]]] = {}
+
+
+def _read_manifests(batches: Path) -> list[Manifest]:
+    try:
+        entries = sorted((e for e in os.scandir(batches) if e.name.endswith(".json")), key=lambda e: e.name)
+    except FileNotFoundError:
+        return []
+    old = _MANIFEST_CACHE.get(str(batches), {})
+    new: dict[str, tuple[int, int, Manifest]] = {}
+    for e in entries:
+        try:
+            st = e.stat()
+            hit = old.get(e.name)
+            if hit is None or hit[0] != st.st_mtime_ns or hit[1] != st.st_size:
+                hit = (st.st_mtime_ns, st.st_size, read_manifest(Path(e.path)))
+        except (FileNotFoundError, StoreError):
+            if os.path.exists(e.path):
+                raise
+            continue  # retired (moved to replaced_batches/) since the listing: its replacement is listed
+        new[e.name] = hit
+    _MANIFEST_CACHE[str(batches)] = new  # only what is there now: the cache never outgrows the directory
+    return [m for _, _, m in new.values()]
 
 
 class Catalog:
@@ -46,8 +76,7 @@ class Catalog:
     def manifests(self) -> list[Manifest]:
         """Every committed batch that counts, oldest first (batches a compaction replaced are left out)."""
         if self._manifests is None:
-            paths = sorted(self.layout.batches.glob("*.json")) if self.layout.batches.exists() else []
-            every = [read_manifest(p) for p in paths]
+            every = _read_manifests(self.layout.batches)
             replaced = {b for m in every for b in m.replaces}
             self._manifests = [m for m in every if m.batch not in replaced]
         return self._manifests

@@ -1,0 +1,150 @@
+# Rollup: a capture merges its own small batches as it goes, so group commits (up to ~10 a second) do not
+# leave a reader listing tens of thousands of manifests and opening as many Parquet files per query.
+#
+# Levels, like a log-structured merge: every commit is a level-0 batch; once `fanout` batches of a level
+# have piled up, they are merged into one batch of the next level (one events file per venue and day, one
+# records file), unless it would hold more than `max_rows` rows (then they stay: each is big enough). With
+# fanout 16 a day of commits every 0.1 s is a few dozen batches instead of 864,000.
+#
+# A rollup batch is committed like `liqscope compact` commits (store/_compact.py): merged files are written
+# as *.tmp, fsynced and renamed in place (listed by no manifest: invisible), then the manifest's atomic
+# rename is the commit; its `replaces` names the merged batches and every batch they replaced that is
+# still listed, so readers (Catalog.manifests) see either the small batches or the rollup, never both.
+# Its `inputs` are the union of theirs, so `commit_uncommitted` still knows every member is committed.
+# A crash before the rename leaves files of an uncommitted batch, which recover() deletes.
+#
+# Retiring: `grace_s` after the rollup committed (so queries that listed the old files can finish), the
+# replaced manifests move to `replaced_batches/` (provenance, as `compact` does) and their merged files are
+# deleted. Replaced batches a stopped or killed capture had not retired yet are left for `liqscope compact`
+# (readers already leave them out; they only cost a manifest read, cached by `Catalog` across instances).
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from liqscope.store import Catalog
+from liqscope.store._writer import Manifest, _fsync_dir, _fsync_write, _lock, _unlock, crash_point, new_batch_id
+
+
+class Rollup:
+    """Merge one capture's batches level by level (see the module comment).
+
+    Args:
+        catalog: The data directory.
+        fanout: Batches of one level merged into one of the next (0: never merge).
+        max_rows: Largest merged batch, in rows (events + records).
+        grace_s: Seconds between a rollup's commit and the removal of what it replaced.
+    """
+
+    def __init__(self, catalog: Catalog, *, fanout: int = 16, max_rows: int = 2_000_000,
+                 grace_s: float = 10.0) -> None:
+        self.catalog, self.fanout, self.max_rows, self.grace_s = catalog, fanout, max_rows, grace_s
+        self.levels: list[list[tuple[Manifest, int]]] = [[]]
+        self._retire: list[tuple[int, list[str], list[str]]] = []  # (due ns, batches, files to delete)
+        self.merged = self.retired = 0
+
+    def committed(self, manifest: Manifest, rows: int) -> None:
+        """Record a commit of this capture; merge and retire what is due."""
+        self.levels[0].append((manifest, rows))
+        if self.fanout > 1:
+            level = 0
+            while level < len(self.levels):
+                batches = self.levels[level]
+                if len(batches) >= self.fanout:
+                    total = sum(r for _, r in batches)
+                    self.levels[level] = []
+                    if total > self.max_rows:
+                        level += 1
+                        continue  # big enough: leave them as they are
+                    if level + 1 == len(self.levels):
+                        self.levels.append([])
+                    self.levels[level + 1].append((self._merge([m for m, _ in batches], level + 1), total))
+                level += 1
+        self.collect()
+
+    def _merge(self, batches: list[Manifest], level: int) -> Manifest:
+        layout = self.catalog.layout
+        lake = layout.lake
+        batch = new_batch_id()
+        parts: dict[str, list[str]] = defaultdict(list)
+        carried: list[str] = []
+        for m in batches:
+            for rel in m.files:
+                if rel.endswith(".parquet") and rel.split("/", 1)[0] in ("events", "records"):
+                    parts[rel.rsplit("/", 1)[0]].append(rel)
+                else:
+                    carried.append(rel)  # quarantine files: kept, listed by the rollup
+        written: list[str] = []
+        replaced_files: list[str] = []
+        fd = _lock(layout, exclusive=False)  # recover() must not take our staged files for leftovers
+        try:
+            for part, rels in sorted(parts.items()):
+                tables = [pq.ParquetFile(lake / rel).read() for rel in rels]
+                final = lake / part / f"part-{batch}.parquet"
+                tmp = final.with_name(final.name + ".tmp")
+                pq.write_table(pa.concat_tables(tables, promote_options="default"), tmp, compression="zstd")
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, final)  # in place, listed by no manifest yet: invisible
+                crash_point("rollup:file-in-place")
+                written.append(os.path.relpath(final, lake))
+                replaced_files.extend(rels)
+            for part in sorted(parts):
+                _fsync_dir(lake / part)
+            still = {m.batch for m in batches}
+            replaces = sorted(still | {b for m in batches for b in m.replaces
+                                       if (layout.batches / f"{b}.json").exists()})
+            first = batches[0].meta
+            manifest = Manifest(
+                batch=batch, created_ns=time.time_ns(), files=written + carried,
+                inputs=[sha for m in batches for sha in m.inputs],
+                meta={"kind": "capture", "venue": first.get("venue", ""), "format": first.get("format", ""),
+                      "session": first.get("session", ""), "rollup_level": str(level),
+                      "merged_batches": str(len(batches))},
+                replaces=replaces)
+            path = layout.batches / f"{batch}.json"
+            tmp = path.with_name(path.name + ".tmp")
+            _fsync_write(tmp, msgspec.json.encode(manifest))
+            crash_point("rollup:manifest-written")
+            os.replace(tmp, path)  # <- the commit point
+            _fsync_dir(path.parent)
+            crash_point("rollup:committed")
+        finally:
+            _unlock(fd)
+        self.catalog.invalidate()
+        pa.default_memory_pool().release_unused()  # a merge is the worker's largest allocation: give it back
+        self.merged += 1
+        self._retire.append((manifest.created_ns + int(self.grace_s * 1e9), sorted(still), replaced_files))
+        return manifest
+
+    def collect(self, *, now_ns: int | None = None) -> None:
+        """Retire the batches replaced more than ``grace_s`` ago: manifests moved away, then files deleted."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        due = [r for r in self._retire if r[0] <= now_ns]
+        if not due:
+            return
+        self._retire = [r for r in self._retire if r[0] > now_ns]
+        layout = self.catalog.layout
+        archive = layout.root / "replaced_batches"
+        archive.mkdir(parents=True, exist_ok=True)
+        fd = _lock(layout, exclusive=False)  # recover() (exclusive) must not list manifests while they move
+        try:
+            for _, batches, files in due:
+                for b in batches:
+                    src = layout.batches / f"{b}.json"
+                    if src.exists():
+                        os.replace(src, archive / f"{b}.json")
+                        crash_point("rollup:manifest-retired")
+                _fsync_dir(layout.batches)
+                for rel in files:  # unlisted now; a crash here leaves them to recover()
+                    Path(layout.lake / rel).unlink(missing_ok=True)
+                self.retired += len(batches)
+        finally:
+            _unlock(fd)
+        self.catalog.invalidate()

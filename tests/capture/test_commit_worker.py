@@ -1,0 +1,111 @@
+"""The commit worker: group commits in their own process, a bounded backlog, and a death that is an error.
+
+Real capture client, real replay server on loopback, real worker process; the 2024-08-17 Binance recording
+(456 frames, PROVENANCE.md: $442,310.62914008 in 456 liquidations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections import Counter
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from liqscope.capture import Capture, Feed, ReplayServer, transcripts_dir
+from liqscope.capture.transcript import read_transcript, transcript_files
+from liqscope.errors import StoreError
+from liqscope.store import Catalog
+from liqscope.store._writer import Manifest
+from tests._data import BINANCE_0817
+from tests.capture._live import capture_through, options, run, totals, transcript
+from tests.reliability import _lake
+
+pytest.importorskip("websockets")
+
+PROVENANCE = (Decimal("442310.62914008"), 456)
+
+
+def _transcript_frames(catalog: Catalog) -> list[bytes]:
+    return [ln.payload for ln in transcript(catalog, "binance_usdm") if ln.payload is not None]
+
+
+def test_a_full_backlog_pauses_reading_and_loses_nothing(tmp_path):
+    # The server sends all 456 frames at once; the worker is still starting, so the backlog fills at once.
+    catalog = Catalog(tmp_path)
+    result, _ = run(capture_through(catalog, [Feed.from_file("binance_usdm", BINANCE_0817)],
+                                    expect={"binance_usdm": 456}, opts=options(max_uncommitted=40)))
+    s = result.venues["binance_usdm"]
+    assert s.paused >= 1 and s.paused_s > 0
+    assert s.uncommitted_max == 40 and s.uncommitted == 0  # never more than the bound, nothing left over
+    assert (s.events, s.duplicate_events, s.quarantined) == (456, 0, 0)
+    assert (totals(catalog)["total_usd"], totals(catalog)["events"]) == PROVENANCE
+    # Group commits: one batch per commit that held a frame, each a whole transcript member.
+    batches = [m for m in _lake.manifests(tmp_path) if m.meta.get("kind") == "capture"]
+    assert 456 / 40 <= len(batches) <= s.commits
+    keys = [r["record_key"] for r in _lake.rows(tmp_path, "records")]
+    assert len(keys) == len(set(keys)) == len(_transcript_frames(catalog)) == 456
+
+
+def test_the_worker_dying_stops_the_capture_with_an_error_and_the_next_capture_commits_its_leftovers(tmp_path):
+    async def main() -> tuple[StoreError, int]:
+        feed = Feed.from_file("binance_usdm", BINANCE_0817, rate=150)
+        async with ReplayServer([feed], speed=1.0) as server:
+            opts = options(urls={"binance_usdm": server.url("binance_usdm")})
+            cap = Capture(Catalog(tmp_path), ["binance_usdm"], opts)
+            task = asyncio.create_task(cap.run(asyncio.Event()))
+            while cap.stats["binance_usdm"].commits < 3:
+                assert not task.done()
+                await asyncio.sleep(0.01)
+            pid = cap.worker_pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            t0 = time.monotonic()
+            with pytest.raises(StoreError) as caught:
+                await asyncio.wait_for(task, 10)  # an error, not a hang
+            assert time.monotonic() - t0 < 5
+            # The next capture's worker commits what the dead one fsynced but never committed.
+            again = await Capture(Catalog(tmp_path), ["binance_usdm"], opts).run(duration=0.5)
+            return caught.value, again.resumed["binance_usdm"]
+
+    err, resumed = asyncio.run(asyncio.wait_for(main(), 60))
+    assert "capture commit worker" in str(err) and "was killed by SIGKILL" in str(err)
+    frames = _transcript_frames(Catalog(tmp_path))
+    keys = [r["record_key"] for r in _lake.rows(tmp_path, "records")]
+    assert len(keys) == len(set(keys)) == len(frames)  # every fsynced frame in the lake, once
+    assert resumed >= 0
+    # What reached the transcripts is what the lake counts: every frame a distinct real liquidation.
+    assert totals(Catalog(tmp_path))["events"] == len(set(frames)) <= 456
+    torn = [read_transcript(p)[1] for p in transcript_files(transcripts_dir(Catalog(tmp_path)), "binance_usdm")]
+    assert Counter(torn)[True] <= 1  # at most the member the kill cut short
+
+
+def test_rollups_merge_the_small_batches_as_the_capture_goes_and_change_no_result(tmp_path):
+    # 456 frames at 300 frames/s, a commit every 0.1 s: ~15 commits, merged 4 at a time, retired at once.
+    catalog = Catalog(tmp_path)
+    feed = Feed.from_file("binance_usdm", BINANCE_0817, rate=300)
+    result, _ = run(capture_through(catalog, [feed], speed=1.0, expect={"binance_usdm": 456},
+                                    opts=options(rollup_fanout=4, rollup_grace_s=0.0)))
+    s = result.venues["binance_usdm"]
+    live = Catalog(tmp_path).manifests()
+    levels = Counter(m.meta.get("rollup_level", "0") for m in live)
+    retired = [msgspec.json.decode(p.read_bytes(), type=Manifest)
+               for p in (tmp_path / "replaced_batches").glob("*.json")]
+    # Fewer than 4 batches of any level are left unmerged, and each retired batch was merged by one rollup.
+    assert s.commits >= 8 and set(levels) - {"0"} and all(n < 4 for n in levels.values()), (s.commits, levels)
+    rollups = [m for m in [*live, *retired] if "rollup_level" in m.meta]
+    assert sum(int(m.meta["merged_batches"]) for m in rollups) == len(retired) > 0
+    assert all(m.meta["kind"] == "capture" for m in live)
+    # Nothing lost or doubled, nothing left on disk that no batch lists, the same report.
+    keys = [r["record_key"] for r in _lake.rows(tmp_path, "records")]
+    assert len(keys) == len(set(keys)) == len(_transcript_frames(catalog)) == 456
+    assert _lake.leftovers(tmp_path) == []
+    assert (totals(catalog)["total_usd"], totals(catalog)["events"]) == PROVENANCE
+    # The rollups' inputs still name every transcript member: a restart finds nothing to resume.
+    again = run(Capture(Catalog(tmp_path), ["binance_usdm"], options(urls={"binance_usdm": "ws://127.0.0.1:9/"}))
+                .run(duration=0.2))
+    assert again.resumed == {"binance_usdm": 0}
