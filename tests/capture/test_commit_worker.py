@@ -85,9 +85,10 @@ def test_the_worker_dying_stops_the_capture_with_an_error_and_the_next_capture_c
 
 
 def test_rollups_merge_the_small_batches_as_the_capture_goes_and_change_no_result(tmp_path):
-    # 456 frames at 300 frames/s, a commit every 0.1 s: ~15 commits, merged 4 at a time, retired at once.
+    # 456 frames at 100 frames/s, a commit every 0.1 s: dozens of commits (even if the worker takes seconds to
+    # start on a loaded machine), merged 4 at a time, retired at once.
     catalog = Catalog(tmp_path)
-    feed = Feed.from_file("binance_usdm", BINANCE_0817, rate=300)
+    feed = Feed.from_file("binance_usdm", BINANCE_0817, rate=100)
     result, _ = run(capture_through(catalog, [feed], speed=1.0, expect={"binance_usdm": 456},
                                     opts=options(rollup_fanout=4, rollup_grace_s=0.0)))
     s = result.venues["binance_usdm"]

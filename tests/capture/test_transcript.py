@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liqscope.capture.transcript import (
     Marker,
     TranscriptWriter,
     decode_payload,
     encode_payload,
+    gzip_members,
     is_transcript,
     iter_lines,
     looks_like_transcript,
@@ -102,3 +106,17 @@ def test_a_new_file_starts_at_the_utc_day_and_re_announces_the_open_connection(t
 def test_a_damaged_line_is_named_by_file_and_line(text, problem):
     with pytest.raises(InputUnreadable, match=rf"t\.tsv:\d+: {problem}"):
         list(iter_lines(b"1\tc\t" + json.dumps({}).encode() + b"\n" + text, name="t.tsv"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=0, max_value=300_000), max_size=6), cut=st.integers(min_value=1))
+def test_gzip_members_reads_every_member_across_feed_slices_and_drops_only_a_torn_tail(sizes, cut):
+    # Incompressible halves make members of up to ~150 KB compressed: several of the reader's 64 KiB slices.
+    members = [os.urandom(n // 2) + OKX[0] * (n // 2 // len(OKX[0])) for n in sizes]
+    packed = [gzip.compress(m, mtime=0) for m in members]
+    blob = b"".join(packed)
+    assert gzip_members(blob) == (members, False)
+    if members:
+        torn = blob[:-min(cut, len(packed[-1]) - 1)]  # a crash cut into the last member: the others survive
+        assert gzip_members(torn) == (members[:-1], True)
+        assert gzip_members(torn + b"\xffgarbage") == (members[:-1], True)

@@ -15,31 +15,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import zlib
 from pathlib import Path
 
 from liqscope.capture._coverage import transcripts_dir
 from liqscope.capture._sink import Frame, commit_frames
-from liqscope.capture.transcript import Marker, iter_lines, transcript_files
+from liqscope.capture.transcript import Marker, gzip_members, iter_lines, transcript_files
 from liqscope.errors import ConfigError
 from liqscope.ingest import IngestResult
 from liqscope.store import Catalog
-
-
-def _members(data: bytes) -> list[bytes]:
-    # Every complete gzip member, decompressed; a torn tail is left out (never fsynced, never accepted).
-    out, rest = [], data
-    while rest:
-        d = zlib.decompressobj(wbits=31)
-        try:
-            chunk = d.decompress(rest)
-        except zlib.error:
-            break
-        if not d.eof:
-            break
-        out.append(chunk)
-        rest = d.unused_data
-    return out
 
 
 def _last_commit_ns(catalog: Catalog) -> dict[str, int]:
@@ -68,7 +51,7 @@ def commit_uncommitted(catalog: Catalog, venue: str, *, session: str) -> IngestR
         if os.stat(path).st_mtime_ns <= last.get(str(path), -1):
             continue  # nothing was appended after its last commit
         file_line, header_session = 0, ""
-        for member in _members(path.read_bytes()):
+        for member in gzip_members(path.read_bytes())[0]:  # a torn tail was never fsynced, never accepted
             lines = list(iter_lines(member, name=str(path)))
             if not header_session and lines and lines[0].marker is Marker.TRANSCRIPT:
                 header_session = str(lines[0].detail.get("session", ""))

@@ -46,6 +46,7 @@ __all__ = [
     "TranscriptWriter",
     "decode_payload",
     "encode_payload",
+    "gzip_members",
     "is_transcript",
     "iter_lines",
     "looks_like_transcript",
@@ -235,20 +236,40 @@ class TranscriptWriter:
 
 
 # -- reading ---------------------------------------------------------------------------------------------
-def _members(data: bytes) -> tuple[bytes, bool]:
-    # Decompress every complete gzip member; a torn (crash-cut) last member is dropped and reported.
-    out, rest = [], data
-    while rest:
+_FIRST, _MOST = 1 << 12, 1 << 20  # compressed bytes fed to zlib at a time: 4 KiB, doubling to 1 MiB
+
+
+def gzip_members(data: bytes) -> tuple[list[bytes], bool]:
+    """Every complete gzip member of ``data``, decompressed, and whether a torn (crash-cut) tail was dropped.
+
+    Linear in the size of ``data``: zlib is fed slices that start small and double while a member goes on,
+    so what it keeps past the end of a member (``unused_data``) is at most about twice that member. Handing
+    it the whole remainder per member instead copies the rest of the file once per member: quadratic,
+    minutes for one day of a busy feed (17k members).
+    """
+    out: list[bytes] = []
+    view, pos, end = memoryview(data), 0, len(data)
+    while pos < end:
         d = zlib.decompressobj(wbits=31)
+        parts, step = [], _FIRST
         try:
-            chunk = d.decompress(rest)
+            while not d.eof and pos < end:
+                piece = view[pos:pos + step]
+                parts.append(d.decompress(piece))
+                pos += len(piece)
+                step = min(step * 2, _MOST)
         except zlib.error:
-            return b"".join(out), True
+            return out, True
         if not d.eof:
-            return b"".join(out), True
-        out.append(chunk)
-        rest = d.unused_data
-    return b"".join(out), False
+            return out, True
+        pos -= len(d.unused_data)  # the next member starts where this one ended
+        out.append(b"".join(parts))
+    return out, False
+
+
+def _members(data: bytes) -> tuple[bytes, bool]:
+    members, torn = gzip_members(data)
+    return b"".join(members), torn
 
 
 def read_transcript(path: Path) -> tuple[bytes, bool]:
