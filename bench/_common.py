@@ -17,8 +17,8 @@ SCALES: dict[str, dict[str, int]] = {
     "small": {"frames": 100_000, "ingest_frames": 100_000, "rss_events": 200_000, "repeats": 3,
               "lakes": (1_000_000,), "growth_days": (4, 8, 16)},
     "full": {"frames": 1_000_000, "ingest_frames": 300_000, "rss_events": 300_000, "repeats": 3,
-             # 100M is left out of the full run: on 2 shared cores building it takes ~30 min and `report`
-             # alone would take over an hour (see bench/NOTES.md); BENCH_LAKES=10000000,100000000 adds it.
+             # 100M is left out of the full run: on 2 cores the lake builds in ~5 min but `report` and the
+             # hand-written query take ~10 min each (see bench/NOTES.md); BENCH_LAKES=10000000,100000000 adds it.
              "lakes": (10_000_000,), "growth_days": (5, 20, 50)},
 }
 
