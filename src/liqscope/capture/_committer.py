@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import gzip
 import os
 import signal
 import socket
@@ -73,19 +72,6 @@ def _lock(root: Path, venue: str) -> int:
             time.sleep(0.05)
 
 
-def append_member(path: Path, text: bytes) -> None:
-    """Append ``text`` to the transcript at ``path`` as one gzip member, fsynced."""
-    member = gzip.compress(text, compresslevel=6, mtime=0)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        view = memoryview(member)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanout: int = 16,
           grace_s: float = 10.0) -> None:
     # The worker process. Every failure is reported as ("error", message) before exiting.
@@ -94,7 +80,7 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         from liqscope.capture._resume import commit_uncommitted
         from liqscope.capture._rollup import Rollup
         from liqscope.capture._sink import Frame, RecentIds, commit_frames
-        from liqscope.capture.transcript import iter_lines
+        from liqscope.capture.transcript import append_member, iter_lines
         from liqscope.ingest import IngestResult
         from liqscope.store import Catalog
 

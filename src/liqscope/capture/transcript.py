@@ -44,6 +44,7 @@ __all__ = [
     "Pending",
     "TranscriptLine",
     "TranscriptWriter",
+    "append_member",
     "decode_payload",
     "encode_payload",
     "gzip_members",
@@ -123,6 +124,19 @@ class Flushed(msgspec.Struct, frozen=True):
     lines: list[Pending]
 
 
+def append_member(path: Path, text: bytes) -> None:
+    """Append ``text`` to the transcript at ``path`` as one gzip member, fsynced."""
+    member = gzip.compress(text, compresslevel=6, mtime=0)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(member)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _day_start(ts: int) -> int:
     return ts - ts % _NS_PER_DAY
 
@@ -193,15 +207,7 @@ class TranscriptWriter:
         out = []
         for path, lines in taken:
             data = b"".join(line + b"\n" for line, _ in lines)
-            member = gzip.compress(data, compresslevel=6, mtime=0)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                view = memoryview(member)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_member(path, data)
             out.append(Flushed(path=path, data=data, lines=[p for _, p in lines]))
         return out
 
