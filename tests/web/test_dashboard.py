@@ -55,6 +55,18 @@ def _money(text: str) -> float:
     return float(t[:-1]) * mult[t[-1]] if t[-1] in mult else float(t)
 
 
+def _settled(page) -> int:
+    """Wait until the page has no render pending (a resize re-renders it after 250 ms); its render count."""
+    page.wait_for_timeout(600)
+    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=90_000)
+    return int(page.get_attribute("body", "data-renders"))
+
+
+def _rendered_after(page, renders: int) -> None:
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {renders} && "
+                           "document.body.dataset.state === 'ready'", timeout=90_000)
+
+
 def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served):
     root, base = served
     window = "start=2025-12-27T00:00:00Z&end=2025-12-29T00:00:00Z"
@@ -92,9 +104,9 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-standard.png"), full_page=True)
 
+            renders = _settled(page)  # a full-page screenshot resizes the page, which re-renders it
             page.select_option("#methodology", "every-copy")
-            page.wait_for_function("document.body.dataset.renders === '2' && document.body.dataset.state === 'ready'",
-                                   timeout=90_000)
+            _rendered_after(page, renders)
             assert page.inner_text("#kpi-total").startswith("$4.1M")
             assert page.inner_text("#kpi-events") == f"{every['events']:,} liquidations"
             assert page.get_attribute("body", "data-fingerprint") == _api(base, "/api/methodologies/every-copy")[
@@ -106,9 +118,10 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             assert page.get_attribute("body", "data-batches") == "7"
             copy = root.parent / "coinm_second_copy.csv"
             copy.write_bytes(COINM_ARCHIVE.read_bytes() + b"\n")
+            renders = _settled(page)
             ingest_file(Catalog(root), "binance_coinm", copy, "binance-archive")
             page.wait_for_selector("body[data-batches='8']", timeout=30_000)
-            page.wait_for_function("document.body.dataset.renders === '3'", timeout=90_000)
+            _rendered_after(page, renders)
             assert "8 batches" in page.inner_text("#live-text")
             assert not errors, errors
             assert not outside, f"the dashboard fetched outside its server: {outside}"
