@@ -24,12 +24,19 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from liqscope.store import Catalog
-from liqscope.store._writer import Manifest, _fsync_dir, _fsync_write, _lock, _unlock, crash_point, new_batch_id
+from liqscope.store._writer import (
+    Manifest,
+    _fsync_dir,
+    _lock,
+    _unlock,
+    crash_point,
+    new_batch_id,
+    publish_manifest,
+)
 
 
 class Rollup:
@@ -108,13 +115,7 @@ class Rollup:
                       "session": first.get("session", ""), "rollup_level": str(level),
                       "merged_batches": str(len(batches))},
                 replaces=replaces)
-            path = layout.batches / f"{batch}.json"
-            tmp = path.with_name(path.name + ".tmp")
-            _fsync_write(tmp, msgspec.json.encode(manifest))
-            crash_point("rollup:manifest-written")
-            os.replace(tmp, path)  # <- the commit point
-            _fsync_dir(path.parent)
-            crash_point("rollup:committed")
+            publish_manifest(layout, manifest, "rollup")
         finally:
             _unlock(fd)
         self.catalog.invalidate()

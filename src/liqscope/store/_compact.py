@@ -28,11 +28,11 @@ from liqscope.store._catalog import Catalog, _sql_str
 from liqscope.store._writer import (
     Manifest,
     _fsync_dir,
-    _fsync_write,
     _lock,
     _unlock,
     crash_point,
     new_batch_id,
+    publish_manifest,
     read_manifest,
     recover,
 )
@@ -134,13 +134,7 @@ def compact(catalog: Catalog, *, grace_s: float = 0.0) -> CompactResult:
                                 inputs=sorted({sha for m in live if m.batch in owners for sha in m.inputs}),
                                 meta={"kind": "compact", "merged_files": str(len(merged))},
                                 replaces=sorted(replaced))
-            path = layout.batches / f"{batch}.json"
-            tmp = path.with_name(path.name + ".tmp")
-            _fsync_write(tmp, msgspec.json.encode(manifest))
-            crash_point("compact:manifest-written")
-            os.replace(tmp, path)  # <- the commit point
-            _fsync_dir(path.parent)
-            crash_point("compact:committed")
+            publish_manifest(layout, manifest, "compact")
         finally:
             _unlock(fd)
         catalog.invalidate()

@@ -200,6 +200,21 @@ def read_raw(layout: Layout, sha: str) -> bytes:
     return gzip.decompress(layout.raw_blob(sha).read_bytes())
 
 
+def publish_manifest(layout: Layout, manifest: Manifest, step: str) -> None:
+    """Commit ``manifest``: written aside and fsynced, then renamed into ``_batches`` (the commit point).
+
+    ``step`` names the crash points around it (``<step>:manifest-written``, ``<step>:committed``). Every
+    file it lists must already be in place; the caller holds the lake lock.
+    """
+    path = layout.batches / f"{manifest.batch}.json"
+    tmp = path.with_name(path.name + ".tmp")
+    _fsync_write(tmp, msgspec.json.encode(manifest))
+    crash_point(f"{step}:manifest-written")
+    os.replace(tmp, path)  # <- the commit point
+    _fsync_dir(path.parent)
+    crash_point(f"{step}:committed")
+
+
 class BatchWriter:
     """Stage tables and text files, then commit them all at once."""
 
@@ -254,13 +269,7 @@ class BatchWriter:
             manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
                                 files=[os.path.relpath(final, lake) for _, final in self._staged],
                                 inputs=list(self.inputs), meta=meta or {})
-            path = self.layout.batches / f"{self.batch}.json"
-            tmp = path.with_name(path.name + ".tmp")
-            _fsync_write(tmp, msgspec.json.encode(manifest))
-            crash_point("commit:manifest-written")
-            os.replace(tmp, path)            # <- the commit point
-            _fsync_dir(path.parent)
-            crash_point("commit:committed")
+            publish_manifest(self.layout, manifest, "commit")
         finally:
             _unlock(self._lock_fd)
             self._lock_fd = None
