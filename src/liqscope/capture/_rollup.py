@@ -36,6 +36,7 @@ from liqscope.store._writer import (
     crash_point,
     new_batch_id,
     publish_manifest,
+    retire_manifests,
 )
 
 
@@ -132,17 +133,10 @@ class Rollup:
             return
         self._retire = [r for r in self._retire if r[0] > now_ns]
         layout = self.catalog.layout
-        archive = layout.root / "replaced_batches"
-        archive.mkdir(parents=True, exist_ok=True)
-        fd = _lock(layout, exclusive=False)  # recover() (exclusive) must not list manifests while they move
+        fd = _lock(layout, exclusive=False)  # recover() (exclusive) must not take the files for leftovers
         try:
             for _, batches, files in due:
-                for b in batches:
-                    src = layout.batches / f"{b}.json"
-                    if src.exists():
-                        os.replace(src, archive / f"{b}.json")
-                        crash_point("rollup:manifest-retired")
-                _fsync_dir(layout.batches)
+                retire_manifests(layout, batches, "rollup")
                 for rel in files:  # unlisted now; a crash here leaves them to recover()
                     Path(layout.lake / rel).unlink(missing_ok=True)
                 self.retired += len(batches)

@@ -35,6 +35,7 @@ from liqscope.store._writer import (
     publish_manifest,
     read_manifest,
     recover,
+    retire_manifests,
 )
 
 # Row order inside a merged file: time first, so row-group statistics prune time windows.
@@ -157,16 +158,8 @@ def collect(catalog: Catalog, *, grace_s: float = 0.0) -> tuple[int, int]:
         for b in m.replaces:
             replaced_at[b] = min(replaced_at.get(b, m.created_ns), m.created_ns)
     cutoff = time.time_ns() - int(grace_s * 1e9)
-    archive = layout.root / "replaced_batches"
-    retired = 0
-    for m in every:
-        if m.batch in replaced_at and replaced_at[m.batch] <= cutoff:
-            archive.mkdir(parents=True, exist_ok=True)
-            os.replace(layout.batches / f"{m.batch}.json", archive / f"{m.batch}.json")
-            retired += 1
-            crash_point("compact:manifest-retired")
-    if retired:
-        _fsync_dir(layout.batches)
+    retired = retire_manifests(layout, [m.batch for m in every
+                                        if m.batch in replaced_at and replaced_at[m.batch] <= cutoff], "compact")
     catalog.invalidate()
     _, removed = recover(layout)  # replaced files are now unlisted leftovers: deleted (if no writer is busy)
     return retired, removed

@@ -215,6 +215,30 @@ def publish_manifest(layout: Layout, manifest: Manifest, step: str) -> None:
     crash_point(f"{step}:committed")
 
 
+def retire_manifests(layout: Layout, batches: list[str], step: str) -> int:
+    """Move the manifests of replaced ``batches`` to ``replaced_batches/`` (kept as provenance), leaving
+    their files unlisted; under the shared lock, so ``recover()`` never lists the manifests mid-move.
+
+    ``step`` names the crash point after each move (``<step>:manifest-retired``). Returns how many moved.
+    """
+    archive = layout.root / "replaced_batches"
+    archive.mkdir(parents=True, exist_ok=True)
+    moved = 0
+    fd = _lock(layout, exclusive=False)
+    try:
+        for b in batches:
+            src = layout.batches / f"{b}.json"
+            if src.exists():
+                os.replace(src, archive / f"{b}.json")
+                moved += 1
+                crash_point(f"{step}:manifest-retired")
+        if moved:
+            _fsync_dir(layout.batches)
+    finally:
+        _unlock(fd)
+    return moved
+
+
 class BatchWriter:
     """Stage tables and text files, then commit them all at once."""
 
