@@ -11,7 +11,10 @@
     ├── ConfigError              our own inputs (methodology files, CLI values): strict
     │   └── UnknownName          a name outside a closed set; the message lists the valid values
     ├── StoreError               the lake or the raw journal cannot be read or written
-    │   └── InputUnreadable      an input file cannot be opened or decoded at all
+    │   ├── InputUnreadable      an input file cannot be opened or decoded at all
+    │   ├── LakeWriteFailed      a write failed (disk full, file too large, permission): nothing committed
+    │   ├── LakeDamaged          a committed file is torn or unreadable: `liqscope verify` names the damage
+    │   └── CommitConflict       a replacing commit (compact, rollup) lost its batches to another one
     └── RegistryError            the venue registry is inconsistent
 
 Only ``capture``/``ingest`` catch ``UnexpectedPayload`` (to quarantine) and only ``cli`` turns a
@@ -23,9 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "CommitConflict",
     "ConfigError",
     "InputUnreadable",
     "InvalidEvent",
+    "LakeDamaged",
+    "LakeWriteFailed",
     "LiqscopeError",
     "NotALiquidation",
     "RegistryError",
@@ -88,6 +94,18 @@ class StoreError(LiqscopeError):
 
 class InputUnreadable(StoreError):
     """An input file cannot be opened or decoded at all."""
+
+
+class LakeWriteFailed(StoreError):
+    """Writing to the data directory failed (disk full, file size limit, permission); nothing was committed."""
+
+
+class LakeDamaged(StoreError):
+    """A committed lake file (a manifest or a Parquet part) is torn or unreadable."""
+
+
+class CommitConflict(StoreError):
+    """A replacing commit found a batch it merges already replaced by another commit (it re-plans)."""
 
 
 class RegistryError(LiqscopeError):
