@@ -93,6 +93,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     spec = get_venue(venue)
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     sha = hashlib.sha256(blob).hexdigest()
+    batch_id = batch
     result = result or IngestResult(file=file, venue=venue, format=FORMAT, raw_sha256=sha)
     result.records += len(frames)
     seen: Counter[tuple[str, int, bytes]] = Counter()
@@ -154,7 +155,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     if not rows:
         return result
 
-    writer = BatchWriter(catalog.layout, batch, known=known)
+    writer = BatchWriter(catalog.layout, batch_id, known=known)
     store_raw(catalog.layout, sha, blob)
     writer.inputs.append(sha)
     for ev_venue, day, table in _by_day(events):
