@@ -37,13 +37,14 @@ from liqscope.store._writer import (
     _fsync_dir,
     _lock,
     _unlock,
+    _write_failed,
     commit_replacement,
     crash_point,
+    first_damaged,
     list_manifests,
     new_batch_id,
     recover,
     retire_manifests,
-    writing,
 )
 
 _ATTEMPTS = 8
@@ -91,12 +92,21 @@ def _merge(con: duckdb.DuckDBPyConnection, lake: Path, rels: list[str], final: P
     order = _ORDER[rels[0].split("/", 1)[0]]
     # union_by_name keeps every column of every file (a column an older file lacks stays NULL there);
     # hive_partitioning off, or DuckDB adds the path's `date=` as a column the merged file would keep.
-    with writing(tmp):
+    try:
         con.execute(f"COPY (SELECT * FROM read_parquet([{listing}], union_by_name = true, hive_partitioning = false) "
                     f"ORDER BY {order}) "
                     f"TO {_sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+    except (duckdb.Error, OSError) as e:
+        tmp.unlink(missing_ok=True)
+        inputs = [lake / r for r in rels]
+        if not all(p.exists() for p in inputs):
+            raise CommitConflict(f"{final.parent}: a merged file was retired meanwhile") from None
+        problem = first_damaged(inputs)
+        if problem is not None:
+            raise problem from None  # a torn input: name it
+        raise _write_failed(tmp, e) from None  # the inputs are fine: the write failed (disk full, ...)
     crash_point("compact:file-written")
     rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchone()[0]  # type: ignore[index]
     os.replace(tmp, final)  # in place, but listed by no manifest yet: invisible
@@ -156,15 +166,7 @@ def _compact_once(catalog: Catalog, result: CompactResult) -> None:
             for part, files in sorted(merge.items()):
                 final = layout.lake / part / f"part-{batch}.parquet"
                 written.append(os.path.relpath(final, layout.lake))
-                try:
-                    result_rows = _merge(con, layout.lake, [rel for rel, _ in files], final)
-                except (duckdb.IOException, duckdb.InvalidInputException, FileNotFoundError) as e:
-                    if all((layout.lake / rel).exists() for rel, _ in files):
-                        from liqscope.store._writer import damaged
-
-                        raise damaged([layout.lake / rel for rel, _ in files], e) from None
-                    raise CommitConflict(f"{part}: a merged file was retired meanwhile") from None
-                result.rows += result_rows
+                result.rows += _merge(con, layout.lake, [rel for rel, _ in files], final)
         finally:
             con.close()
         for part in sorted(merge):

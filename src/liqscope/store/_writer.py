@@ -666,8 +666,8 @@ def _reading(files: list[Path]) -> Iterator[None]:
         raise damaged(files, e) from None
 
 
-def damaged(files: Iterable[Path], e: BaseException) -> StoreError:
-    """A ``LakeDamaged`` naming the first of ``files`` that is missing or not readable Parquet."""
+def first_damaged(files: Iterable[Path]) -> StoreError | None:
+    """A ``LakeDamaged`` naming the first of ``files`` that is missing or not readable Parquet (None: all read)."""
     from liqscope.errors import LakeDamaged
 
     for path in files:
@@ -679,4 +679,12 @@ def damaged(files: Iterable[Path], e: BaseException) -> StoreError:
             return gone
         except (OSError, pa.ArrowException):
             return LakeDamaged(f"{path}: a committed lake file is torn or not Parquet; run `liqscope verify`")
-    return LakeDamaged(f"a committed lake file could not be read ({type(e).__name__}); run `liqscope verify`")
+    return None
+
+
+def damaged(files: Iterable[Path], e: BaseException) -> StoreError:
+    """A ``LakeDamaged`` naming the first of ``files`` that is missing or not readable Parquet."""
+    from liqscope.errors import LakeDamaged
+
+    return first_damaged(files) or LakeDamaged(
+        f"a committed lake file could not be read ({type(e).__name__}); run `liqscope verify`")
