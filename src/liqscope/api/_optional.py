@@ -69,16 +69,16 @@ def _types() -> dict[str, Any]:
     m = _MODULES
     if "cascades" in m:
         cascade = m["cascades"].Cascade
-        t["cascades"] = list[cascade]
+        t["cascades"] = list[cascade]  # type: ignore[valid-type]  # the panel's struct, found at run time
     if "flags" in m:
         flag = m["flags"].Flag
-        t["flags"] = list[flag]
+        t["flags"] = list[flag]  # type: ignore[valid-type]  # the panel's struct, found at run time
     if "health" in _MODULES:
         t["health"] = _MODULES["health"].HealthIndex
     if "funding" in m:
         rate, oi = m["funding"].FundingRate, m["oi"].OpenInterest
-        t["funding"] = list[rate]
-        t["oi"] = list[oi]
+        t["funding"] = list[rate]  # type: ignore[valid-type]  # the panel's struct, found at run time
+        t["oi"] = list[oi]  # type: ignore[valid-type]  # the panel's struct, found at run time
     return t
 
 

@@ -151,7 +151,7 @@ def no_unknown_params(request: Request) -> None:
 
 
 _ISO_HINT = "not an ISO-8601 time with an offset (e.g. 2025-12-27T14:00:00Z, or a bare date 2025-12-27)"
-_MESSAGES = {
+_MESSAGES: dict[tuple[str, str | None], str] = {
     ("start", "string_pattern_mismatch"): _ISO_HINT,
     ("end", "string_pattern_mismatch"): _ISO_HINT,
     ("min_notional_usd", "string_pattern_mismatch"): "not a plain decimal number of USD (e.g. 10000 or 2500.5)",
