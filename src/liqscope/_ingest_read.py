@@ -100,7 +100,7 @@ class _ZipMember(io.RawIOBase):
     def __init__(self, zf: zipfile.ZipFile, member: str) -> None:
         self._zf, self._f = zf, zf.open(member)
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int = -1) -> bytes:
         return self._f.read(size)
 
     def close(self) -> None:

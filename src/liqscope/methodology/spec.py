@@ -156,7 +156,8 @@ class Methodology(_Strict, frozen=True):
             return _window_rules(self.window)
         if name == "estimation":
             return _estimation_rules(self.estimation)
-        return msgspec.to_builtins(getattr(self, name))
+        rules: dict[str, object] = msgspec.to_builtins(getattr(self, name))  # a section struct -> a dict
+        return rules
 
     def rules(self) -> dict[str, object]:
         """The five dimensions plus the version and the derived-statistic thresholds."""

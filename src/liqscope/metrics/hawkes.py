@@ -142,7 +142,7 @@ def ks_pvalue(d: float, n: int) -> float:
     lam = (sq + 0.12 + 0.11 / sq) * d
     if lam < 0.2:
         return 1.0
-    total = sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
+    total = sum((-1.0) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
     return max(0.0, min(1.0, 2.0 * total))
 
 
@@ -214,7 +214,7 @@ def fit_hawkes(times: Sequence[float], T: float, marks: Sequence[float] | None =
         else:
             break
         x = cand
-        rel = max(abs(step[i]) / x[i] for i in range(3))  # type: ignore[index]
+        rel = max(abs(step[i]) / x[i] for i in range(3))
         ll, grad, hess = _pass(times, marks, T, *x, derivatives=True)
         damp = max(damp / 10, 1e-9)
         if rel < 1e-9:

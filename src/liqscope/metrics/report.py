@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -95,7 +96,7 @@ def exact(d: Decimal) -> Decimal:
     return Decimal(format(d.normalize(), "f")) if d else _ZERO
 
 
-def _split(rows: list[tuple]) -> dict[str, SideTotals]:
+def _split(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
     out: dict[str, SideTotals] = {}
     for key, side, usd, n in rows:
         usd = exact(usd)
