@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -109,8 +109,8 @@ class _ZipMember(io.RawIOBase):
         super().close()
 
 
-def _zip_member(path: Path, member: str) -> IO[bytes]:
-    return _ZipMember(zipfile.ZipFile(path), member)  # type: ignore[return-value]
+def _zip_member(path: Path, member: str) -> _ZipMember:
+    return _ZipMember(zipfile.ZipFile(path), member)
 
 
 def line_chunks(blocks: Iterable[bytes], max_records: int | None = None,

@@ -149,8 +149,8 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
             "SELECT base_asset, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
         by_venue = _split(con.execute(
             "SELECT venue, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
-        floor_usd, hidden_var = con.execute(
-            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()  # type: ignore[misc]
+        floor_usd, hidden_var = con.execute(  # type: ignore[misc]  # an aggregate: always one row
+            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()
         largest_rows = con.execute(
             "SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref FROM counted "
             "ORDER BY usd DESC, ts_event, event_id LIMIT $n", {"n": largest_n}).fetchall()
