@@ -86,3 +86,31 @@ def test_an_unreadable_input_exits_non_zero_but_readable_ones_are_ingested(tmp_p
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "liqscope", "--help"], capture_output=True, text=True, check=True)
     assert "ingest" in out.stdout and "report" in out.stdout
+
+
+def test_a_read_on_a_data_dir_that_does_not_exist_is_an_error_not_a_zero(tmp_path):
+    missing = tmp_path / "typo"
+    for args in (["report", "--start", "2025-12-27", "--end", "2025-12-29"], ["verify"], ["api", "get", "/api/lake"]):
+        res = CliRunner().invoke(main, [*args, "--data-dir", str(missing)])
+        assert res.exit_code == 1, (args, res.output)
+        assert str(missing) in res.output and "does not exist" in res.output
+    assert not missing.exists()  # a read created nothing
+
+
+def test_a_file_whose_every_record_fails_is_an_error_that_names_the_format_it_looks_like(tmp_path):
+    """The 17 rows of Hyperliquid's official CSV (plus its header) ingested as Binance frames: nothing is
+    added, the exit is 1, and the answer says what the file really is."""
+    d = str(tmp_path / "lake")
+    res = CliRunner().invoke(main, ["ingest", "--venue", "binance_usdm", str(HL_OFFICIAL), "--data-dir", d, "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.output[: res.output.rindex("}") + 1])
+    assert out["ok"] is False
+    (failed,) = out["failed"]
+    # The header is not JSON; each data row starts with a number, which is JSON but not an object.
+    assert failed["codes"] == {"wrong_type": 17, "malformed_json": 1}
+    assert failed["looks_like"] == [{"venue": "hyperliquid", "format": "hyperliquid-official"}]
+    assert out["results"][0]["accepted"] == 0 and out["results"][0]["quarantined"] == 18
+    # ... and ingesting it as what it is works: the PROVENANCE total, $29,783.048334 over 17 rows.
+    ok = _run("ingest", "--venue", "hyperliquid", "--format", "hyperliquid-official", str(HL_OFFICIAL), "--data-dir", d,
+              "--json")
+    assert json.loads(ok.output)["results"][0]["accepted"] == 17
