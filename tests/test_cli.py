@@ -114,3 +114,27 @@ def test_a_file_whose_every_record_fails_is_an_error_that_names_the_format_it_lo
     ok = _run("ingest", "--venue", "hyperliquid", "--format", "hyperliquid-official", str(HL_OFFICIAL), "--data-dir", d,
               "--json")
     assert json.loads(ok.output)["results"][0]["accepted"] == 17
+
+
+def test_the_largest_liquidation_walks_back_to_its_raw_frame(tmp_path):
+    """PROVENANCE: the largest of the riftfern session is 1000PEPEUSDT SHORT $126,380.2519001, line 1502."""
+    import gzip
+
+    d = str(tmp_path)
+    _run("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", d)
+    rep = json.loads(_run("report", "--start", "2025-12-27", "--end", "2025-12-29", "--data-dir", d, "--json").output,
+                     parse_float=Decimal)
+    ref = rep["largest"][0]["raw_ref"]
+    assert ref.endswith(":1502")
+    line_1502 = gzip.decompress(BINANCE_RIFTFERN.read_bytes()).split(b"\n")[1501]
+    res = CliRunner().invoke(main, ["raw", ref, "--data-dir", d])
+    assert res.exit_code == 0 and res.stdout_bytes == line_1502 + b"\n"
+    got = json.loads(_run("raw", ref, "--json", "--data-dir", d).output, parse_float=Decimal)
+    o = got["decoded"]["o"]
+    assert (o["s"], o["S"]) == ("1000PEPEUSDT", "BUY")  # a BUY order closes a SHORT
+    assert Decimal(o["z"]) * Decimal(o["ap"]) == Decimal("126380.2519001") == rep["largest"][0]["notional_usd"]
+    assert [(b["venue"], b["format"]) for b in got["batches"]] == [("binance_usdm", "jsonl")]
+    bad = CliRunner().invoke(main, ["raw", "feed:12", "--data-dir", d])
+    assert bad.exit_code == 1 and "<64 hex digits of sha256>:<line number>" in bad.output
+    missing = CliRunner().invoke(main, ["raw", ref.split(":")[0] + ":999999", "--data-dir", d])
+    assert missing.exit_code == 1 and "2,045 lines" in missing.output
