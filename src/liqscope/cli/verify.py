@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
 from liqscope.store import Catalog
+
+if TYPE_CHECKING:
+    from liqscope.verify import VerifyReport
 
 
 @main.command()
@@ -47,7 +52,7 @@ def verify(repair: bool, catalog: Catalog, fmt: str) -> None:
         raise SystemExit(1)
 
 
-def _render(r: object) -> None:
+def _render(r: VerifyReport) -> None:
     from rich.table import Table
 
     console.print(f"{r.batches} batches, {r.rebuilt} rebuilt from the raw journal, {r.files} files and "

@@ -108,7 +108,8 @@ def _merge(con: duckdb.DuckDBPyConnection, lake: Path, rels: list[str], final: P
             raise problem from None  # a torn input: name it
         raise _write_failed(tmp, e) from None  # the inputs are fine: the write failed (disk full, ...)
     crash_point("compact:file-written")
-    rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchone()[0]  # type: ignore[index]
+    rows = con.execute(  # type: ignore[index]  # an aggregate: always one row
+        f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchone()[0]
     os.replace(tmp, final)  # in place, but listed by no manifest yet: invisible
     crash_point("compact:file-in-place")
     return int(rows)
