@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -424,9 +425,10 @@ def repair_lake(catalog: Catalog) -> RepairReport:
     """Repair what the raw journal can prove, then verify again (``liqscope verify --repair``).
 
     Files no committed manifest lists are moved aside (``DATA_DIR/orphans/<time>/``), never deleted. A batch
-    whose manifest was lost is rebuilt through the one writer from its raw blob and the copy of its manifest
-    the raw journal keeps (same batch id, receipt time, instrument tables), so its rows count again exactly
-    once: records the lake holds meanwhile (a re-ingest) are not added twice.
+    whose manifest was lost, or is damaged (then set aside too), is rebuilt through the one writer from its
+    raw blob and the copy of its manifest the raw journal keeps (same batch id, receipt time, instrument
+    tables), so its rows count again exactly once: records the lake holds meanwhile (a re-ingest) are not
+    added twice.
 
     Raises:
         StoreError: A writer is busy (run it again when the lake is idle).
@@ -439,12 +441,22 @@ def repair_lake(catalog: Catalog) -> RepairReport:
     if fd is None and layout.lake.exists():
         raise StoreError(f"{layout.lake}: a writer is busy; run `liqscope verify --repair` again when it is done")
     _unlock(fd)
-    moved = recover(layout)
+    copies = layout.raw / "_batches"
+    set_aside: list[str] = []
+    for path in sorted(layout.batches.glob("*.json")) if layout.batches.exists() else []:
+        try:
+            read_manifest(path)
+        except StoreError:  # damaged: if the journal keeps a copy, set it aside and rebuild the batch below
+            if (copies / path.name).exists():
+                dest = catalog.root / "orphans" / f"manifests-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+                dest.mkdir(parents=True, exist_ok=True)
+                os.replace(path, dest / path.name)
+                set_aside.append(str(Path(os.path.relpath(dest / path.name, catalog.root))))
+    moved = recover(layout)  # the set-aside batches' files are now unlisted: moved aside too
     rebuilt: list[str] = []
     present = {p.stem for p in layout.batches.glob("*.json")} if layout.batches.exists() else set()
     archive = catalog.root / "replaced_batches"
     retired = {p.stem for p in archive.glob("*.json")} if archive.exists() else set()
-    copies = layout.raw / "_batches"
     for path in sorted(copies.glob("*.json")) if copies.exists() else []:
         if path.stem in present | retired:
             continue
@@ -459,5 +471,5 @@ def repair_lake(catalog: Catalog) -> RepairReport:
             settled.mkdir(parents=True, exist_ok=True)
             os.replace(path, settled / path.name)
     catalog.invalidate()
-    return RepairReport(moved_aside=moved.moved, orphans_dir=moved.orphans, rebuilt=rebuilt,
+    return RepairReport(moved_aside=set_aside + moved.moved, orphans_dir=moved.orphans, rebuilt=rebuilt,
                         after=verify_lake(catalog))

@@ -163,6 +163,11 @@ def test_5_a_damaged_manifest_is_skipped_by_readers_and_reported_by_verify(tmp_p
     # A writer neither crashes nor takes the damaged batch's files for orphans.
     assert _cli("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", str(tmp_path)).returncode == 0
     assert not (tmp_path / "orphans").exists()
+    # The raw journal keeps a copy of the manifest: --repair sets the damaged one aside and rebuilds the batch.
+    res = _cli("verify", "--repair", "--data-dir", str(tmp_path), "--json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads(res.stdout)["rebuilt"] == [bad.stem]
+    assert _totals(tmp_path, "standard") == (RIFT[0] + AUG17[0] + AUG18[0], RIFT[1] + AUG17[1] + AUG18[1])
 
 
 def test_6_a_reingest_whose_listed_files_are_retired_mid_run_lists_again(tmp_path, monkeypatch):
