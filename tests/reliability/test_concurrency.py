@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,7 +65,7 @@ print(json.dumps({"polls": polls, "doubled": doubled}))
 
 # Compact in a loop (grace 0: replaced files are deleted at once) until told to stop.
 _COMPACTOR = r"""
-import json, sys
+import json, sys, time
 from pathlib import Path
 from liqscope.store import Catalog
 from liqscope.store._compact import compact
@@ -74,19 +75,32 @@ while not stop.exists() or runs < 2:
     r = compact(Catalog(root), grace_s=0)
     runs += 1
     merged += r.batch is not None
+    time.sleep(0.05)
 print(json.dumps({"runs": runs, "merged": merged}))
 """
 
 
+def _env(root: Path) -> dict[str, str]:
+    # The crash-point trace (no kill): which races each writer lost, counted in _races().
+    return {**ENV, "LIQSCOPE_CRASH_LOG": str(root.parent / f"{root.name}.trace")}
+
+
+def _races(root: Path) -> Counter[str]:
+    trace = root.parent / f"{root.name}.trace"
+    names = [ln.split(" ", 2)[2] for ln in trace.read_text().splitlines()] if trace.exists() else []
+    return Counter(n for n in names if n.endswith(("conflict", "dropped", "gave-up", "input-retired")))
+
+
 def _py(code: str, *args: object) -> subprocess.Popen[str]:
+    root = Path(str(args[0]))
     return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+                            stderr=subprocess.PIPE, text=True, env=_env(root))
 
 
 def _ingest(root: Path, *files: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "liqscope", "ingest", "--venue", "binance_usdm",
                              *map(str, files), "--data-dir", str(root), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(root))
 
 
 def _done(proc: subprocess.Popen[str], timeout: float = 120) -> str:
@@ -128,6 +142,7 @@ def test_concurrent_ingests_of_overlapping_files_leave_one_copy_of_each_record(t
         assert accepted
         total = (RIFT[0] + AUG17[0] + AUG18[0], RIFT[1] + AUG17[1] + AUG18[1])
         _assert_clean(root, total, total)
+        print(f"\nround {round_}: races lost {dict(_races(root))}, reader polls {polled['polls']}")
 
 
 def test_two_compactions_and_ingests_at_once_never_double_a_row(tmp_path):
@@ -146,13 +161,15 @@ def test_two_compactions_and_ingests_at_once_never_double_a_row(tmp_path):
     assert json.loads(_done(reader))["doubled"] == 0
     total = (RIFT[0] + AUG17[0] + AUG18[0], RIFT[1] + AUG17[1] + AUG18[1])
     _assert_clean(root, total, total)
+    print(f"\ncompactions {stats}, races lost {dict(_races(root))}")
 
 
-def test_ingest_compact_and_a_live_capture_together_count_each_record_once(tmp_path):
+def test_ingest_compact_and_a_live_capture_together_count_each_record_once(tmp_path, monkeypatch):
     """Issue 14 #3 and #6: capture (rollups every 2 batches, retired at once) + `compact --grace 0` in a loop
     + ingests + a reader. Rollup and compaction never both replace a batch; the commit worker survives."""
     root, stop = tmp_path / "lake", tmp_path / "stop"
     catalog = Catalog(root)
+    monkeypatch.setenv("LIQSCOPE_CRASH_LOG", _env(root)["LIQSCOPE_CRASH_LOG"])  # the commit worker's trace
     _done(_ingest(root, BINANCE_0818))
     reader = _py(_READER, root, stop)
     compactor = _py(_COMPACTOR, root, stop)
@@ -171,3 +188,4 @@ def test_ingest_compact_and_a_live_capture_together_count_each_record_once(tmp_p
     standard = (RIFT[0] + AUG17[0] + AUG18[0], RIFT[1] + AUG17[1] + AUG18[1])
     every = (RIFT[0] + 2 * AUG17[0] + AUG18[0], RIFT[1] + 2 * AUG17[1] + AUG18[1])
     _assert_clean(root, standard, every)
+    print(f"\ncapture commits {result.venues['binance_usdm'].commits}, races lost {dict(_races(root))}")

@@ -130,6 +130,7 @@ class Rollup:
                 (lake / rel).unlink(missing_ok=True)
                 (lake / (rel + ".tmp")).unlink(missing_ok=True)
             self.conflicts += 1
+            crash_point("rollup:gave-up")
             return None
         finally:
             _unlock(fd)

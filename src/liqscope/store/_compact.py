@@ -102,6 +102,7 @@ def _merge(con: duckdb.DuckDBPyConnection, lake: Path, rels: list[str], final: P
         tmp.unlink(missing_ok=True)
         inputs = [lake / r for r in rels]
         if not all(p.exists() for p in inputs):
+            crash_point("compact:input-retired")
             raise CommitConflict(f"{final.parent}: a merged file was retired meanwhile") from None
         problem = first_damaged(inputs)
         if problem is not None:

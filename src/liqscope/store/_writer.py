@@ -489,6 +489,7 @@ class BatchWriter:
             con.close()
         if not dup:
             return True
+        crash_point("commit:rechecked-dropped")
         keys = pa.array(sorted({k for k, _ in dup}), pa.string())
         refs = {r for _, r in dup}
         self.dropped_records = len(dup)
@@ -571,6 +572,7 @@ def commit_replacement(layout: Layout, manifest: Manifest, merged: set[str], ste
         replaced = {b for m in listing.every for b in m.replaces}
         lost = sorted(b for b in merged if b in replaced or b not in by_id)
         if lost:
+            crash_point(f"{step}:conflict")
             raise CommitConflict(f"batches {', '.join(lost[:3])}{' ...' if len(lost) > 3 else ''} were "
                                  "replaced by another commit meanwhile")
         replaces = set(merged) | {b for m in merged for b in by_id[m].replaces}
