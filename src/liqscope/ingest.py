@@ -333,7 +333,7 @@ class _Run:
         w, res = self.writer, self.result
         if not w.dropped_records:
             return
-        if manifest is None:  # every record: nothing committed
+        if manifest is None or w.emptied:  # every record: no file committed
             res.already_present, res.accepted, res.duplicate, res.skipped = res.records, 0, 0, 0
             res.quarantined, res.quarantine_file, res.quarantine_samples = 0, None, []
             return

@@ -7,6 +7,7 @@ replacing commit (`commit_replacement`). Real-process races are in test_concurre
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -66,7 +67,8 @@ def test_1_an_ingest_committing_while_another_stores_the_same_file_adds_nothing(
     ours = ingest_file(Catalog(tmp_path), "binance_usdm", BINANCE_RIFTFERN)
     assert raced[0].accepted == RIFT[1]
     assert ours.accepted == 0 and ours.already_present == ours.records
-    assert len(_lake.manifests(tmp_path)) == 1
+    # Our batch commits no file: its manifest only says it read the (kept) raw input.
+    assert sorted(len(m.files) > 0 for m in _lake.manifests(tmp_path)) == [False, True]
     assert _totals(tmp_path) == _totals(tmp_path, "standard") == RIFT  # $2,051,029.33 over 2,045, not twice
     assert verify_lake(Catalog(tmp_path)).ok
 
@@ -217,3 +219,59 @@ def test_11_a_torn_parquet_part_is_named_in_one_line(tmp_path):
     assert res.returncode == 0
     v = verify_lake(Catalog(tmp_path))
     assert not v.ok and any(p.kind == "unreadable_file" for p in v.problems)
+
+
+def _transcript(tmp_path: Path) -> Path:
+    from liqscope.capture.transcript import TranscriptWriter
+
+    frames = gzip.decompress(BINANCE_0817.read_bytes()).splitlines()
+    w = TranscriptWriter(tmp_path / "transcripts", "binance_usdm", "s1")
+    ts = 1_723_852_800 * 10**9  # 2024-08-17: each frame gets its own receipt time
+    for i, raw in enumerate(frames):
+        w.frame(ts + i * 10**6, "s1-c1", raw)
+    [flushed] = w.flush()
+    return flushed.path
+
+
+def test_3_verify_rebuilds_capture_batches_from_their_transcripts_and_finds_an_edited_row(tmp_path):
+    """Issue 14 #3: verify no longer skips capture batches (it said "exactly what the journal rebuilds")."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from liqscope.capture import ingest_transcript
+
+    root = tmp_path / "data"
+    ingest_transcript(Catalog(root), "binance_usdm", str(_transcript(tmp_path)))
+    assert _totals(root, "standard") == AUG17
+    clean = verify_lake(Catalog(root))
+    assert clean.ok and clean.skipped == [] and clean.rebuilt == 1 and clean.rows == 2 * AUG17[1]
+    [part] = Catalog(root).event_files()
+    t = pq.read_table(part)
+    notional = t.column("notional_usd")
+    edited = pc.if_else(pa.array([i == 0 for i in range(t.num_rows)]), pa.scalar(Decimal(1), notional.type), notional)
+    pq.write_table(t.set_column(t.column_names.index("notional_usd"), "notional_usd", edited), part)
+    [p] = verify_lake(Catalog(root)).problems
+    assert p.kind == "different_rows" and p.rows == 1 and "notional_usd" in p.examples[0]
+
+
+def test_1_a_capture_and_a_transcript_ingest_of_the_same_frames_leave_one_copy(tmp_path, monkeypatch):
+    """Issue 14 #1 for capture: `ingest --format transcript` commits the frames while the capture's own commit
+    of them (which skips the "already present" query) is in flight; the commit re-check drops them."""
+    from liqscope.capture import _sink
+    from liqscope.capture.transcript import iter_lines, read_transcript
+
+    root = tmp_path / "data"
+    path = _transcript(tmp_path)
+    data, _ = read_transcript(path)
+    frames = [_sink.Frame(ln.line, ln.line, ln.ts, ln.conn, ln.payload)
+              for ln in iter_lines(data, name=str(path)) if ln.payload is not None]
+    catalog = Catalog(root)
+    known = catalog.snapshot()  # the capture's view at its previous commit: before the transcript ingest
+    _sink.ingest_transcript(Catalog(root), "binance_usdm", str(path))
+    r = _sink.commit_frames(catalog, "binance_usdm", data, frames, file=str(path), meta={}, check_existing=False,
+                            known=known)
+    assert r.already_present == AUG17[1] and r.accepted == 0
+    assert _totals(root) == AUG17 and sorted(bool(m.files) for m in _lake.manifests(root)) == [False, True]
+    v = verify_lake(Catalog(root))
+    assert v.ok, v.problems

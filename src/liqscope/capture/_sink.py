@@ -170,7 +170,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
                               **_instruments.manifest_meta(tables, venue)})
     result.already_present += writer.dropped_records  # committed by a concurrent writer meanwhile
     result.accepted = max(0, result.accepted - writer.dropped_events)
-    if committed is not None and manifest is not None:
+    if committed is not None and manifest is not None and manifest.files:
         committed.append((manifest, events.num_rows + len(rows["record_key"]) - writer.dropped_records
                           - writer.dropped_events))
     if manifest is not None and known is not None:

@@ -422,6 +422,7 @@ class BatchWriter:
         self._lock_fd: int | None = None
         self.inputs: list[str] = []
         self.dropped_records = self.dropped_events = 0  # already committed by another writer meanwhile
+        self.emptied = False                             # ... all of them: committed with no files
         self.seen: set[str] = set()                      # batch ids present at the commit (ours included)
 
     def _stage(self, final: Path) -> Path:
@@ -523,14 +524,25 @@ class BatchWriter:
         return any(_is_table_part(f, self.layout) and f.relative_to(lake).parts[0] == "records" for _, f in kept)
 
     def commit(self, meta: dict[str, str] | None = None) -> Manifest | None:
-        """Commit what is staged (see the module comment); None when every staged record turned out to be
-        committed already by another writer (nothing is committed then)."""
+        """Commit what is staged (see the module comment).
+
+        When every staged record turns out to be committed already by another writer, the batch commits no
+        file (``emptied``; a manifest naming its raw inputs, or None when it has none). None too when
+        ``done`` says the input is committed already.
+        """
         lake = self.layout.lake
         try:
             with commit_lock(self.layout) as listing:
-                if (self.done is not None and self.done(listing.live())) or not self._recheck(listing):
+                if self.done is not None and self.done(listing.live()):
                     self.abort()
                     return None
+                if not self._recheck(listing):
+                    self.abort()
+                    if not self.inputs:
+                        return None
+                    # Every record was committed by another writer meanwhile. The raw input is kept, so say
+                    # that this batch read it: a manifest with no files, and no raw blob left unaccounted for.
+                    self.emptied = True
                 for tmp_file, final in self._staged:
                     os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
                     crash_point("commit:file-in-place")
