@@ -22,6 +22,7 @@ re-derives what the raw journal proves: a batch whose manifest was lost is rebui
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -398,6 +399,10 @@ def _unaccounted(catalog: Catalog, every: list[Manifest]) -> list[Problem]:
                                detail="the raw journal says this batch was committed, but its manifest is gone: "
                                       "its rows count nowhere (`verify --repair` rebuilds it from the raw blob)"))
     ingested = {sha for m in every for sha in m.inputs}
+    for path in sorted(copies.glob("*.json")) if copies.exists() else []:
+        if path.stem in present:  # a damaged manifest's inputs: the journal's copy names them
+            with contextlib.suppress(StoreError):
+                ingested |= set(read_manifest(path).inputs)
     for path in sorted(layout.raw.glob("??/*.gz")) if layout.raw.exists() else []:
         if path.name.removesuffix(".gz") not in ingested:
             out.append(Problem(kind="orphaned_raw", path=_rel(catalog, path), batch=None,

@@ -275,3 +275,23 @@ def test_1_a_capture_and_a_transcript_ingest_of_the_same_frames_leave_one_copy(t
     assert _totals(root) == AUG17 and sorted(bool(m.files) for m in _lake.manifests(root)) == [False, True]
     v = verify_lake(Catalog(root))
     assert v.ok, v.problems
+
+
+def test_11_a_permission_error_fails_with_one_line_and_leaves_the_lake_as_it_was(tmp_path):
+    """Issue 14 #11: a directory the writer may not write (immutable: root ignores mode bits)."""
+    root = tmp_path / "lake"
+    assert _cli("ingest", "--venue", "binance_usdm", str(BINANCE_0817), "--data-dir", str(root)).returncode == 0
+    events = root / "lake" / "events" / "venue=binance_usdm"
+    if os.geteuid() != 0 or subprocess.run(["chattr", "+i", str(events)], capture_output=True).returncode != 0:
+        if os.geteuid() == 0:
+            pytest.skip("chattr +i is not supported here")
+        events.chmod(0o555)
+    before = (_lake.manifests(root), _totals(root))
+    try:
+        res = _cli("ingest", "--venue", "binance_usdm", str(BINANCE_0818), "--data-dir", str(root))
+    finally:
+        subprocess.run(["chattr", "-i", str(events)], capture_output=True)
+        events.chmod(0o755)
+    _one_line_error(res, "permission denied")
+    assert str(events) in res.stderr
+    assert (_lake.manifests(root), _totals(root)) == before and _lake.leftovers(root) == []

@@ -157,7 +157,8 @@ def _write_failed(path: Path | str, e: BaseException) -> LakeWriteFailed:
            errno.EPERM: "permission denied", errno.EROFS: "the file system is read-only"}.get(err or -1)
     if why is None:
         why = (e.strerror if isinstance(e, OSError) and e.strerror else None) or type(e).__name__
-    todo = ("fix the permissions" if err in (errno.EACCES, errno.EPERM, errno.EROFS) else "free space")
+    todo = ("fix the permissions" if err in (errno.EACCES, errno.EPERM, errno.EROFS)
+            else "raise the limit" if err == errno.EFBIG else "free space")
     return LakeWriteFailed(f"{path}: cannot write ({why}); {todo} and run the command again. "
                            "Nothing was committed: the lake is as it was")
 
@@ -662,8 +663,9 @@ def recover(layout: Layout) -> Recovered:
                 out.orphans = str(layout.root / "orphans" / stamp)
                 crash_point("recover:moved-aside")
         if out.moved:
-            log.warning("moved %d file(s) that no committed manifest lists aside to %s; `liqscope verify` "
-                        "reports them", len(out.moved), out.orphans)
+            log.warning("moved %d file(s) that no committed manifest lists aside to %s (nothing counts them; "
+                        "`liqscope verify` says whether the raw journal can rebuild a lost batch)",
+                        len(out.moved), out.orphans)
     finally:
         _unlock(fd)
     return out
