@@ -177,7 +177,7 @@ def _replay_capture(rebuilt: Catalog, m: Manifest, data: bytes, tables: object) 
     frames = [Frame(ln.line, first + ln.line - 1, ln.ts, ln.conn, ln.payload)
               for ln in iter_lines(data, name=meta.get("file", "")) if ln.payload is not None]
     commit_frames(rebuilt, meta["venue"], data, frames, file=meta.get("file", ""), meta={}, check_existing=True,
-                  batch=m.batch, instruments=tables)  # type: ignore[arg-type]
+                  batch_id=m.batch, instruments=tables)  # type: ignore[arg-type]
 
 
 def _carry_records(catalog: Catalog, rebuilt: Catalog, m: Manifest) -> None:

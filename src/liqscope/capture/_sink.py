@@ -67,7 +67,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
                   meta: dict[str, str], check_existing: bool, recent: RecentIds | None = None,
                   result: IngestResult | None = None,
                   committed: list[tuple[Manifest, int]] | None = None, known: set[str] | None = None,
-                  batch: str | None = None,
+                  batch_id: str | None = None,
                   instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
     """Normalize ``frames`` and commit them, with ``blob`` (the transcript text they came from), as one batch.
 
@@ -87,13 +87,12 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
             at its previous commit, since its frames were appended after it); the commit re-checks the keys
             against every other batch, so a concurrent `ingest` of the same transcript never doubles them.
             Ignored with ``check_existing`` (the lake listing it checked against is used).
-        batch: Batch id to commit under (``verify`` rebuilds a batch under its own id); default: a new one.
+        batch_id: Batch id to commit under (``verify`` rebuilds a batch under its own id); default: a new one.
         instruments: Instrument tables to parse with; default: the data dir's.
     """
     spec = get_venue(venue)
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     sha = hashlib.sha256(blob).hexdigest()
-    batch_id = batch
     result = result or IngestResult(file=file, venue=venue, format=FORMAT, raw_sha256=sha)
     result.records += len(frames)
     seen: Counter[tuple[str, int, bytes]] = Counter()

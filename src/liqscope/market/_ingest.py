@@ -93,10 +93,10 @@ def ingest_market(catalog: Catalog, fmt: str, path: Path) -> MarketIngestResult:
     result.records, result.skipped = parsed.records, parsed.skipped
     result.quarantined = len(parsed.quarantined)
     result.quarantine = [{"file": str(path), "line": n, "field": f, "reason": r} for n, f, r in parsed.quarantined[:50]]
-    def done(live: list) -> bool:  # the same input, committed by a concurrent market ingest meanwhile
+    def committed_meanwhile(live: list) -> bool:  # the same input, committed by a concurrent market ingest
         return any(sha in m.inputs and m.meta.get("kind") == "market" and m.meta.get("format") == fmt for m in live)
 
-    writer = BatchWriter(catalog.layout, done=done)
+    writer = BatchWriter(catalog.layout, done=committed_meanwhile)
     result.rows = stage(writer, catalog, [*funding, *others])
     if parsed.quarantined:
         qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
