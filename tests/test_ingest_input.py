@@ -197,3 +197,24 @@ def test_only_blank_lines_commit_nothing_and_say_how_many(tmp_path):
     res = ingest_file(catalog, "binance_usdm", path)
     assert (res.records, res.blank_lines, res.quarantine_file) == (0, 1000, None)
     assert catalog.manifests() == []
+
+
+def test_a_format_read_whole_refuses_an_input_that_inflates_past_the_cap_and_names_it(tmp_path, monkeypatch):
+    import liqscope.ingest as ingest_module
+    from liqscope.errors import InputUnreadable
+    from tests._data import COINM_ARCHIVE
+
+    path = tmp_path / "BTCUSD_PERP-liquidationSnapshot-2024-10-01.csv.gz"
+    path.write_bytes(gzip.compress(COINM_ARCHIVE.read_bytes()))
+    monkeypatch.setattr(ingest_module, "WHOLE_BYTES", 900)
+    catalog = Catalog(tmp_path / "lake")
+    try:
+        ingest_file(catalog, "binance_coinm", path, "binance-archive")
+    except InputUnreadable as e:
+        assert str(e) == (f"{path}: more than 900 bytes once decompressed, and this format is read whole; "
+                          "split it into smaller files")
+    else:
+        raise AssertionError("an input past the cap was read")
+    assert catalog.manifests() == []
+    monkeypatch.setattr(ingest_module, "WHOLE_BYTES", len(COINM_ARCHIVE.read_bytes()))
+    assert ingest_file(catalog, "binance_coinm", path, "binance-archive").records == 14

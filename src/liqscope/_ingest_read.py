@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import array
+import bisect
 import gzip
 import hashlib
 import io
@@ -40,6 +41,7 @@ BLOCK = 4 << 20              # bytes read at a time
 CHUNK_RECORDS = 100_000      # records normalized and written together
 CHUNK_BYTES = 64 << 20       # ... or fewer when they are large (Hyperliquid blocks run to 68 KB a line)
 PREVIEW = 256                # bytes of a line above MAX_RECORD_BYTES kept in its quarantine entry
+WHOLE_BYTES = 1 << 30        # most decompressed bytes of an input whose format is read whole (not JSON lines)
 
 _DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
 
@@ -95,9 +97,17 @@ class Input:
         """The first ``size`` decompressed bytes (fewer if the input is shorter); consumes nothing."""
         return b"".join(self.blocks(size))
 
-    def read(self) -> bytes:
-        """All the decompressed bytes (formats whose splitter needs the whole file)."""
-        return b"".join(self.blocks())
+    def read(self, limit: int | None = None) -> bytes:
+        """All the decompressed bytes (formats whose splitter needs the whole file).
+
+        Raises:
+            InputUnreadable: There are more than ``limit`` of them (a gzip or zip bomb, or simply too big).
+        """
+        data = b"".join(self.blocks(None if limit is None else limit + 1))
+        if limit is not None and len(data) > limit:
+            raise InputUnreadable(f"{self._where}: more than {limit:,} bytes once decompressed, and this format is "
+                                  "read whole; split it into smaller files")
+        return data
 
     def raw_bytes(self) -> bytes:
         """All the bytes as stored, still compressed (capture transcripts are read whole, torn tails too)."""
@@ -543,7 +553,7 @@ class Scan:
     size: int = 0
     records: int = 0
     synthetic: bool = False
-    candidates: set[int] = field(default_factory=set)
+    candidates: Candidates = field(default_factory=lambda: Candidates())
 
 
 def scan_stream(blocks: Iterable[bytes]) -> Scan:
@@ -581,13 +591,35 @@ def scan_records(data: bytes, records: Iterable[tuple[int, bytes]]) -> Scan:
                 synthetic=SYNTHETIC_MARKER in data, candidates=_repeat_candidates(hashes))
 
 
-def _repeat_candidates(hashes: array.array[int]) -> set[int]:
+def _repeat_candidates(hashes: array.array[int]) -> Candidates:
     if len(hashes) < 2:
-        return set()
+        return Candidates()
     values = pa.Array.from_buffers(pa.int64(), len(hashes), [None, pa.py_buffer(hashes)])
     ordered = values.sort()
     same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
     repeated = pc.unique(ordered.slice(1).filter(same))
+    del ordered, same
     if not len(repeated):
-        return set()
-    return set(pc.indices_nonzero(pc.is_in(values, value_set=repeated)).to_pylist())
+        return Candidates()
+    return Candidates(pc.indices_nonzero(pc.is_in(values, value_set=repeated)))
+
+
+class Candidates:
+    """Ordinals of the records that may repeat another, ascending, 8 bytes each (a file of one line
+    repeated a billion times has a billion of them)."""
+
+    def __init__(self, ordinals: pa.Array | None = None) -> None:
+        self._a = array.array("q")
+        if ordinals is not None and len(ordinals):  # uint64 from arrow, copied once as int64 (all < 2**63)
+            self._a.frombytes(memoryview(ordinals.to_numpy(zero_copy_only=True).view("int64")).cast("B"))
+
+    def __len__(self) -> int:
+        return len(self._a)
+
+    def __contains__(self, ordinal: int) -> bool:
+        i = bisect.bisect_left(self._a, ordinal)
+        return i < len(self._a) and self._a[i] == ordinal
+
+    def within(self, lo: int, hi: int) -> array.array[int]:
+        """The ordinals in ``[lo, hi)``."""
+        return self._a[bisect.bisect_left(self._a, lo):bisect.bisect_left(self._a, hi)]

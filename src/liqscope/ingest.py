@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from liqscope._ingest_read import (
+    WHOLE_BYTES,
     Background,
     BlankLines,
     Input,
@@ -226,7 +227,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
                    synthetic, ts_recv, batch)
     else:
         f = spec.formats[fmt]
-        whole = data if data is not None else inp.read()  # a format's splitter takes the whole input
+        whole = data if data is not None else inp.read(WHOLE_BYTES)  # a format's splitter takes the whole input
         scan = scan_records(whole, f.split(whole, inp.name))
         decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
         run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
@@ -314,7 +315,7 @@ class _Run:
         keys = list(map(first, raws))
         later: dict[int, int] = {}  # index -> occurrence, for exact repeats of an earlier record
         if self.candidates:
-            for i in [i for i in range(len(raws)) if base + i in self.candidates]:
+            for i in [c - base for c in self.candidates.within(base, base + len(raws))]:
                 occurrence = self.occurrences.get(keys[i], 0)
                 self.occurrences[keys[i]] = occurrence + 1
                 if occurrence:
