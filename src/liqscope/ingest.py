@@ -118,7 +118,9 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
     Args:
         catalog: The data directory to write into.
         venue: A registered venue id.
-        path: The input file (plain, ``.gz`` or single-file ``.zip``).
+        path: The input file (plain, ``.gz`` or single-file ``.zip``). One that can be read only once
+            (``/dev/stdin``, a pipe, a named FIFO) is first copied to an anonymous temp file in the data
+            directory, a block at a time.
         fmt: ``jsonl`` (one raw websocket message per line) or one of the venue's formats.
         progress: Called with (records done, records total) after each chunk.
         synthetic: Label every row synthetic. Files written by ``liqscope simulate`` carry a marker
