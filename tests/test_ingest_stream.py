@@ -143,6 +143,7 @@ def test_quarantine_spans_chunks_in_line_order(tmp_path, chunk):
     quarantine = [json.loads(x) for x in Path(res.quarantine_file).read_text().splitlines()]
     assert [(q["line"], q["field"]) for q in quarantine] == [(2, None), (4, "o.S"), (6, "o.ap"), (5, None)]
     assert [q.line for q in res.quarantine_samples] == [2, 4, 6, 5]
+    assert [q["code"] for q in quarantine] == ["truncated_json", "unexpected_payload", "wrong_type", "blank_line"]
     assert (quarantine[3]["reason"], quarantine[3]["last_line"], quarantine[3]["count"]) == ("blank line", 5, 1)
 
 

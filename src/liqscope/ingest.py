@@ -40,7 +40,7 @@ from liqscope._ingest_read import (
     scan_stream,
     spool_input,
 )
-from liqscope.errors import InputUnreadable, UnknownName
+from liqscope.errors import InputUnreadable, Reason, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
 from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
@@ -62,6 +62,9 @@ _BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whites
 class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One bad record: where it was, which field, why, and where its raw bytes are kept.
 
+    ``code`` is liqscope's stable reason (``liqscope.errors.Reason``); ``reason`` is the detail, in the
+    words of whichever check noticed it, and may change when a dependency does.
+
     Attributes:
         raw: A preview of the record's bytes (the raw journal keeps them all, under ``raw_ref``).
         offset: For a line above ``MAX_RECORD_BYTES``: its byte offset in the (decompressed) input.
@@ -75,6 +78,7 @@ class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults
     venue: str
     format: str
     field: str | None
+    code: str
     reason: str
     raw_ref: str
     raw: str
@@ -355,7 +359,8 @@ class _Run:
                 status[i] = "quarantined"
                 bad.append((i, QuarantinedRecord(
                     file=self.label, line=lines[i], venue=self.venue, format=self.fmt, field=out.field,
-                    reason=out.error or "", raw_ref=refs[i], raw=raws[i][:_PREVIEW].decode("utf-8", "replace"))))
+                    code=out.code or Reason.UNEXPECTED_PAYLOAD, reason=out.error or "", raw_ref=refs[i],
+                    raw=raws[i][:_PREVIEW].decode("utf-8", "replace"))))
             else:
                 status[i] = "skipped"
                 res.skipped += 1
@@ -364,7 +369,8 @@ class _Run:
             for j, i in enumerate(todo):
                 counts[i] = batch.counts[j]
         if len(kept) != len(raws):
-            keys, refs, status, counts = ([col[i] for i in kept] for col in (keys, refs, status, counts))
+            keys, refs, status = ([col[i] for i in kept] for col in (keys, refs, status))
+            counts = [counts[i] for i in kept]
         self._count_events(batch.table)
         self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
 
@@ -392,7 +398,7 @@ class _Run:
             elif not raw or raw.isspace():  # from a format's splitter (JSON lines count them instead)
                 status[i] = "quarantined"
                 bad.append((i, QuarantinedRecord(file=self.label, line=lines[i], venue=self.venue, format=self.fmt,
-                                                 field=None, reason="blank line",
+                                                 field=None, code=Reason.BLANK_LINE, reason="blank line",
                                                  raw_ref=f"{self.ref_prefix}{lines[i]}", raw="")))
             else:
                 todo.append(i)
@@ -458,7 +464,8 @@ def _oversized_entry(run: _Run, line: int, raw: Oversized) -> QuarantinedRecord:
     # A line above MAX_RECORD_BYTES: its byte range and a preview, never its bytes (the raw journal has them).
     reason = (f"RecordTooLarge: {raw.length:,} bytes, above the limit of {MAX_RECORD_BYTES:,} bytes per record; "
               f"not read: bytes {raw.offset:,} to {raw.offset + raw.length:,} of the input, kept in its raw journal")
-    return QuarantinedRecord(file=run.label, line=line, venue=run.venue, format=run.fmt, field=None, reason=reason,
+    return QuarantinedRecord(file=run.label, line=line, venue=run.venue, format=run.fmt, field=None,
+                             code=Reason.RECORD_TOO_LARGE, reason=reason,
                              raw_ref=f"{run.ref_prefix}{line}", raw=raw.preview.decode("utf-8", "replace"),
                              offset=raw.offset, length=raw.length)
 
@@ -473,7 +480,7 @@ def _blank_lines_entry(run: _Run, blank: BlankLines) -> QuarantinedRecord:
         reason = (f"blank lines: {blank.count:,} empty or whitespace-only lines in {blank.runs:,} "
                   f"run{'s' if blank.runs > 1 else ''} (lines {runs}{more}), counted, not stored")
     return QuarantinedRecord(file=run.label, line=blank.first, venue=run.venue, format=run.fmt, field=None,
-                             reason=reason, raw_ref=f"{run.ref_prefix}{blank.first}", raw="",
+                             code=Reason.BLANK_LINE, reason=reason, raw_ref=f"{run.ref_prefix}{blank.first}", raw="",
                              last_line=blank.last, count=blank.count)
 
 
