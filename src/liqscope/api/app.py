@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from liqscope._time import MAX_TIME, MIN_TIME
 from liqscope.api import _optional
 from liqscope.api import _params as p
 from liqscope.api._live import LakeHandle, lake_events
@@ -76,8 +77,8 @@ def get_server(request: Request) -> Response:
     return _ok(ServerInfo(
         liqscope=request.app.version, endpoints=eps, panels=_optional.present(), missing_panels=_optional.missing(),
         venues=list(p.VENUES), methodologies=list(p.METHODOLOGIES), default_methodology="standard",
-        buckets=list(p.VALID["bucket"]), max_window_days=p.MAX_WINDOW_DAYS, max_page=p.MAX_PAGE,
-        max_largest=p.MAX_LARGEST, live_poll_seconds=request.app.state.poll_s))
+        buckets=list(p.VALID["bucket"]), max_window_days=p.MAX_WINDOW_DAYS, min_time=MIN_TIME, max_time=MAX_TIME,
+        max_page=p.MAX_PAGE, max_largest=p.MAX_LARGEST, live_poll_seconds=request.app.state.poll_s))
 
 
 @router.get("/lake", summary="Batches committed and stored rows per venue (before any methodology)",
