@@ -2,7 +2,7 @@
 
 Read-only (GET only). Every response is one of the two envelopes in ``liqscope.api.envelope``, and carries
 the security headers of ``liqscope.api._guard``. Around the routes, outermost first: security headers,
-the Host/Origin allow-list (``_guard.HostGuard``), CORS.
+the Host/Origin allow-list (``_guard.HostGuard``), admission control (``_admission.Admission``), CORS.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from liqscope._time import MAX_TIME, MIN_TIME
 from liqscope.api import _optional
 from liqscope.api import _params as p
+from liqscope.api._admission import Admission, Limits
 from liqscope.api._guard import HostGuard, security_headers
 from liqscope.api._live import LakeHandle, lake_events
 from liqscope.api._params import End, MethodologyQ, Start, VenuesQ
@@ -59,7 +60,9 @@ def _responses(data_type: Any, *extra: int) -> dict[int | str, dict[str, Any]]:
 # Every path may be refused before its route runs (see docs/api.md, Security).
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"description": f"{what} (error envelope)", "content": {_JSON: {"schema": ERROR_SCHEMA}}}
-    for status, what in ((403, "Host or Origin not allowed"),)
+    for status, what in ((403, "Host or Origin not allowed"),
+                         (503, "Busy: no request slot free in time; see the Retry-After header"),
+                         (504, "The request ran longer than the server's limit"))
 }
 
 
@@ -181,7 +184,7 @@ def get_coverage(request: Request, start: Start, end: End, methodology: Methodol
 @router.get("/live", summary="Server-sent events: `event: lake` whenever a batch is committed",
             response_class=StreamingResponse,
             responses={200: {"description": "text/event-stream", "content": {"text/event-stream": {}}},
-                       **_REFUSALS})
+                       **{k: v for k, v in _REFUSALS.items() if k != 504}})
 def get_live(request: Request) -> StreamingResponse:
     stream = lake_events(request.app.state.lake.catalog.layout.batches, request.app.state.poll_s,
                          stop=request.app.state.stopping)
@@ -198,11 +201,11 @@ class _App(FastAPI):
     def build_middleware_stack(self) -> Any:
         stack = super().build_middleware_stack()
         st = self.state
-        return security_headers(HostGuard(stack, st.allow_hosts, st.cors_origins))
+        return security_headers(HostGuard(Admission(stack, st.limits), st.allow_hosts, st.cors_origins))
 
 
 def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: float = 1.0,
-               allow_hosts: tuple[str, ...] = ()) -> FastAPI:
+               allow_hosts: tuple[str, ...] = (), limits: Limits | None = None) -> FastAPI:
     """The API plus the dashboard over the lake in ``data_dir``.
 
     Args:
@@ -211,6 +214,7 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
         poll_s: How often ``/api/live`` looks for new batches, in seconds.
         allow_hosts: Host names (any port) accepted besides the loopback ones (127.0.0.1, localhost, ::1);
             a request naming another host gets 403.
+        limits: Admission control (concurrency, queue, timeouts); ``Limits()`` by default.
     """
     import asyncio
 
@@ -221,6 +225,7 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
                   "methodologies. Every success is {ok, data, meta}; every error is {ok, error, errors, status}.")
     app.state.lake, app.state.poll_s, app.state.stopping = LakeHandle(Path(data_dir)), poll_s, asyncio.Event()
     app.state.allow_hosts, app.state.cors_origins = tuple(allow_hosts), tuple(cors_origins)
+    app.state.limits = limits or Limits()
     app.include_router(router)
     if cors_origins:
         app.add_middleware(_cors_middleware(), allow_origins=list(cors_origins), allow_methods=["GET"])
