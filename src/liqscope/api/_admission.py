@@ -13,7 +13,7 @@ import asyncio
 import math
 from dataclasses import dataclass
 
-from liqscope.api._guard import ASGIApp, Receive, Scope, Send, respond
+from liqscope.api._guard import ASGIApp, Message, Receive, Scope, Send, respond
 
 __all__ = ["Admission", "Limits"]
 
@@ -102,15 +102,20 @@ class Admission:
     async def _run(self, gate: _Gate, scope: Scope, receive: Receive, send: Send) -> None:
         started = abandoned = False
 
-        async def guarded_send(message: dict) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if abandoned:
                 return  # the client already has its 504
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        def finished(t: asyncio.Future[None]) -> None:
+            gate.slots.release()  # only when the work has really ended, even after a 504
+            if not t.cancelled():
+                t.exception()  # retrieved: an abandoned request's error is in the server log already
+
         task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        task.add_done_callback(lambda t: (gate.slots.release(), t.cancelled() or t.exception()))
+        task.add_done_callback(finished)
         done, _ = await asyncio.wait({task}, timeout=self.limits.request_timeout_s)
         if task in done or started:
             await task  # a response under way (or finished) is not cut off

@@ -110,27 +110,32 @@ class HostGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        refusal = self.refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # policy violation (no route uses one yet)
+        else:
+            await respond(send, 403, *refusal)
+
+    def refusal(self, scope: Scope) -> tuple[str, list[FieldError]] | None:
+        """Why the request may not be served (the error and its details), or None."""
         headers: dict[bytes, bytes] = {}
         for k, v in scope.get("headers", []):
             headers.setdefault(bytes(k).lower(), bytes(v))
         host = headers.get(b"host", b"").decode("latin-1")
         name = host_name(host)
         if name is None or name not in self.hosts:
-            allowed = ", ".join(self.hosts)
-            message = (f"{host!r} is not an allowed host name; allowed: {allowed} (any port). "
+            message = (f"{host!r} is not an allowed host name; allowed: {', '.join(self.hosts)} (any port). "
                        "Add one with liqscope serve --allow-host NAME")
-            await respond(send, 403, f"Host: {message}", [FieldError(param="Host", message=message,
-                                                                      valid=list(self.hosts))])
-            return
+            return f"Host: {message}", [FieldError(param="Host", message=message, valid=list(self.hosts))]
         origin = headers.get(b"origin")
         if origin is not None and not self._origin_allowed(origin.decode("latin-1"), host):
-            text = origin.decode("latin-1")
             allowed = ", ".join(["this server's own origin", *self.cors_origins])
-            message = (f"{text!r} may not call this server; allowed: {allowed}. "
+            message = (f"{origin.decode('latin-1')!r} may not call this server; allowed: {allowed}. "
                        "Add one with liqscope serve --cors-origin ORIGIN")
-            await respond(send, 403, f"Origin: {message}", [FieldError(param="Origin", message=message)])
-            return
-        await self.app(scope, receive, send)
+            return f"Origin: {message}", [FieldError(param="Origin", message=message)]
+        return None
 
     def _origin_allowed(self, origin: str, host: str) -> bool:
         if origin in self.cors_origins:
