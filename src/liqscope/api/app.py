@@ -225,8 +225,8 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
     from liqscope import __version__
 
     app = _App(title="liqscope", version=__version__, openapi_url="/api/openapi.json", docs_url=None,
-                  redoc_url=None, description="Read-only liquidation statistics under declared, fingerprinted "
-                  "methodologies. Every success is {ok, data, meta}; every error is {ok, error, errors, status}.")
+               redoc_url=None, description="Read-only liquidation statistics under declared, fingerprinted "
+               "methodologies. Every success is {ok, data, meta}; every error is {ok, error, errors, status}.")
     app.state.lake, app.state.poll_s, app.state.stopping = LakeHandle(Path(data_dir)), poll_s, asyncio.Event()
     app.state.allow_hosts, app.state.cors_origins = tuple(allow_hosts), tuple(cors_origins)
     app.state.limits = limits or Limits()
