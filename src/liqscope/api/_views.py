@@ -57,6 +57,8 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     default_methodology: str
     buckets: list[str]
     max_window_days: int
+    min_time: str
+    max_time: str
     max_page: int
     max_largest: int
     live_poll_seconds: float
