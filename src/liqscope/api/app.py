@@ -25,9 +25,18 @@ from liqscope.api._admission import Admission, Limits
 from liqscope.api._guard import HostGuard, security_headers
 from liqscope.api._live import LakeHandle, lake_events
 from liqscope.api._params import End, MethodologyQ, Start, VenuesQ
-from liqscope.api._views import Endpoint, MethodologyInfo, ServerInfo, VenueInfo, methodology_info, venue_info
+from liqscope.api._views import (
+    Endpoint,
+    MethodologyInfo,
+    RawView,
+    ServerInfo,
+    VenueInfo,
+    methodology_info,
+    raw_view,
+    venue_info,
+)
 from liqscope.api.envelope import ERROR_SCHEMA, failure, openapi_components, success, success_schema
-from liqscope.errors import ConfigError, LiqscopeError
+from liqscope.errors import ConfigError, LiqscopeError, NotInLake
 from liqscope.methodology import load
 from liqscope.metrics.events import EventsPage, LakeSummary, events, lake_summary
 from liqscope.metrics.report import Coverage, Largest, Report, report
@@ -45,7 +54,7 @@ _STATIC = files("liqscope.web").joinpath("static")
 
 # Response schemas: data types -> OpenAPI components (money is a JSON number).
 _DATA_TYPES: list[Any] = [ServerInfo, LakeSummary, list[VenueInfo], list[MethodologyInfo], MethodologyInfo, Report,
-                          Timeline, EventsPage, list[Largest], Coverage, *_optional.data_types()]
+                          Timeline, EventsPage, list[Largest], Coverage, RawView, *_optional.data_types()]
 _DATA_SCHEMAS, _COMPONENTS = openapi_components(_DATA_TYPES)
 
 
@@ -101,6 +110,12 @@ def get_server(request: Request) -> Response:
             responses=_responses(LakeSummary))
 def get_lake(request: Request) -> Response:
     return _ok(lake_summary(_lake(request)))
+
+
+@router.get("/raw/{ref}", summary="The raw record an event's raw_ref names, byte for byte, with its batches",
+            responses=_responses(RawView, 404))
+def get_raw(request: Request, ref: str) -> Response:
+    return _ok(raw_view(_lake(request).raw_record(ref)))
 
 
 @router.get("/venues", summary="Registered venues: side convention, units, sampling",
@@ -286,7 +301,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(LiqscopeError)
     async def library_error(_: Request, e: LiqscopeError) -> Response:
-        status = 400 if isinstance(e, ConfigError) else 500
+        status = 400 if isinstance(e, ConfigError) else 404 if isinstance(e, NotInLake) else 500
         return respond(status, str(e))
 
     @app.exception_handler(Exception)
