@@ -14,7 +14,8 @@
     │   ├── InputUnreadable      an input file cannot be opened or decoded at all
     │   ├── LakeWriteFailed      a write failed (disk full, file too large, permission): nothing committed
     │   ├── LakeDamaged          a committed file is torn or unreadable: `liqscope verify` names the damage
-    │   └── CommitConflict       a replacing commit (compact, rollup) lost its batches to another one
+    │   ├── CommitConflict       a replacing commit (compact, rollup) lost its batches to another one
+    │   └── NotInLake            a thing asked for by name (a raw_ref) is not in this lake
     └── RegistryError            the venue registry is inconsistent
 
 Every quarantined record carries a ``Reason``: liqscope's own stable code for what was wrong. The
@@ -38,6 +39,7 @@ __all__ = [
     "LakeWriteFailed",
     "LiqscopeError",
     "NotALiquidation",
+    "NotInLake",
     "Reason",
     "RegistryError",
     "StoreError",
@@ -144,6 +146,10 @@ class LakeDamaged(StoreError):
 
 class CommitConflict(StoreError):
     """A replacing commit found a batch it merges already replaced by another commit (it re-plans)."""
+
+
+class NotInLake(StoreError):
+    """Something asked for by name (a raw record by its raw_ref) is not in this lake."""
 
 
 class RegistryError(LiqscopeError):
