@@ -12,6 +12,9 @@
     │   └── UnknownName          a name outside a closed set; the message lists the valid values
     ├── StoreError               the lake or the raw journal cannot be read or written
     │   ├── InputUnreadable      an input file cannot be opened or decoded at all
+    │   ├── LakeWriteFailed      a write failed (disk full, file too large, permission): nothing committed
+    │   ├── LakeDamaged          a committed file is torn or unreadable: `liqscope verify` names the damage
+    │   ├── CommitConflict       a replacing commit (compact, rollup) lost its batches to another one
     │   └── NotInLake            a thing asked for by name (a raw_ref) is not in this lake
     └── RegistryError            the venue registry is inconsistent
 
@@ -28,9 +31,12 @@ import enum
 from collections.abc import Iterable
 
 __all__ = [
+    "CommitConflict",
     "ConfigError",
     "InputUnreadable",
     "InvalidEvent",
+    "LakeDamaged",
+    "LakeWriteFailed",
     "LiqscopeError",
     "NotALiquidation",
     "NotInLake",
@@ -128,6 +134,18 @@ class StoreError(LiqscopeError):
 
 class InputUnreadable(StoreError):
     """An input file cannot be opened or decoded at all."""
+
+
+class LakeWriteFailed(StoreError):
+    """Writing to the data directory failed (disk full, file size limit, permission); nothing was committed."""
+
+
+class LakeDamaged(StoreError):
+    """A committed lake file (a manifest or a Parquet part) is torn or unreadable."""
+
+
+class CommitConflict(StoreError):
+    """A replacing commit found a batch it merges already replaced by another commit (it re-plans)."""
 
 
 class NotInLake(StoreError):

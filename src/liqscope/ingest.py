@@ -40,14 +40,14 @@ from liqscope._ingest_read import (
     scan_stream,
     spool_input,
 )
-from liqscope.errors import InputUnreadable, Reason, UnknownName
+from liqscope.errors import InputUnreadable, Reason, StoreError, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
 from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA
-from liqscope.store._writer import BatchWriter, RawJournal, store_raw
+from liqscope.store._writer import BatchWriter, RawJournal, damaged, recover, store_raw
 from liqscope.venues import _instruments, get_venue
 
 __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file", "ingest_stream"]
@@ -227,6 +227,8 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
             data: bytes | None = None) -> IngestResult:
     spec = get_venue(venue)
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
+    recover(catalog.layout)  # a writer cleans what crashed writers left (moves unlisted files aside)
+    catalog.invalidate()
     if fmt == JSONL:
         scan = scan_stream(inp.blocks())  # pass 1: sha256, size, marker, which records may repeat
         run = _Run(catalog, venue, fmt, inp.name, label, scan, spec.decode, spec.parse, Source.FILE, False,
@@ -273,9 +275,10 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         else:
             store_raw(catalog.layout, scan.sha256, whole)
         run.writer.inputs.append(scan.sha256)
-        run.writer.commit({"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": inp.name,
+        manifest = run.writer.commit({"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": inp.name,
                            "ts_recv": str(run.ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
                            **_instruments.manifest_meta(tables, venue)})
+        run.settle(manifest)
     except BaseException:
         run.writer.abort()
         if journal is not None:
@@ -297,15 +300,16 @@ class _Run:
         self.result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=scan.sha256,
                                    records=scan.records, synthetic=synthetic or scan.synthetic)
         self.ts_recv = time.time_ns() if ts_recv is None else ts_recv  # files carry no receipt time
-        self.writer = BatchWriter(catalog.layout, batch)
+        self.records_rel = catalog.records_sql([venue])  # committed lake, once: our own parts are new keys
+        self.events_rel = catalog.relation_sql(catalog.event_files([venue]))
+        # The commit re-checks our record keys against every batch committed after this listing.
+        self.writer = BatchWriter(catalog.layout, batch, known=catalog.snapshot())
         self.ref_prefix = f"{scan.sha256}:"
         self.prefix = f"{venue}\0{fmt}\0{name}\0".encode()
         self.first_key = hashlib.blake2b(self.prefix, digest_size=16)  # _record_key's state for occurrence 0
         self.first_key.update((0).to_bytes(4, "little"))
         self.candidates = scan.candidates
         self.occurrences: dict[str, int] = {}  # occurrence-0 key of a candidate record -> copies seen
-        self.records_rel = catalog.records_sql([venue])  # committed lake, once: our own parts are new keys
-        self.events_rel = catalog.relation_sql(catalog.event_files([venue]))
         self.event_hashes: list[pa.Array] = []
         self.staged_events: list[Path] = []
         self.done = self.parts = 0
@@ -333,7 +337,7 @@ class _Run:
         res = self.result
         keys, later = self._keys(raws, self.done)
         self.done += len(raws)
-        existing = _existing(self.catalog, self.venue, "record_key", keys, self.records_rel)
+        existing = self._lookup("record_key", keys, "records_rel")
         status = ["accepted"] * len(raws)
         kept: Sequence[int] = range(len(raws))
         todo: Sequence[int] = kept
@@ -374,6 +378,34 @@ class _Run:
         self._count_events(batch.table)
         self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
 
+    def _lookup(self, column: str, keys: list[str], rel: str) -> set[str]:
+        # Which keys the committed lake holds. A listed file retired meanwhile (a concurrent `compact
+        # --grace 0`) means the listing is stale: list again (the replacing batch holds the same rows).
+        for _ in range(8):
+            try:
+                return _existing(self.catalog, self.venue, column, keys, getattr(self, rel))
+            except StoreError as e:
+                if not getattr(e, "missing", False):
+                    raise
+                self.catalog.invalidate()
+                self.records_rel = self.catalog.records_sql([self.venue])
+                self.events_rel = self.catalog.relation_sql(self.catalog.event_files([self.venue]))
+        return _existing(self.catalog, self.venue, column, keys, getattr(self, rel))
+
+    def settle(self, manifest: object) -> None:
+        # Records another writer committed while we ran were dropped at our commit: they were already present.
+        w, res = self.writer, self.result
+        if not w.dropped_records:
+            return
+        if manifest is None or w.emptied:  # every record: no file committed
+            res.already_present, res.accepted, res.duplicate, res.skipped = res.records, 0, 0, 0
+            res.quarantined, res.quarantine_file, res.quarantine_samples = 0, None, []
+            return
+        res.already_present += w.dropped_records
+        accepted = min(res.accepted, w.dropped_events)
+        res.accepted -= accepted
+        res.duplicate = max(0, res.duplicate - (w.dropped_events - accepted))
+
     def _sort(self, raws: list[bytes], lines: Sequence[int], keys: list[str], later: dict[int, int],
               existing: set[str], status: list[str],
               bad: list[tuple[int, QuarantinedRecord]]) -> tuple[list[int], list[int]]:
@@ -409,7 +441,7 @@ class _Run:
         ids = table.column("event_id").to_pylist()
         if not ids:
             return
-        known = _existing(self.catalog, self.venue, "event_id", ids, self.events_rel)
+        known = self._lookup("event_id", ids, "events_rel")
         hashes = pa.array([hash(x) for x in ids], pa.int64())
         if self.event_hashes:  # earlier chunks: an 8-byte hash each, confirmed exactly against our parts
             seen = pa.chunked_array(self.event_hashes)
@@ -492,12 +524,21 @@ def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:
 
 
 def _existing(catalog: Catalog, venue: str, column: str, keys: list[str], relation: str) -> set[str]:
+    import duckdb
+
     if not keys or relation.startswith("(SELECT"):
         return set()
     con = catalog.connect()
     try:
         con.register("_keys", pa.table({"k": pa.array(keys, pa.string())}))
-        rows = con.execute(f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IN (SELECT k FROM _keys)")
-        return {r[0] for r in rows.fetchall()}
+        try:
+            rows = con.execute(f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IN (SELECT k FROM _keys)")
+            return {r[0] for r in rows.fetchall()}
+        except (duckdb.IOException, duckdb.InvalidInputException) as e:
+            listed = [Path(p.strip("'").replace("''", "'")) for p in _LISTED.findall(relation)]
+            raise damaged(listed, e) from None
     finally:
         con.close()
+
+
+_LISTED = re.compile(r"'(?:[^']|'')*'")

@@ -9,16 +9,25 @@ quarantine file byte by byte. A clean lake, compacted or not, yields no problem;
 edited file, a lost or edited raw blob, or a manifest that no longer matches its data is named with the
 file and the rows at stake.
 
-Rows of batches it cannot replay (capture sessions and other kinds) are left out of the comparison and
-their batches listed as skipped: never silently passed.
+Capture batches are replayed too, from the transcript text their raw blob keeps (the same frames through
+the same sink). Rows of batches it cannot replay (market tables and other kinds) are left out of the
+comparison and their batches listed as skipped: never silently passed.
+
+Beyond the rows, it reports what no manifest accounts for: Parquet parts and quarantine files that no
+committed manifest lists (``orphaned_file``), raw blobs no batch ingested (``orphaned_raw``), batches the
+raw journal says were committed whose manifest is gone (``missing_manifest``), and manifests that cannot
+be read (``unreadable_manifest``). ``repair_lake`` (``verify --repair``) moves unlisted files aside and
+re-derives what the raw journal proves: a batch whose manifest was lost is rebuilt from its raw blob.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,10 +40,10 @@ from liqscope.errors import LiqscopeError, StoreError
 from liqscope.ingest import ingest_bytes
 from liqscope.store import Catalog
 from liqscope.store._schema import RECORD_SCHEMA
-from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw
+from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw, recover
 from liqscope.venues import _instruments
 
-__all__ = ["Problem", "VerifyReport", "verify_lake"]
+__all__ = ["Problem", "RepairReport", "VerifyReport", "repair_lake", "verify_lake"]
 
 _EXAMPLES = 5
 _BATCH_ID = re.compile(r"\d{20}-[0-9a-f]{8}")
@@ -98,9 +107,12 @@ def _read_manifests(catalog: Catalog, problems: list[Problem]) -> tuple[list[Man
             except StoreError as e:
                 problems.append(Problem(kind="unreadable_manifest", path=_rel(catalog, path), batch=path.stem,
                                         detail=str(e)))
-    every = [m for _, (m, _) in sorted(found.items())]
+    # Commit order (commits are serialized, and each manifest records its commit time): a batch that lost
+    # records to a concurrent writer's earlier commit replays after it, and finds them present as it did.
+    order = sorted(found.values(), key=lambda mv: (mv[0].created_ns, mv[0].batch))
+    every = [m for m, _ in order]
     replaced = {b for m in every for b in m.replaces}
-    live = [m for _, (m, is_live) in sorted(found.items()) if is_live and m.batch not in replaced]
+    live = [m for m, is_live in order if is_live and m.batch not in replaced]
     return every, live
 
 
@@ -142,14 +154,30 @@ def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Prob
                                        f"cannot be read back: {e}"))
         return False
     try:
-        ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"), label=meta.get("file", ""),
-                     ts_recv=ts_recv, batch=m.batch, synthetic=meta.get("synthetic") == "true",
-                     instruments=tables)
-    except (LiqscopeError, KeyError) as e:
+        if meta.get("kind") == "capture":
+            _replay_capture(rebuilt, m, data, tables)
+        else:
+            ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"),
+                         label=meta.get("file", ""), ts_recv=ts_recv, batch=m.batch,
+                         synthetic=meta.get("synthetic") == "true", instruments=tables)
+    except (LiqscopeError, KeyError, ValueError) as e:
         problems.append(Problem(kind="not_rebuildable", path=where, batch=m.batch,
                                 detail=f"the journal no longer ingests: {e}"))
         return False
     return True
+
+
+def _replay_capture(rebuilt: Catalog, m: Manifest, data: bytes, tables: object) -> None:
+    # A capture batch's raw blob is the transcript text it committed: the same frames, through the same sink.
+    from liqscope.capture._sink import Frame, commit_frames
+    from liqscope.capture.transcript import iter_lines
+
+    meta = m.meta
+    first = int(meta.get("first_line", "1"))
+    frames = [Frame(ln.line, first + ln.line - 1, ln.ts, ln.conn, ln.payload)
+              for ln in iter_lines(data, name=meta.get("file", "")) if ln.payload is not None]
+    commit_frames(rebuilt, meta["venue"], data, frames, file=meta.get("file", ""), meta={}, check_existing=True,
+                  batch_id=m.batch, instruments=tables)  # type: ignore[arg-type]
 
 
 def _carry_records(catalog: Catalog, rebuilt: Catalog, m: Manifest) -> None:
@@ -286,9 +314,9 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
         rebuilt = Catalog(Path(tmp))
         for m in every:
             kind = m.meta.get("kind", "?")
-            if kind == "compact":
-                continue  # holds rows of replayed batches: compared through them
-            if kind != "ingest":
+            if kind == "compact" or (kind == "capture" and m.replaces):
+                continue  # a compaction or capture rollup holds rows of replayed batches: compared through them
+            if kind not in ("ingest", "capture"):
                 skipped.append(f"{m.batch} ({kind})")
                 skip |= set(m.inputs)
             elif _replay(catalog, rebuilt, m, problems):
@@ -322,6 +350,7 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
                                         path=_rel(catalog, catalog.layout.lake / rel), batch=_file_batch(rel),
                                         detail=state))
         problems += _compare_quarantine(catalog, lake_quarantine, want_quarantine, replayed)
+    problems += _unaccounted(catalog, every)
     return VerifyReport(ok=not problems, batches=len(live), rebuilt=len(replayed), skipped=skipped,
                         files=have.files + len(lake_quarantine), rows=have.rows, problems=problems)
 
@@ -342,3 +371,110 @@ def _compare_quarantine(catalog: Catalog, have: dict[str, str], want: Mapping[st
             out.append(Problem(kind="different_file", path=path, batch=_file_batch(rel),
                                detail="quarantine file differs from the rebuild, byte for byte"))
     return out
+
+
+def _unaccounted(catalog: Catalog, every: list[Manifest]) -> list[Problem]:
+    # Files no manifest accounts for: unlisted lake parts, raw blobs no batch ingested, lost manifests.
+    layout = catalog.layout
+    out: list[Problem] = []
+    present = {p.stem for p in layout.batches.glob("*.json")} if layout.batches.exists() else set()
+    archive = catalog.root / "replaced_batches"
+    retired = {p.stem for p in archive.glob("*.json")} if archive.exists() else set()
+    listed = {os.path.normpath(layout.lake / rel) for m in every if m.batch in present for rel in m.files}
+    for root in (layout.lake, layout.quarantine):
+        for path in sorted(root.rglob("*")) if root.exists() else []:
+            if (not path.is_file() or path.name.startswith(".") or path.name.endswith(".tmp")
+                    or path.parent == layout.batches or os.path.normpath(path) in listed):
+                continue
+            batch = _BATCH_ID.search(path.name)
+            if batch is not None and batch.group() in retired | present:
+                continue  # a replaced file awaiting deletion, or a file of a batch whose manifest is unreadable
+            out.append(Problem(kind="orphaned_file", path=_rel(catalog, path), batch=batch.group() if batch else None,
+                               detail="no committed manifest lists this file: it counts nowhere "
+                                      "(`verify --repair` moves it aside)"))
+    copies = layout.raw / "_batches"
+    for path in sorted(copies.glob("*.json")) if copies.exists() else []:
+        if path.stem not in present | retired:
+            out.append(Problem(kind="missing_manifest", path=f"lake/_batches/{path.stem}.json", batch=path.stem,
+                               detail="the raw journal says this batch was committed, but its manifest is gone: "
+                                      "its rows count nowhere (`verify --repair` rebuilds it from the raw blob)"))
+    ingested = {sha for m in every for sha in m.inputs}
+    for path in sorted(copies.glob("*.json")) if copies.exists() else []:
+        if path.stem in present:  # a damaged manifest's inputs: the journal's copy names them
+            with contextlib.suppress(StoreError):
+                ingested |= set(read_manifest(path).inputs)
+    for path in sorted(layout.raw.glob("??/*.gz")) if layout.raw.exists() else []:
+        if path.name.removesuffix(".gz") not in ingested:
+            out.append(Problem(kind="orphaned_raw", path=_rel(catalog, path), batch=None,
+                               detail="a raw blob no committed batch ingested"))
+    return out
+
+
+class RepairReport(msgspec.Struct, kw_only=True):
+    """What ``repair_lake`` did, and the verification after it.
+
+    Attributes:
+        moved_aside: Files no manifest listed, moved to ``orphans_dir`` (never deleted).
+        orphans_dir: Where they went.
+        rebuilt: Batches whose lost manifest was re-derived from the raw journal.
+        after: ``verify_lake`` once repaired.
+    """
+
+    moved_aside: list[str]
+    orphans_dir: str | None
+    rebuilt: list[str]
+    after: VerifyReport
+
+
+def repair_lake(catalog: Catalog) -> RepairReport:
+    """Repair what the raw journal can prove, then verify again (``liqscope verify --repair``).
+
+    Files no committed manifest lists are moved aside (``DATA_DIR/orphans/<time>/``), never deleted. A batch
+    whose manifest was lost, or is damaged (then set aside too), is rebuilt through the one writer from its
+    raw blob and the copy of its manifest the raw journal keeps (same batch id, receipt time, instrument
+    tables), so its rows count again exactly once: records the lake holds meanwhile (a re-ingest) are not
+    added twice.
+
+    Raises:
+        StoreError: A writer is busy (run it again when the lake is idle).
+    """
+    from liqscope.errors import StoreError
+    from liqscope.store._writer import _lock, _unlock
+
+    layout = catalog.layout
+    fd = _lock(layout, exclusive=True)
+    if fd is None and layout.lake.exists():
+        raise StoreError(f"{layout.lake}: a writer is busy; run `liqscope verify --repair` again when it is done")
+    _unlock(fd)
+    copies = layout.raw / "_batches"
+    set_aside: list[str] = []
+    for path in sorted(layout.batches.glob("*.json")) if layout.batches.exists() else []:
+        try:
+            read_manifest(path)
+        except StoreError:  # damaged: if the journal keeps a copy, set it aside and rebuild the batch below
+            if (copies / path.name).exists():
+                dest = catalog.root / "orphans" / f"manifests-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+                dest.mkdir(parents=True, exist_ok=True)
+                os.replace(path, dest / path.name)
+                set_aside.append(str(Path(os.path.relpath(dest / path.name, catalog.root))))
+    moved = recover(layout)  # the set-aside batches' files are now unlisted: moved aside too
+    rebuilt: list[str] = []
+    present = {p.stem for p in layout.batches.glob("*.json")} if layout.batches.exists() else set()
+    archive = catalog.root / "replaced_batches"
+    retired = {p.stem for p in archive.glob("*.json")} if archive.exists() else set()
+    for path in sorted(copies.glob("*.json")) if copies.exists() else []:
+        if path.stem in present | retired:
+            continue
+        m = read_manifest(path)
+        catalog.invalidate()
+        problems: list[Problem] = []
+        if _replay(catalog, catalog, m, problems):
+            rebuilt.append(m.batch)
+        if not (layout.batches / f"{m.batch}.json").exists():
+            # Nothing left to rebuild (the lake holds every record again): the copy is settled.
+            settled = copies / "settled"
+            settled.mkdir(parents=True, exist_ok=True)
+            os.replace(path, settled / path.name)
+    catalog.invalidate()
+    return RepairReport(moved_aside=set_aside + moved.moved, orphans_dir=moved.orphans, rebuilt=rebuilt,
+                        after=verify_lake(catalog))

@@ -1,6 +1,9 @@
-"""The commit protocol against a live writer: a reader's recovery never touches its staged files."""
+"""The commit protocol against a live writer: recovery never touches its staged files, and a reader never
+recovers at all."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -24,7 +27,8 @@ def test_a_reader_opening_the_lake_mid_write_neither_sees_nor_deletes_the_writer
     writer = BatchWriter(first.layout)
     part = first.layout.record_part("binance_usdm", writer.batch)
     writer.add_table(part, _records(3))
-    assert recover(first.layout) == (0, 0)  # the writer holds the lock: nothing is touched
+    got = recover(first.layout)  # the writer holds the lock: nothing is touched
+    assert (got.forward, got.removed, got.moved) == (0, 0, [])
     reader = Catalog(tmp_path)
     assert part not in reader.record_files() and part.with_name(part.name + ".tmp").exists()
     writer.commit({"kind": "test"})
@@ -32,7 +36,7 @@ def test_a_reader_opening_the_lake_mid_write_neither_sees_nor_deletes_the_writer
     assert part in reader.record_files() and len(_lake.rows(tmp_path, "records")) == 456 + 3
 
 
-def test_an_abandoned_writers_files_are_removed_once_its_lock_is_gone(tmp_path):
+def test_an_abandoned_writers_files_are_moved_aside_once_its_lock_is_gone_and_never_by_a_reader(tmp_path):
     catalog = Catalog(tmp_path)
     catalog.layout.batches.mkdir(parents=True)
     writer = BatchWriter(catalog.layout)
@@ -42,5 +46,9 @@ def test_an_abandoned_writers_files_are_removed_once_its_lock_is_gone(tmp_path):
     writer._staged.clear()
     writer.abort()                      # drops the lock, like the kernel does for a killed process
     assert _lake.leftovers(tmp_path) == [part]
-    assert recover(catalog.layout) == (0, 1)
+    Catalog(tmp_path).manifests()       # a reader: sees nothing, moves nothing
+    assert _lake.leftovers(tmp_path) == [part]
+    got = recover(catalog.layout)       # a writer: the file has no manifest, so it is moved aside, not deleted
+    assert (got.forward, got.removed, got.moved) == (0, 0, [str(part.relative_to(tmp_path))])
     assert _lake.leftovers(tmp_path) == [] and not part.exists()
+    assert (Path(got.orphans) / part.relative_to(tmp_path)).exists()

@@ -83,10 +83,12 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         from liqscope.capture.transcript import append_member, iter_lines
         from liqscope.ingest import IngestResult
         from liqscope.store import Catalog
+        from liqscope.store._writer import recover
 
         catalog = Catalog(Path(root))
         for v in venues:
             _lock(catalog.root, v)  # held until this process exits (the kernel drops it, even after SIGKILL)
+        recover(catalog.layout)  # a writer: clean what crashed writers left (unlisted files are moved aside)
         resumed = {}
         for v in venues:
             r = commit_uncommitted(catalog, v, session=session)
@@ -94,6 +96,8 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         conn.send(("ready", resumed))
         results = {v: IngestResult(file="", venue=v, format="transcript") for v in venues}
         recent = {v: RecentIds() for v in venues}
+        catalog.invalidate()
+        known = catalog.snapshot()  # what the commit re-check may skip: grows with every commit
         rollup = Rollup(catalog, fanout=fanout, grace_s=grace_s)
         while True:
             try:
@@ -109,9 +113,10 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
                     frames = [Frame(ln.line, first_line + ln.line - 1, ln.ts, ln.conn, ln.payload)
                               for ln in iter_lines(text, name=path) if ln.payload is not None]
                     if frames:
-                        commit_frames(catalog, venue, text, frames, file=path, meta={"session": session},
+                        commit_frames(catalog, venue, text, frames, file=path,
+                                      meta={"session": session, "first_line": str(first_line)},
                                       check_existing=False, recent=recent[venue], result=results[venue],
-                                      committed=committed)
+                                      committed=committed, known=known)
             for manifest, rows in committed:
                 rollup.committed(manifest, rows)
             rollup.collect()

@@ -61,7 +61,8 @@ def commit_uncommitted(catalog: Catalog, venue: str, *, session: str) -> IngestR
             if not frames or hashlib.sha256(member).hexdigest() in committed:
                 continue
             commit_frames(catalog, venue, member, frames, file=str(path),
-                          meta={"session": header_session, "resumed_by": session}, check_existing=True,
+                          meta={"session": header_session, "resumed_by": session,
+                                "first_line": str(file_line - member.count(b"\n") + 1)}, check_existing=True,
                           result=result)
     return result
 

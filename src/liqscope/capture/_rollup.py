@@ -11,7 +11,13 @@
 # rename is the commit; its `replaces` names the merged batches and every batch they replaced that is
 # still listed, so readers (Catalog.manifests) see either the small batches or the rollup, never both.
 # Its `inputs` are the union of theirs, so `commit_uncommitted` still knows every member is committed.
-# A crash before the rename leaves files of an uncommitted batch, which recover() deletes.
+# A crash before the rename leaves files of an uncommitted batch, which the next writer's recover() moves aside.
+#
+# Against `liqscope compact` (or anything else replacing batches) the commit lock decides: the rollup's
+# commit is refused when one of its batches was replaced meanwhile (store/_writer.commit_replacement), and
+# a merge whose input files vanished (a `compact --grace 0` retired them) is given up. Either way the rollup
+# deletes its own merged files and forgets those batches (the compaction holds their rows): a batch is
+# replaced by one commit only, and the capture's commit worker carries on.
 #
 # Retiring: `grace_s` after the rollup committed (so queries that listed the old files can finish), the
 # replaced manifests move to `replaced_batches/` (provenance, as `compact` does) and their merged files are
@@ -22,21 +28,22 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope.errors import CommitConflict
 from liqscope.store import Catalog
 from liqscope.store._writer import (
     Manifest,
     _fsync_dir,
     _lock,
     _unlock,
+    commit_replacement,
     crash_point,
     new_batch_id,
-    publish_manifest,
     retire_manifests,
+    writing,
 )
 
 
@@ -55,7 +62,7 @@ class Rollup:
         self.catalog, self.fanout, self.max_rows, self.grace_s = catalog, fanout, max_rows, grace_s
         self.levels: list[list[tuple[Manifest, int]]] = [[]]
         self._retire: list[tuple[int, list[str], list[str]]] = []  # (due ns, batches, files to delete)
-        self.merged = self.retired = 0
+        self.merged = self.retired = self.conflicts = 0
 
     def committed(self, manifest: Manifest, rows: int) -> None:
         """Record a commit of this capture; merge and retire what is due."""
@@ -72,11 +79,13 @@ class Rollup:
                         continue  # big enough: leave them as they are
                     if level + 1 == len(self.levels):
                         self.levels.append([])
-                    self.levels[level + 1].append((self._merge([m for m, _ in batches], level + 1), total))
+                    merged = self._merge([m for m, _ in batches], level + 1)
+                    if merged is not None:
+                        self.levels[level + 1].append((merged, total))
                 level += 1
         self.collect()
 
-    def _merge(self, batches: list[Manifest], level: int) -> Manifest:
+    def _merge(self, batches: list[Manifest], level: int) -> Manifest | None:
         layout = self.catalog.layout
         lake = layout.lake
         batch = new_batch_id()
@@ -93,30 +102,36 @@ class Rollup:
         fd = _lock(layout, exclusive=False)  # recover() must not take our staged files for leftovers
         try:
             for part, rels in sorted(parts.items()):
-                tables = [pq.ParquetFile(lake / rel).read() for rel in rels]
                 final = lake / part / f"part-{batch}.parquet"
                 tmp = final.with_name(final.name + ".tmp")
-                pq.write_table(pa.concat_tables(tables, promote_options="default"), tmp, compression="zstd")
-                with open(tmp, "rb") as f:
-                    os.fsync(f.fileno())
+                written.append(os.path.relpath(final, lake))
+                tables = [pq.ParquetFile(lake / rel).read() for rel in rels]  # FileNotFoundError: retired
+                with writing(tmp):
+                    pq.write_table(pa.concat_tables(tables, promote_options="default"), tmp, compression="zstd")
+                    with open(tmp, "rb") as f:
+                        os.fsync(f.fileno())
                 os.replace(tmp, final)  # in place, listed by no manifest yet: invisible
                 crash_point("rollup:file-in-place")
-                written.append(os.path.relpath(final, lake))
                 replaced_files.extend(rels)
             for part in sorted(parts):
                 _fsync_dir(lake / part)
             still = {m.batch for m in batches}
-            replaces = sorted(still | {b for m in batches for b in m.replaces
-                                       if (layout.batches / f"{b}.json").exists()})
             first = batches[0].meta
             manifest = Manifest(
                 batch=batch, created_ns=time.time_ns(), files=written + carried,
                 inputs=[sha for m in batches for sha in m.inputs],
                 meta={"kind": "capture", "venue": first.get("venue", ""), "format": first.get("format", ""),
                       "session": first.get("session", ""), "rollup_level": str(level),
-                      "merged_batches": str(len(batches))},
-                replaces=replaces)
-            publish_manifest(layout, manifest, "rollup")
+                      "merged_batches": str(len(batches))})
+            manifest = commit_replacement(layout, manifest, still, "rollup")
+        except (CommitConflict, FileNotFoundError):
+            # Another commit (a compaction) replaced these batches first, and holds their rows: give up.
+            for rel in written:
+                (lake / rel).unlink(missing_ok=True)
+                (lake / (rel + ".tmp")).unlink(missing_ok=True)
+            self.conflicts += 1
+            crash_point("rollup:gave-up")
+            return None
         finally:
             _unlock(fd)
         self.catalog.invalidate()
@@ -133,13 +148,7 @@ class Rollup:
             return
         self._retire = [r for r in self._retire if r[0] > now_ns]
         layout = self.catalog.layout
-        fd = _lock(layout, exclusive=False)  # recover() (exclusive) must not take the files for leftovers
-        try:
-            for _, batches, files in due:
-                retire_manifests(layout, batches, "rollup")
-                for rel in files:  # unlisted now; a crash here leaves them to recover()
-                    Path(layout.lake / rel).unlink(missing_ok=True)
-                self.retired += len(batches)
-        finally:
-            _unlock(fd)
+        for _, batches, _files in due:
+            # Moves the manifests away, then deletes their files no manifest lists (under the commit lock).
+            self.retired += retire_manifests(layout, batches, "rollup")
         self.catalog.invalidate()

@@ -66,7 +66,9 @@ def record_key(venue: str, frame: Frame, occurrence: int = 0) -> str:
 def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Frame], *, file: str,
                   meta: dict[str, str], check_existing: bool, recent: RecentIds | None = None,
                   result: IngestResult | None = None,
-                  committed: list[tuple[Manifest, int]] | None = None) -> IngestResult:
+                  committed: list[tuple[Manifest, int]] | None = None, known: set[str] | None = None,
+                  batch_id: str | None = None,
+                  instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
     """Normalize ``frames`` and commit them, with ``blob`` (the transcript text they came from), as one batch.
 
     Args:
@@ -81,9 +83,15 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         recent: Event ids seen by this capture, to count duplicates; None queries the lake instead.
         result: Counters to add to (a new ``IngestResult`` when None).
         committed: Gets the batch's manifest and its rows (events + records), when one was committed.
+        known: Batch ids the frames' record keys are known to be absent from (capture: every batch present
+            at its previous commit, since its frames were appended after it); the commit re-checks the keys
+            against every other batch, so a concurrent `ingest` of the same transcript never doubles them.
+            Ignored with ``check_existing`` (the lake listing it checked against is used).
+        batch_id: Batch id to commit under (``verify`` rebuilds a batch under its own id); default: a new one.
+        instruments: Instrument tables to parse with; default: the data dir's.
     """
     spec = get_venue(venue)
-    tables = _instruments.tables_for(catalog.root)  # refreshed contract tables of this lake, once per batch
+    tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     sha = hashlib.sha256(blob).hexdigest()
     result = result or IngestResult(file=file, venue=venue, format=FORMAT, raw_sha256=sha)
     result.records += len(frames)
@@ -93,8 +101,12 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         k = (f.conn, f.ts, f.raw)
         keyed.append((f, record_key(venue, f, seen[k])))
         seen[k] += 1
-    existing = (_existing(catalog, venue, "record_key", [k for _, k in keyed], catalog.records_sql([venue]))
-                if check_existing else set())
+    if check_existing:
+        catalog.invalidate()
+        existing = _existing(catalog, venue, "record_key", [k for _, k in keyed], catalog.records_sql([venue]))
+        known = catalog.snapshot()
+    else:
+        existing = set()
 
     todo = []
     for f, key in keyed:
@@ -128,9 +140,10 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     events = batch.table
     event_ids = events.column("event_id").to_pylist()
     if recent is None:
-        known = _existing(catalog, venue, "event_id", event_ids, catalog.relation_sql(catalog.event_files([venue])))
-        recent = RecentIds(size=len(event_ids) + len(known) + 1)
-        for event_id in known:
+        known_ids = _existing(catalog, venue, "event_id", event_ids,
+                              catalog.relation_sql(catalog.event_files([venue])))
+        recent = RecentIds(size=len(event_ids) + len(known_ids) + 1)
+        for event_id in known_ids:
             recent.seen(event_id)
     for event_id in event_ids:
         if recent.seen(event_id):
@@ -142,7 +155,7 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
     if not rows:
         return result
 
-    writer = BatchWriter(catalog.layout)
+    writer = BatchWriter(catalog.layout, batch_id, known=known)
     store_raw(catalog.layout, sha, blob)
     writer.inputs.append(sha)
     for ev_venue, day, table in _by_day(events):
@@ -154,8 +167,13 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         result.quarantine_file = str(qpath)
     manifest = writer.commit({"kind": "capture", "venue": venue, "format": FORMAT, "file": file, **meta,
                               **_instruments.manifest_meta(tables, venue)})
-    if committed is not None:
-        committed.append((manifest, events.num_rows + len(rows["record_key"])))
+    result.already_present += writer.dropped_records  # committed by a concurrent writer meanwhile
+    result.accepted = max(0, result.accepted - writer.dropped_events)
+    if committed is not None and manifest is not None and manifest.files:
+        committed.append((manifest, events.num_rows + len(rows["record_key"]) - writer.dropped_records
+                          - writer.dropped_events))
+    if manifest is not None and known is not None:
+        known |= writer.seen  # every batch present now: later frames are newer than all of them
     catalog.invalidate()
     return result
 

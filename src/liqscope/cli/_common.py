@@ -45,12 +45,27 @@ def data_dir_option(fn: Callable[..., Any] | None = None, *, create: bool = Fals
 
 
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # Every failure becomes one line naming the file and what to do, with a non-zero exit: our own errors as
+    # they are, and a query that hit a torn or vanished lake file (DuckDB/Arrow) as the file it could not read.
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import duckdb
+        import pyarrow as pa
+
         try:
             return fn(*args, **kwargs)
         except LiqscopeError as e:
             raise click.ClickException(str(e)) from None
+        except (duckdb.IOException, duckdb.InvalidInputException, pa.ArrowException, OSError) as e:
+            catalog = kwargs.get("catalog")
+            if not isinstance(catalog, Catalog):
+                raise
+            from liqscope.store._writer import damaged
+
+            catalog.invalidate()
+            files = [catalog.layout.lake / rel for m in catalog.manifests() for rel in m.files
+                     if rel.endswith(".parquet")]
+            raise click.ClickException(str(damaged(files, e))) from None
 
     return wrapper
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import click
+
 from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
 from liqscope.store import Catalog
 
@@ -12,17 +14,35 @@ if TYPE_CHECKING:
 
 
 @main.command()
+@click.option("--repair", is_flag=True,
+              help="Move files no manifest lists aside (DATA_DIR/orphans/, never deleted) and rebuild batches whose "
+                   "manifest was lost from the raw journal; then verify again.")
 @data_dir_option
 @output_format
 @library_errors
-def verify(catalog: Catalog, fmt: str) -> None:
+def verify(repair: bool, catalog: Catalog, fmt: str) -> None:
     """Rebuild the lake from the raw journal in a temporary directory and report every difference.
 
-    Names each missing, torn or edited file with the rows at stake, and any lost or altered raw input.
-    Writes only to a temporary directory. Exits 1 when a difference is found.
+    Names each missing, torn or edited file with the rows at stake, any lost or altered raw input, and every
+    file no manifest accounts for (orphaned parts and raw blobs, lost or unreadable manifests). Without
+    --repair it writes only to a temporary directory. Exits 1 when a difference is found.
     """
-    from liqscope.verify import verify_lake
+    from liqscope.verify import repair_lake, verify_lake
 
+    if repair:
+        fixed = repair_lake(catalog)
+        if fmt == "json":
+            emit_json(fixed)
+        else:
+            if fixed.moved_aside:
+                console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
+            if fixed.rebuilt:
+                console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: "
+                              + ", ".join(fixed.rebuilt))
+            _render(fixed.after)
+        if not fixed.after.ok:
+            raise SystemExit(1)
+        return
     r = verify_lake(catalog)
     if fmt == "json":
         emit_json(r)

@@ -93,13 +93,17 @@ def ingest_market(catalog: Catalog, fmt: str, path: Path) -> MarketIngestResult:
     result.records, result.skipped = parsed.records, parsed.skipped
     result.quarantined = len(parsed.quarantined)
     result.quarantine = [{"file": str(path), "line": n, "field": f, "reason": r} for n, f, r in parsed.quarantined[:50]]
-    writer = BatchWriter(catalog.layout)
+    def committed_meanwhile(live: list) -> bool:  # the same input, committed by a concurrent market ingest
+        return any(sha in m.inputs and m.meta.get("kind") == "market" and m.meta.get("format") == fmt for m in live)
+
+    writer = BatchWriter(catalog.layout, done=committed_meanwhile)
     result.rows = stage(writer, catalog, [*funding, *others])
     if parsed.quarantined:
         qpath = catalog.layout.quarantine / f"{writer.batch}.jsonl"
         writer.add_lines(qpath, (msgspec.json.encode(q) for q in result.quarantine))
     store_raw(catalog.layout, sha, data)
     writer.inputs.append(sha)
-    writer.commit({"kind": "market", "format": fmt, "file": str(path), "venue": spec.venue})
+    if writer.commit({"kind": "market", "format": fmt, "file": str(path), "venue": spec.venue}) is None:
+        result.already_present, result.rows = True, {}
     catalog.invalidate()
     return result

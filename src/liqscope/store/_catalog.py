@@ -9,11 +9,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from liqscope.errors import StoreError
 from liqscope.store._layout import Layout, day_of_ns
 from liqscope.store._raw import RawRecord, read_raw_record
 from liqscope.store._schema import EVENT_SCHEMA, RECORD_SCHEMA
-from liqscope.store._writer import Manifest, read_manifest, recover
+from liqscope.store._writer import Manifest, list_manifests
 
 
 def default_data_dir() -> Path:
@@ -28,35 +27,6 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-# Manifests read so far, per `_batches` directory: name -> (mtime ns, size, manifest). A committed manifest is
-# never rewritten (it appears by an atomic rename and only ever moves away), so a fresh Catalog re-reads only
-# the new ones (a capture commits up to ~10 a second; the API and the live bench open a Catalog per query).
-# The stat check still catches a file changed in place (a damaged lake: the read then fails as before).
-_MANIFEST_CACHE: dict[str, dict[str, tuple[int, int, Manifest]]] = {}
-
-
-def _read_manifests(batches: Path) -> list[Manifest]:
-    try:
-        entries = sorted((e for e in os.scandir(batches) if e.name.endswith(".json")), key=lambda e: e.name)
-    except FileNotFoundError:
-        return []
-    old = _MANIFEST_CACHE.get(str(batches), {})
-    new: dict[str, tuple[int, int, Manifest]] = {}
-    for e in entries:
-        try:
-            st = e.stat()
-            hit = old.get(e.name)
-            if hit is None or hit[0] != st.st_mtime_ns or hit[1] != st.st_size:
-                hit = (st.st_mtime_ns, st.st_size, read_manifest(Path(e.path)))
-        except (FileNotFoundError, StoreError):
-            if os.path.exists(e.path):
-                raise
-            continue  # retired (moved to replaced_batches/) since the listing: its replacement is listed
-        new[e.name] = hit
-    _MANIFEST_CACHE[str(batches)] = new  # only what is there now: the cache never outgrows the directory
-    return [m for _, _, m in new.values()]
-
-
 class Catalog:
     """A data directory: its layout, committed files and a DuckDB connection over them.
 
@@ -67,8 +37,8 @@ class Catalog:
     def __init__(self, root: Path) -> None:
         self.layout = Layout(Path(root))
         self._manifests: list[Manifest] | None = None
-        if self.layout.lake.exists():
-            recover(self.layout)  # a no-op unless a crashed writer left files behind
+        self._seen: set[str] = set()
+        # A reader never recovers, deletes or moves anything: recovery is a writer's job (store/_writer.py).
 
     @property
     def root(self) -> Path:
@@ -81,10 +51,16 @@ class Catalog:
     def manifests(self) -> list[Manifest]:
         """Every committed batch that counts, oldest first (batches a compaction replaced are left out)."""
         if self._manifests is None:
-            every = _read_manifests(self.layout.batches)
-            replaced = {b for m in every for b in m.replaces}
-            self._manifests = [m for m in every if m.batch not in replaced]
+            listing = list_manifests(self.layout)  # a damaged manifest is skipped, with a warning naming it
+            self._manifests = listing.live()
+            self._seen = listing.names()
         return self._manifests
+
+    def snapshot(self) -> set[str]:
+        """Batch ids of the listing ``manifests()`` returned (replaced ones too): what a writer that checked
+        its record keys against this listing passes to ``BatchWriter(known=...)``."""
+        self.manifests()
+        return set(self._seen)
 
     def invalidate(self) -> None:
         """Forget cached manifests (call after a write)."""

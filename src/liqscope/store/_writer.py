@@ -1,31 +1,45 @@
-# Crash-safe batch commit.
+# The one lake writer: every commit to the lake (ingest, capture commits and rollups, compaction, the
+# market tables) goes through this module and its one protocol (docs/store.md, "Commit protocol").
 #
-# A batch writes every file under a temporary name (`*.tmp`), fsyncs it, renames it to its final name
-# and fsyncs the directories; only then does it write its manifest `_batches/<batch>.json` with an
-# atomic rename: that rename is the commit. Readers only read files named by committed manifests, so a
-# torn, partial or uncommitted file is never visible, and every file a manifest names is complete and
-# in place before the manifest appears (a reader never finds a listed file missing).
+# A batch writes every file under a temporary name (`*.tmp`) and fsyncs it. Its commit then runs under
+# the lake's EXCLUSIVE commit lock (`lake/.commit.lock`, flock, blocking), so commits are serialized:
 #
-# A writer holds a SHARED lock on `lake/.lock` while it has files staged; `recover()` deletes leftovers
-# (temp files, files of batches that never committed) only under an EXCLUSIVE non-blocking lock, so it
-# never touches a live writer's files. The kernel drops the lock of a killed process.
+#   1. re-list the committed manifests and RE-CHECK the batch's record keys against every batch committed
+#      since the writer last looked (its `known` set): a record another writer committed meanwhile is
+#      dropped from the staged files, so concurrent writers of the same records leave exactly one copy;
+#      a replacing commit (compaction, capture rollup) is refused (CommitConflict) when a batch it merges
+#      is already replaced or gone, so two of them never both replace a batch;
+#   2. rename the files into place, fsync their directories, then write the manifest
+#      `_batches/<batch>.json` with an atomic rename: that rename is the commit.
+#
+# Readers only read files named by committed manifests, so a torn, partial or uncommitted file is never
+# visible, and every file a manifest names is complete and in place before the manifest appears.
+#
+# A writer also holds a SHARED lock on `lake/.lock` while it has files staged; `recover()` runs only under
+# an EXCLUSIVE non-blocking lock on it, so it never touches a live writer's files. The kernel drops both
+# locks of a killed process. Recovery is a writer's job (never a reader's), deletes only what it can prove
+# is garbage (temp files; files of batches whose manifest was retired), and moves every other file that no
+# manifest lists aside to `DATA_DIR/orphans/<time>/`, where `liqscope verify` reports and can repair it.
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import itertools
+import logging
 import os
 import re
 import secrets
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from liqscope.errors import StoreError
+from liqscope.errors import CommitConflict, LakeWriteFailed, StoreError
 from liqscope.store._layout import Layout
 
 try:
@@ -34,6 +48,7 @@ except ImportError:  # Windows: no flock; recover() then leaves leftovers alone 
     fcntl = None  # type: ignore[assignment]  # the module or None; callers check
 
 _BATCH_ID = re.compile(r"\d{20}-[0-9a-f]{8}")
+log = logging.getLogger("liqscope.store")
 
 # Test hook (tests/reliability/test_kill.py): LIQSCOPE_CRASH_LOG=<file> appends the name of every crash
 # point passed; LIQSCOPE_CRASH_AT=<n> makes the process SIGKILL itself at the n-th one. Unset: a no-op.
@@ -55,33 +70,117 @@ def crash_point(name: str) -> None:
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     batch: str
-    created_ns: int
+    created_ns: int                  # commit time; commits are serialized, so this orders them
     files: list[str]                 # relative to the lake root
     inputs: list[str] = []           # raw blob sha256s this batch ingested
     meta: dict[str, str] = {}
-    # Batches this one supersedes (written by `liqscope compact`): their files no longer count, since
-    # this batch holds the same rows. Catalog.manifests() leaves every batch named here out.
+    # Batches this one supersedes (written by `liqscope compact` and capture rollups): their files no
+    # longer count, since this batch holds the same rows. Catalog.manifests() leaves every batch named here out.
     replaces: list[str] = []
 
 
 def new_batch_id() -> str:
-    # Time-ordered so manifests list in commit order; random suffix so concurrent writers never clash.
+    # Time-ordered so manifests list in start order; random suffix so concurrent writers never clash.
     return f"{time.time_ns():020d}-{secrets.token_hex(4)}"
 
 
 def read_manifest(path: Path) -> Manifest:
     try:
-        return msgspec.json.decode(path.read_bytes(), type=Manifest)
-    except (OSError, msgspec.DecodeError) as e:
-        raise StoreError(f"{path}: unreadable batch manifest ({e}); run `liqscope verify`") from None
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read this batch manifest ({e.strerror or e}); fix its permissions, "
+                         "or run `liqscope verify`") from None
+    try:
+        return msgspec.json.decode(data, type=Manifest)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        what = "empty" if not data else "truncated or corrupt"
+        raise StoreError(f"{path}: {what} batch manifest; run `liqscope verify` (and `verify --repair`)") from None
+
+
+# Manifests read so far, per `_batches` directory: name -> (mtime ns, size, manifest). A committed manifest is
+# never rewritten (it appears by an atomic rename and only ever moves away), so a fresh listing re-reads only
+# the new ones (a capture commits up to ~10 a second; the API and the live bench open a Catalog per query).
+_MANIFEST_CACHE: dict[str, dict[str, tuple[int, int, Manifest]]] = {}
+_WARNED: set[str] = set()
+
+
+class Listing(msgspec.Struct, frozen=True):
+    """Every manifest in ``_batches`` (replaced ones too) and the names of those that cannot be read."""
+
+    every: list[Manifest]
+    unreadable: list[str]
+
+    def live(self) -> list[Manifest]:
+        replaced = {b for m in self.every for b in m.replaces}
+        return [m for m in self.every if m.batch not in replaced]
+
+    def names(self) -> set[str]:
+        """Batch ids present (unreadable ones too), and every batch they replace."""
+        return {m.batch for m in self.every} | {b for m in self.every for b in m.replaces} | set(self.unreadable)
+
+
+def list_manifests(layout: Layout) -> Listing:
+    """Read ``_batches``: a damaged manifest is skipped with a warning naming it (once per file), never raised."""
+    batches = layout.batches
+    try:
+        entries = sorted((e for e in os.scandir(batches) if e.name.endswith(".json")), key=lambda e: e.name)
+    except FileNotFoundError:
+        return Listing([], [])
+    old = _MANIFEST_CACHE.get(str(batches), {})
+    new: dict[str, tuple[int, int, Manifest]] = {}
+    unreadable = []
+    for e in entries:
+        try:
+            st = e.stat()
+            hit = old.get(e.name)
+            if hit is None or hit[0] != st.st_mtime_ns or hit[1] != st.st_size:
+                hit = (st.st_mtime_ns, st.st_size, read_manifest(Path(e.path)))
+        except FileNotFoundError:
+            continue  # retired (moved to replaced_batches/) since the listing: its replacement is listed
+        except StoreError as err:
+            unreadable.append(e.name.removesuffix(".json"))
+            if e.path not in _WARNED:
+                _WARNED.add(e.path)
+                log.warning("skipping %s", err)
+            continue
+        new[e.name] = hit
+    _MANIFEST_CACHE[str(batches)] = new  # only what is there now: the cache never outgrows the directory
+    return Listing([m for _, _, m in new.values()], unreadable)
+
+
+def _write_failed(path: Path | str, e: BaseException) -> LakeWriteFailed:
+    err = e.errno if isinstance(e, OSError) else None
+    why = {errno.ENOSPC: "the disk is full", errno.EFBIG: "the file size limit was reached (ulimit -f)",
+           errno.EDQUOT: "the disk quota is exceeded", errno.EACCES: "permission denied",
+           errno.EPERM: "permission denied", errno.EROFS: "the file system is read-only"}.get(err or -1)
+    if why is None:
+        why = (e.strerror if isinstance(e, OSError) and e.strerror else None) or type(e).__name__
+    todo = ("fix the permissions" if err in (errno.EACCES, errno.EPERM, errno.EROFS)
+            else "raise the limit" if err == errno.EFBIG else "free space")
+    return LakeWriteFailed(f"{path}: cannot write ({why}); {todo} and run the command again. "
+                           "Nothing was committed: the lake is as it was")
+
+
+@contextlib.contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Turn a failed write (OSError, Arrow or DuckDB I/O error) into one ``LakeWriteFailed`` naming ``path``."""
+    import duckdb
+
+    try:
+        yield
+    except (OSError, pa.ArrowException, duckdb.IOException) as e:
+        raise _write_failed(path, e) from None
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -105,7 +204,7 @@ def _lock(layout: Layout, exclusive: bool) -> int | None:
     except OSError as e:
         if exclusive:
             return None  # a read-only lake: nothing to recover from here
-        raise StoreError(f"{layout.lake}: cannot write the lake: {e.strerror or e}") from None
+        raise _write_failed(layout.lake, e) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
     except BlockingIOError:
@@ -119,6 +218,23 @@ def _unlock(fd: int | None) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def commit_lock(layout: Layout) -> Iterator[Listing]:
+    """Hold the lake's exclusive commit lock; yields the committed manifests as they are under it."""
+    fd = None
+    if fcntl is not None:
+        try:
+            layout.lake.mkdir(parents=True, exist_ok=True)
+            fd = os.open(layout.lake / ".commit.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise _write_failed(layout.lake / ".commit.lock", e) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: commits wait for each other (each is short)
+    try:
+        yield list_manifests(layout)
+    finally:
+        _unlock(fd)
+
+
 def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent)."""
     path = layout.raw_blob(sha)
@@ -127,7 +243,11 @@ def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     fd = _lock(layout, exclusive=False)
     try:
         tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
-        _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
+        try:
+            _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
+        except LakeWriteFailed:
+            tmp.unlink(missing_ok=True)
+            raise
         crash_point("raw:tmp-written")
         os.replace(tmp, path)
         _fsync_dir(path.parent)
@@ -158,23 +278,30 @@ class RawJournal:
             return
         self._lock_fd = _lock(layout, exclusive=False)  # recover() must not take the temp file away
         self._tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
-        self._tmp.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed by close()/discard()
+        try:
+            with writing(self._tmp):
+                self._tmp.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed by close()/discard()
+        except BaseException:
+            _unlock(self._lock_fd)
+            raise
         self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._file, compresslevel=level, mtime=0)
 
     def write(self, data: bytes) -> None:
         """Append bytes (in input order)."""
         if self._gz is not None:
-            self._gz.write(data)
+            with writing(self._tmp):
+                self._gz.write(data)
 
     def close(self) -> Path:
         """Put the blob in place (fsynced), unless it was already kept; returns its path."""
         if self._gz is not None:
             try:
-                self._gz.close()
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+                with writing(self._tmp):
+                    self._gz.close()
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                    self._file.close()
                 crash_point("raw:tmp-written")
                 os.replace(self._tmp, self.path)
                 _fsync_dir(self.path.parent)
@@ -188,7 +315,8 @@ class RawJournal:
     def discard(self) -> None:
         """Drop what was written (an aborted ingest)."""
         if self._gz is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._tmp.unlink(missing_ok=True)
             self._gz = None
         _unlock(self._lock_fd)
@@ -200,67 +328,118 @@ def read_raw(layout: Layout, sha: str) -> bytes:
     return gzip.decompress(layout.raw_blob(sha).read_bytes())
 
 
+def journal_copy(layout: Layout, batch: str) -> Path:
+    """Where the raw journal keeps a copy of an ingesting batch's manifest (``verify --repair`` replays it)."""
+    return layout.raw / "_batches" / f"{batch}.json"
+
+
 def publish_manifest(layout: Layout, manifest: Manifest, step: str) -> None:
     """Commit ``manifest``: written aside and fsynced, then renamed into ``_batches`` (the commit point).
 
     ``step`` names the crash points around it (``<step>:manifest-written``, ``<step>:committed``). Every
-    file it lists must already be in place; the caller holds the lake lock.
+    file it lists must already be in place; the caller holds the commit lock. A batch that ingested raw
+    inputs also leaves a copy of its manifest in the raw journal, so the batch can be rebuilt from the
+    journal if its manifest is ever lost.
     """
     path = layout.batches / f"{manifest.batch}.json"
     tmp = path.with_name(path.name + ".tmp")
-    _fsync_write(tmp, msgspec.json.encode(manifest))
+    data = msgspec.json.encode(manifest)
+    try:
+        _fsync_write(tmp, data)
+    except LakeWriteFailed:
+        tmp.unlink(missing_ok=True)
+        raise
     crash_point(f"{step}:manifest-written")
     os.replace(tmp, path)  # <- the commit point
     _fsync_dir(path.parent)
     crash_point(f"{step}:committed")
+    if manifest.inputs and not manifest.replaces:
+        copy = journal_copy(layout, manifest.batch)
+        with contextlib.suppress(LakeWriteFailed):  # committed already; the copy is only for repairs
+            _fsync_write(copy.with_name(copy.name + ".tmp"), data)
+            os.replace(copy.with_name(copy.name + ".tmp"), copy)
 
 
 def retire_manifests(layout: Layout, batches: list[str], step: str) -> int:
-    """Move the manifests of replaced ``batches`` to ``replaced_batches/`` (kept as provenance), leaving
-    their files unlisted; under the shared lock, so ``recover()`` never lists the manifests mid-move.
+    """Move the manifests of replaced ``batches`` to ``replaced_batches/`` (kept as provenance), then delete
+    their files that no manifest still lists (provably garbage: a committed batch holds their rows).
 
-    ``step`` names the crash point after each move (``<step>:manifest-retired``). Returns how many moved.
+    Runs under the commit lock (and the shared lake lock, so ``recover()`` never lists mid-move). Only a
+    batch that a committed manifest replaces is retired. ``step`` names the crash point after each move
+    (``<step>:manifest-retired``). Returns how many moved.
     """
     archive = layout.root / "replaced_batches"
-    archive.mkdir(parents=True, exist_ok=True)
     moved = 0
     fd = _lock(layout, exclusive=False)
     try:
-        for b in batches:
-            src = layout.batches / f"{b}.json"
-            if src.exists():
-                os.replace(src, archive / f"{b}.json")
-                moved += 1
-                crash_point(f"{step}:manifest-retired")
-        if moved:
-            _fsync_dir(layout.batches)
+        with commit_lock(layout) as listing:
+            replaced = {b for m in listing.every for b in m.replaces}
+            by_id = {m.batch: m for m in listing.every}
+            gone: list[Manifest] = []
+            for b in batches:
+                src = layout.batches / f"{b}.json"
+                if b in replaced and b in by_id and src.exists():
+                    archive.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, archive / f"{b}.json")
+                    gone.append(by_id[b])
+                    moved += 1
+                    crash_point(f"{step}:manifest-retired")
+            if moved:
+                _fsync_dir(layout.batches)
+                listed = {rel for m in listing.every if m not in gone for rel in m.files}
+                for m in gone:
+                    for rel in m.files:
+                        if rel not in listed:
+                            (layout.lake / rel).unlink(missing_ok=True)
     finally:
         _unlock(fd)
     return moved
 
 
-class BatchWriter:
-    """Stage tables and text files, then commit them all at once."""
+def _is_table_part(final: Path, layout: Layout) -> bool:
+    return final.suffix == ".parquet" and final.is_relative_to(layout.lake)
 
-    def __init__(self, layout: Layout, batch: str | None = None) -> None:
+
+class BatchWriter:
+    """Stage tables and text files, then commit them all at once (see the module comment).
+
+    Args:
+        layout: The data directory.
+        batch: Batch id to commit under; default: a new one.
+        known: Batch ids whose record keys the caller already checked its own keys against (e.g. the
+            manifests it read when it looked for records already present). The commit re-checks the
+            staged record keys against every other committed batch. None: re-check against all of them.
+        done: For batches without record keys (market tables): called with the committed batches under
+            the commit lock; True means another writer already committed this input, so nothing is.
+    """
+
+    def __init__(self, layout: Layout, batch: str | None = None, known: set[str] | None = None,
+                 done: Callable[[list[Manifest]], bool] | None = None) -> None:
         self.layout = layout
         self.batch = batch or new_batch_id()
+        self.known = known
+        self.done = done  # checked on the committed batches under the commit lock: True = already done
         self._staged: list[tuple[Path, Path]] = []  # (tmp, final)
         self._lock_fd: int | None = None
         self.inputs: list[str] = []
+        self.dropped_records = self.dropped_events = 0  # already committed by another writer meanwhile
+        self.emptied = False                             # ... all of them: committed with no files
+        self.seen: set[str] = set()                      # batch ids present at the commit (ours included)
 
     def _stage(self, final: Path) -> Path:
         if not self._staged and self._lock_fd is None:
             self._lock_fd = _lock(self.layout, exclusive=False)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        with writing(final.parent):
+            final.parent.mkdir(parents=True, exist_ok=True)
         return final.with_name(final.name + ".tmp")
 
     def add_table(self, final: Path, table: pa.Table) -> None:
         tmp = self._stage(final)
         self._staged.append((tmp, final))
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+        with writing(tmp):
+            pq.write_table(table, tmp, compression="zstd")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
         crash_point("stage:table")
 
     def add_lines(self, final: Path, lines: Iterable[bytes]) -> None:
@@ -274,26 +453,112 @@ class BatchWriter:
         if not any(f == final for _, f in self._staged):
             tmp = self._stage(final)
             self._staged.append((tmp, final))
-            tmp.write_bytes(b"")
+            with writing(tmp):
+                tmp.write_bytes(b"")
         tmp = final.with_name(final.name + ".tmp")
-        with open(tmp, "ab") as f:
+        with writing(tmp), open(tmp, "ab") as f:
             f.write(b"".join(line + b"\n" for line in lines))
             f.flush()
             os.fsync(f.fileno())
         crash_point("stage:lines")
 
-    def commit(self, meta: dict[str, str] | None = None) -> Manifest:
+    def _recheck(self, listing: Listing) -> bool:
+        # Drop staged records (and their events and quarantine lines) that a batch committed since the
+        # caller looked already holds. False when nothing of the batch is left to commit.
+        lake = self.layout.lake
+        ours = [tmp for tmp, final in self._staged
+                if _is_table_part(final, self.layout) and final.relative_to(lake).parts[0] == "records"]
+        if not ours:
+            return True
+        known = self.known or set()
+        theirs = [lake / rel for m in listing.live()
+                  if m.batch not in known and not (m.replaces and set(m.replaces) <= known)
+                  for rel in m.files if rel.startswith("records/")]
+        if not theirs:
+            return True
+        import duckdb
+
+        from liqscope.store._catalog import _sql_str
+
+        con = duckdb.connect(":memory:")
+        try:
+            with _reading(theirs):
+                dup = con.execute(
+                    f"SELECT record_key, raw_ref FROM read_parquet([{', '.join(_sql_str(str(p)) for p in ours)}]) "
+                    f"WHERE record_key IN (SELECT record_key FROM read_parquet("
+                    f"[{', '.join(_sql_str(str(p)) for p in theirs)}], union_by_name = true))").fetchall()
+        finally:
+            con.close()
+        if not dup:
+            return True
+        crash_point("commit:rechecked-dropped")
+        keys = pa.array(sorted({k for k, _ in dup}), pa.string())
+        refs = {r for _, r in dup}
+        self.dropped_records = len(dup)
+        kept: list[tuple[Path, Path]] = []
+        import pyarrow.compute as pc
+
+        for tmp, final in self._staged:
+            if _is_table_part(final, self.layout):
+                table = pq.read_table(tmp)
+                if "record_key" in table.column_names:
+                    left = table.filter(pc.invert(pc.is_in(table.column("record_key"), value_set=keys)))
+                    if final.relative_to(lake).parts[0] == "events":
+                        self.dropped_events += table.num_rows - left.num_rows
+                    if left.num_rows != table.num_rows:
+                        if not left.num_rows:
+                            tmp.unlink()
+                            continue
+                        with writing(tmp):
+                            pq.write_table(left, tmp, compression="zstd")
+                            with open(tmp, "rb") as f:
+                                os.fsync(f.fileno())
+            elif final.suffix == ".jsonl":
+                lines = [ln for ln in tmp.read_bytes().splitlines()
+                         if msgspec.json.decode(ln).get("raw_ref") not in refs]
+                if not lines:
+                    tmp.unlink()
+                    continue
+                _fsync_write(tmp, b"".join(ln + b"\n" for ln in lines))
+            kept.append((tmp, final))
+        self._staged = kept
+        return any(_is_table_part(f, self.layout) and f.relative_to(lake).parts[0] == "records" for _, f in kept)
+
+    def commit(self, meta: dict[str, str] | None = None) -> Manifest | None:
+        """Commit what is staged (see the module comment).
+
+        When every staged record turns out to be committed already by another writer, the batch commits no
+        file (``emptied``; a manifest naming its raw inputs, or None when it has none). None too when
+        ``done`` says the input is committed already.
+        """
         lake = self.layout.lake
         try:
-            for tmp_file, final in self._staged:
-                os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
-                crash_point("commit:file-in-place")
-            for parent in sorted({final.parent for _, final in self._staged}):
-                _fsync_dir(parent)
-            manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
-                                files=[os.path.relpath(final, lake) for _, final in self._staged],
-                                inputs=list(self.inputs), meta=meta or {})
-            publish_manifest(self.layout, manifest, "commit")
+            with commit_lock(self.layout) as listing:
+                if self.done is not None and self.done(listing.live()):
+                    self.abort()
+                    return None
+                if not self._recheck(listing):
+                    self.abort()
+                    if not self.inputs:
+                        return None
+                    # Every record was committed by another writer meanwhile. The raw input is kept, so say
+                    # that this batch read it: a manifest with no files, and no raw blob left unaccounted for.
+                    self.emptied = True
+                for tmp_file, final in self._staged:
+                    os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
+                    crash_point("commit:file-in-place")
+                for parent in sorted({final.parent for _, final in self._staged}):
+                    _fsync_dir(parent)
+                manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
+                                    files=[os.path.relpath(final, lake) for _, final in self._staged],
+                                    inputs=list(self.inputs), meta=meta or {})
+                try:
+                    publish_manifest(self.layout, manifest, "commit")
+                except LakeWriteFailed:
+                    for _, final in self._staged:  # ours, never listed: the lake is as it was
+                        final.unlink(missing_ok=True)
+                    raise
+                self.seen = listing.names() | {self.batch}
         finally:
             _unlock(self._lock_fd)
             self._lock_fd = None
@@ -302,53 +567,140 @@ class BatchWriter:
     def abort(self) -> None:
         for tmp_file, _ in self._staged:
             tmp_file.unlink(missing_ok=True)
+        self._staged = []
         _unlock(self._lock_fd)
         self._lock_fd = None
 
 
-def recover(layout: Layout) -> tuple[int, int]:
-    """Delete what crashed writers left behind; never touch a live writer's files.
+def commit_replacement(layout: Layout, manifest: Manifest, merged: set[str], step: str) -> Manifest:
+    """Commit a batch that replaces ``merged`` (a compaction or a capture rollup), whose files are in place.
 
-    Leftovers are temp files and files of batches whose manifest was never committed: no reader sees
-    them (readers list files from manifests), so this only reclaims space. It also rolls forward a
-    batch committed by an older writer that renamed its files after the manifest. It runs only while
-    no writer holds the lake lock, and does nothing otherwise.
-
-    Returns:
-        (files rolled forward, leftover files removed).
+    Under the commit lock: refused with ``CommitConflict`` when any merged batch is already replaced or no
+    longer committed (another compaction or rollup got there first: the caller re-plans or gives up and
+    deletes its own files). Its ``replaces`` become ``merged`` and every batch those replaced, so retiring
+    manifests in any order never brings a replaced batch back.
     """
+    with commit_lock(layout) as listing:
+        by_id = {m.batch: m for m in listing.every}
+        replaced = {b for m in listing.every for b in m.replaces}
+        lost = sorted(b for b in merged if b in replaced or b not in by_id)
+        if lost:
+            crash_point(f"{step}:conflict")
+            raise CommitConflict(f"batches {', '.join(lost[:3])}{' ...' if len(lost) > 3 else ''} were "
+                                 "replaced by another commit meanwhile")
+        replaces = set(merged) | {b for m in merged for b in by_id[m].replaces}
+        manifest = msgspec.structs.replace(manifest, created_ns=time.time_ns(), replaces=sorted(replaces))
+        publish_manifest(layout, manifest, step)
+        return manifest
+
+
+class Recovered(msgspec.Struct, kw_only=True):
+    """What ``recover`` did: files rolled forward, garbage deleted, files moved aside (and where)."""
+
+    forward: int = 0
+    removed: int = 0
+    moved: list[str] = []
+    orphans: str | None = None
+
+
+def recover(layout: Layout) -> Recovered:
+    """Clean up after crashed writers; never touch a live writer's files, never delete what is not garbage.
+
+    Deleted: temp files (``*.tmp``: never renamed into place, so never listed) and files of batches whose
+    manifest was retired to ``replaced_batches/`` (a committed batch holds their rows). Rolled forward: a
+    batch committed by an older writer that renamed its files after the manifest. Moved aside to
+    ``DATA_DIR/orphans/<time>/`` (same relative path) and reported: every other file no manifest lists (a
+    batch that never committed, or whose manifest was lost). Raw blobs are never touched. Runs only while no
+    writer holds the lake lock, and does nothing otherwise. Called by writers, never by readers.
+    """
+    out = Recovered()
     if not layout.lake.exists():
-        return 0, 0
+        return out
     fd = _lock(layout, exclusive=True)
     if fd is None:
-        return 0, 0
-    forward = removed = 0
+        return out
     try:
-        committed: set[str] = set()
+        listing = list_manifests(layout)
+        committed = {m.batch for m in listing.every} | set(listing.unreadable)
+        archive = layout.root / "replaced_batches"
+        retired = {p.stem for p in archive.glob("*.json")} if archive.exists() else set()
         listed: set[str] = set()
-        for mpath in layout.batches.glob("*.json") if layout.batches.exists() else []:
-            manifest = read_manifest(mpath)
-            committed.add(manifest.batch)
+        for manifest in listing.every:
             for rel in manifest.files:
                 final = Path(os.path.normpath(layout.lake / rel))
                 listed.add(str(final))
                 tmp = final.with_name(final.name + ".tmp")
                 if not final.exists() and tmp.exists():
                     os.replace(tmp, final)
-                    forward += 1
+                    out.forward += 1
                     crash_point("recover:rolled-forward")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{secrets.token_hex(2)}"
         for root in (layout.lake, layout.quarantine, layout.raw):
             if not root.exists():
                 continue
-            for path in root.rglob("*"):
-                if not path.is_file() or str(path) in listed:
+            for path in sorted(root.rglob("*")):
+                if not path.is_file() or str(path) in listed or path.name.startswith("."):
+                    continue
+                if path.name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)
+                    out.removed += 1
+                    crash_point("recover:removed")
+                    continue
+                if root == layout.raw or path.parent == layout.batches:
                     continue
                 batch = _BATCH_ID.search(path.name)
-                uncommitted = root != layout.raw and batch is not None and batch.group() not in committed
-                if path.name.endswith(".tmp") or uncommitted:
-                    path.unlink(missing_ok=True)
-                    removed += 1
+                if batch is not None and batch.group() in committed:
+                    continue  # a file of a committed batch it does not list: not ours to judge
+                if batch is not None and batch.group() in retired:
+                    path.unlink(missing_ok=True)  # replaced by a committed batch: garbage
+                    out.removed += 1
                     crash_point("recover:removed")
+                    continue
+                dest = layout.root / "orphans" / stamp / path.relative_to(layout.root)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, dest)
+                out.moved.append(str(path.relative_to(layout.root)))
+                out.orphans = str(layout.root / "orphans" / stamp)
+                crash_point("recover:moved-aside")
+        if out.moved:
+            log.warning("moved %d file(s) that no committed manifest lists aside to %s (nothing counts them; "
+                        "`liqscope verify` says whether the raw journal can rebuild a lost batch)",
+                        len(out.moved), out.orphans)
     finally:
         _unlock(fd)
-    return forward, removed
+    return out
+
+
+@contextlib.contextmanager
+def _reading(files: list[Path]) -> Iterator[None]:
+    # A DuckDB/Arrow read of committed files failed: name the first one that is torn or missing.
+    import duckdb
+
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException, OSError, pa.ArrowException) as e:
+        raise damaged(files, e) from None
+
+
+def first_damaged(files: Iterable[Path]) -> StoreError | None:
+    """A ``LakeDamaged`` naming the first of ``files`` that is missing or not readable Parquet (None: all read)."""
+    from liqscope.errors import LakeDamaged
+
+    for path in files:
+        try:
+            pq.read_metadata(path)
+        except FileNotFoundError:
+            gone = LakeDamaged(f"{path}: a committed lake file is missing; run `liqscope verify`")
+            gone.missing = True  # type: ignore[attr-defined]  # (a retired file: list again and retry)
+            return gone
+        except (OSError, pa.ArrowException):
+            return LakeDamaged(f"{path}: a committed lake file is torn or not Parquet; run `liqscope verify`")
+    return None
+
+
+def damaged(files: Iterable[Path], e: BaseException) -> StoreError:
+    """A ``LakeDamaged`` naming the first of ``files`` that is missing or not readable Parquet."""
+    from liqscope.errors import LakeDamaged
+
+    return first_damaged(files) or LakeDamaged(
+        f"a committed lake file could not be read ({type(e).__name__}); run `liqscope verify`")
