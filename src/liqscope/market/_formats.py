@@ -13,10 +13,10 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
+from liqscope._registry import venues
 from liqscope.errors import NotALiquidation, UnknownName
 from liqscope.events import Received, Source
 from liqscope.normalize import PARSE_FAILURES
-from liqscope.venues import venues
 
 __all__ = ["FileContext", "MarketFormat", "Parsed", "get_format", "json_document", "json_lines", "market_formats"]
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._registry import venues
 from liqscope._time import iso_ns
 from liqscope.capture import CaptureCoverage
 from liqscope.capture import coverage as capture_coverage
@@ -13,7 +14,6 @@ from liqscope.methodology import Methodology, ResolvedWindow, compile_counted
 from liqscope.metrics._segments import SegmentFinder, resolve_in_lake
 from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store import Catalog
-from liqscope.venues import venues
 
 __all__ = ["Largest", "Report", "SideTotals", "report"]
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._registry import Format
 from liqscope.errors import InputUnreadable, UnexpectedPayload
 from liqscope.events import (
     InstrumentKind,
@@ -34,7 +35,6 @@ from liqscope.events import (
     Received,
     mul,
 )
-from liqscope.venues._spec import Format
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 
 FORMAT = "tardis-csv"

@@ -7,9 +7,9 @@ Contracts: XBTUSD is inverse, 1 USD each; USDT-linear contracts are a fixed frac
 (``instruments.json``); anything else is quarantined. The quantity is the order's, not a filled one.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bitmex import parse, wire
 
 SPEC = VenueSpec(

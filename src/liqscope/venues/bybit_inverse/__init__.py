@@ -7,9 +7,9 @@ that liquidation sizes use the same unit is inferred, not stated by Bybit). The 
 parsed too, so old recordings load; those recordings are floors, not totals.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bybit_inverse import parse, wire
 
 SPEC = VenueSpec(

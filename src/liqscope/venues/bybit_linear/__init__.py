@@ -4,9 +4,9 @@ The deprecated ``liquidation.{symbol}`` topic (1 liquidation per symbol per seco
 shapes) is parsed too, so old recordings still load; those recordings are floors, not totals.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bybit_linear import parse, wire
 
 SPEC = VenueSpec(

@@ -7,9 +7,9 @@ so the feed is complete (100ms batching groups trades, it does not sample them);
 identity.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.deribit import parse, wire
 
 SPEC = VenueSpec(

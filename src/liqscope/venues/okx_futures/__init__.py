@@ -5,9 +5,9 @@ Side is the liquidation ORDER's side (``sell`` = a LONG was liquidated). ``sz`` 
 "doesn't represent the total number of liquidations".
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.okx_futures import parse, wire
 
 SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "

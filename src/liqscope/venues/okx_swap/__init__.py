@@ -1,8 +1,8 @@
 """OKX perpetual swaps (instType SWAP): the v5 public ``liquidation-orders`` websocket channel."""
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.okx_swap import parse, wire
 
 SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "
