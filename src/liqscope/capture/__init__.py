@@ -17,7 +17,7 @@ from liqscope.capture._refresh import INSTRUMENT_ENDPOINTS, InstrumentsOrigin, r
 from liqscope.capture._runner import Backoff, CaptureOptions, VenueStats
 from liqscope.capture._server import FAULT_KINDS, Fault, Feed, ReplayServer
 from liqscope.capture._sink import ingest_transcript
-from liqscope.capture.spec import StreamSpec, get_stream, stream_venues
+from liqscope.venues._stream import StreamSpec, get_stream, stream_venues
 
 __all__ = [
     "FAULT_KINDS",
