@@ -42,12 +42,13 @@ from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, RawJournal, store_raw
+from liqscope.store.transcript import looks_like_transcript
 from liqscope.venues import _instruments, get_venue
 
 __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file"]
 
 JSONL = "jsonl"
-TRANSCRIPT = "transcript"  # capture transcripts (liqscope.capture.transcript), also detected by their header
+TRANSCRIPT = "transcript"  # capture transcripts (liqscope.store.transcript), also detected by their header
 _PREVIEW = 2048
 _DAY_NS = 86_400 * 10**9
 _BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whitespace-only record (bytes.isspace)
@@ -109,9 +110,9 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         UnknownName: Unknown venue or format (the message lists the valid ones).
         InputUnreadable: The file cannot be read at all, or changed while it was being ingested.
     """
-    from liqscope.capture import ingest_transcript, transcript  # lazy: capture builds on this module
+    from liqscope._ingest_transcript import ingest_transcript  # lazy: it builds on this module
 
-    if fmt == TRANSCRIPT or (fmt == JSONL and transcript.looks_like_transcript(Path(path))):
+    if fmt == TRANSCRIPT or (fmt == JSONL and looks_like_transcript(Path(path))):
         return ingest_transcript(catalog, venue, Path(path))  # a `liqscope capture` transcript (docs/capture.md)
     _check_format(venue, fmt)
     return _ingest(catalog, venue, open_input(Path(path)), fmt, label=str(path), progress=progress,

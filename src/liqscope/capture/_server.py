@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from liqscope.capture.transcript import is_transcript, iter_lines, read_transcript
 from liqscope.errors import ConfigError, InputUnreadable, UnknownName
+from liqscope.store.transcript import is_transcript, iter_lines, read_transcript
 from liqscope.venues._emulate import Session, new_session
 from liqscope.venues._stream import get_stream
 
