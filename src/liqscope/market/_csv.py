@@ -14,10 +14,18 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from liqscope._market_types import (
+    FileContext,
+    FundingRate,
+    MarketFormat,
+    OpenInterest,
+    Parsed,
+    Premium,
+    Price,
+    ReferenceBucket,
+)
 from liqscope.errors import UnexpectedPayload
 from liqscope.events import Source
-from liqscope.market._formats import FileContext, MarketFormat, Parsed
-from liqscope.market._types import FundingRate, OpenInterest, Premium, Price, ReferenceBucket
 
 HOUR_NS = 3_600_000_000_000
 _PERCENT = Decimal(100)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import msgspec
 
-from liqscope.market._types import FundingRate, IntervalSource
+from liqscope._market_types import FundingRate, IntervalSource
 
 __all__ = ["ALLOWED_HOURS", "infer_intervals", "normalize", "resolve_intervals", "venue_default_hours"]
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from liqscope.errors import NotALiquidation
-from liqscope.events import Received, Source, mul
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     FundingSchedule,
     MarketFormat,
@@ -23,6 +21,8 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import NotALiquidation
+from liqscope.events import Received, Source, mul
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.binance_usdm import market_wire as w
 

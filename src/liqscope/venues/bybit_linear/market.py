@@ -16,9 +16,7 @@ from typing import Any
 
 import msgspec
 
-from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import Received, Source
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     OpenInterest,
@@ -29,6 +27,8 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import NotALiquidation, UnexpectedPayload
+from liqscope.events import Received, Source
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.bybit_linear import market_wire as w
 

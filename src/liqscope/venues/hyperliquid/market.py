@@ -11,9 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from liqscope.errors import UnexpectedPayload
-from liqscope.events import Received, mul
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     OpenInterest,
@@ -23,6 +21,8 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import UnexpectedPayload
+from liqscope.events import Received, mul
 from liqscope.venues.hyperliquid import market_wire as w
 
 VENUE = "hyperliquid"

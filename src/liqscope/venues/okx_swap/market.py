@@ -11,9 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from liqscope.errors import UnexpectedPayload
-from liqscope.events import Received
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     OpenInterest,
@@ -22,6 +20,8 @@ from liqscope.market import (
     json_document,
     ms_ns,
 )
+from liqscope.errors import UnexpectedPayload
+from liqscope.events import Received
 from liqscope.venues.okx_swap import market_wire as w
 
 VENUE = "okx_swap"
