@@ -29,6 +29,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (cm); every row appears twice",
         ),
-        _tardis.FORMAT: _tardis.tardis_format("binance_coinm", _tardis.binance_coinm_events),
+        _tardis.FORMAT: _tardis.tardis_format("binance_coinm", "binance-delivery", parse.parse_tardis),
     },
 )

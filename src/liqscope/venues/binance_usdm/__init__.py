@@ -26,6 +26,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (um); every row appears twice",
         ),
-        _tardis.FORMAT: _tardis.tardis_format("binance_usdm", _tardis.binance_usdm_events),
+        _tardis.FORMAT: _tardis.tardis_format("binance_usdm", "binance-futures", parse.parse_tardis),
     },
 )

@@ -23,5 +23,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.QUOTE,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bitget_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bitget_futures", "bitget-futures", parse.parse_tardis)},
 )

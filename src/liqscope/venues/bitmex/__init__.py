@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bitmex", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bitmex", "bitmex", parse.parse_tardis)},
 )

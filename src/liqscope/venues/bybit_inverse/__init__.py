@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", "bybit", parse.parse_tardis)},
 )

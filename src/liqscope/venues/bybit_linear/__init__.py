@@ -19,5 +19,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_linear", _tardis.bybit_linear_events)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_linear", "bybit", parse.parse_tardis)},
 )

@@ -21,5 +21,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.QUOTE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("deribit", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("deribit", "deribit", parse.parse_tardis)},
 )

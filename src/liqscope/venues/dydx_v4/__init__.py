@@ -20,5 +20,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("dydx_v4", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("dydx_v4", "dydx-v4", parse.parse_tardis)},
 )

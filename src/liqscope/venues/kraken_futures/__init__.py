@@ -20,5 +20,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("kraken_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("kraken_futures", "cryptofacilities", parse.parse_tardis)},
 )

@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("okx_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("okx_futures", "okex-futures", parse.parse_tardis)},
 )

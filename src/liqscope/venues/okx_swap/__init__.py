@@ -17,5 +17,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("okx_swap", _tardis.okx_swap_events)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("okx_swap", "okex-swap", parse.parse_tardis)},
 )
