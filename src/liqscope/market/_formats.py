@@ -8,16 +8,40 @@ import importlib
 import importlib.util
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 
 from liqscope._market_types import FileContext, MarketFormat, Parsed, json_document, json_lines
 from liqscope._registry import venues
 from liqscope.errors import UnknownName
 
-__all__ = ["FileContext", "MarketFormat", "Parsed", "get_format", "json_document", "json_lines", "market_formats"]
+__all__ = ["FileContext", "MarketFormat", "Parsed", "funding_schedules", "get_format", "json_document", "json_lines",
+           "market_formats"]
 
 # The reader types and helpers live in liqscope._market_types (venues build their FORMATS from them); they
 # are re-exported here and by liqscope.market.
+
+
+@functools.cache
+def _market_modules() -> Mapping[str, ModuleType]:
+    # Each registered venue's market.py, by venue id (a venue without market data has none).
+    registered = venues()
+    found = {}
+    for ep in entry_points(group="liqscope.venues"):
+        vid, package = ep.name, ep.module
+        if vid not in registered:
+            continue
+        if importlib.util.find_spec(f"{package}.market") is None:
+            continue
+        found[vid] = importlib.import_module(f"{package}.market")
+    return MappingProxyType(found)
+
+
+@functools.cache
+def funding_schedules() -> Mapping[str, tuple[tuple[int, int], ...]]:
+    """Each venue's documented default funding schedule (its ``market.py`` ``FUNDING_SCHEDULE``): ``(from ns,
+    hours)`` pairs, latest first. A venue that declares none has no default."""
+    return MappingProxyType({vid: module.FUNDING_SCHEDULE for vid, module in _market_modules().items()
+                             if hasattr(module, "FUNDING_SCHEDULE")})
 
 
 @functools.cache
@@ -26,14 +50,7 @@ def market_formats() -> Mapping[str, MarketFormat]:
     from liqscope.market import _csv
 
     found: dict[str, MarketFormat] = dict(_csv.FORMATS)
-    registered = venues()
-    for ep in entry_points(group="liqscope.venues"):
-        vid, package = ep.name, ep.module
-        if vid not in registered:
-            continue
-        if importlib.util.find_spec(f"{package}.market") is None:
-            continue
-        module = importlib.import_module(f"{package}.market")
+    for vid, module in _market_modules().items():
         for name, fmt in getattr(module, "FORMATS", {}).items():
             if fmt.venue != vid or name in found:
                 raise UnknownName(f"market format of {vid} (duplicate or wrong venue)", name, found)

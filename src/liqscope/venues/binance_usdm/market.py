@@ -27,6 +27,9 @@ from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.binance_usdm import market_wire as w
 
 VENUE = "binance_usdm"
+# The documented default funding schedule, (from ns, hours) latest first: 8 h. Symbols moved to 4 h / 1 h
+# say so in ``fundingInfo``, which takes precedence (liqscope.market._funding.resolve_intervals).
+FUNDING_SCHEDULE = ((0, 8),)
 
 
 def _asset(symbol: str, field: str) -> tuple[str, Decimal | None]:
