@@ -13,7 +13,7 @@ from liqscope.errors import ConfigError, UnknownName
 from liqscope.events import Received
 from liqscope.normalize import normalize_record
 from liqscope.venues import get_venue
-from liqscope.venues._emulate import dialects, new_session
+from liqscope.venues._stream import dialects, new_session
 
 REQUIRED = ("binance_usdm", "binance_coinm", "bybit_linear", "bybit_inverse", "okx_swap", "bitmex", "deribit",
             "dydx_v4")

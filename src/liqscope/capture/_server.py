@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from liqscope.errors import ConfigError, InputUnreadable, UnknownName
 from liqscope.store.transcript import is_transcript, iter_lines, read_transcript
-from liqscope.venues._emulate import Session, new_session
-from liqscope.venues._stream import get_stream
+from liqscope.venues._emulate import Session
+from liqscope.venues._stream import get_stream, new_session
 
 __all__ = ["FAULT_KINDS", "Fault", "Feed", "ReplayServer"]
 

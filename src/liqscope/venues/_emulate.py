@@ -3,7 +3,7 @@
 # path and the subscribe frames, acknowledges them the way the venue does (shapes taken from the venues' docs
 # and from the real control frames in tests/fixtures), answers application pings, and drives Deribit's
 # heartbeat. Each dialect lives in its venue's folder (``venues/<id>/emulate.py``) and is named by the
-# venue's ``StreamSpec.dialect``; this module holds what they share.
+# venue's ``StreamSpec.dialect`` (``liqscope.venues._stream.new_session``); this module holds what they share.
 #
 # It does not filter data by topic: once the client has subscribed to the liquidation channel in a form
 # the venue accepts, every recorded frame of that venue is replayed.
@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Session", "dialects", "dump", "load", "new_session"]
+__all__ = ["Session", "dump", "load"]
 
 
 def dump(obj: Any) -> str:
@@ -61,15 +61,3 @@ class Session:
     def heartbeat(self) -> str | None:
         """The next server heartbeat frame (Deribit), or None."""
         return None
-
-
-def dialects() -> dict[str, type[Session]]:
-    """Every dialect the replay server speaks, by protocol name: each venue stream's ``StreamSpec.dialect``."""
-    from liqscope.venues._stream import get_stream, stream_venues  # lazy: stream specs import this module
-
-    return {get_stream(v).protocol: get_stream(v).dialect for v in stream_venues()}
-
-
-def new_session(protocol: str, path: str, conn_id: str, heartbeat_s: float | None = None) -> Session:
-    """A server-side session of ``protocol`` for a client that connected to ``path``."""
-    return dialects()[protocol](path, conn_id, heartbeat_s)

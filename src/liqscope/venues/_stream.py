@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from liqscope.errors import UnknownName
 from liqscope.venues._emulate import Session
 
-__all__ = ["StreamSpec", "get_stream", "stream_venues"]
+__all__ = ["StreamSpec", "dialects", "get_stream", "new_session", "stream_venues"]
 
 
 def _no_reply(_raw: bytes) -> str | None:
@@ -91,3 +91,13 @@ def stream_venues() -> list[str]:
         except ModuleNotFoundError:
             pass
     return sorted(out)
+
+
+def dialects() -> dict[str, type[Session]]:
+    """Every dialect the replay server speaks, by protocol name: each venue stream's ``StreamSpec.dialect``."""
+    return {get_stream(v).protocol: get_stream(v).dialect for v in stream_venues()}
+
+
+def new_session(protocol: str, path: str, conn_id: str, heartbeat_s: float | None = None) -> Session:
+    """A server-side session of ``protocol`` for a client that connected to ``path``."""
+    return dialects()[protocol](path, conn_id, heartbeat_s)
