@@ -20,7 +20,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from liqscope.errors import InputUnreadable
+from liqscope.errors import InputUnreadable, Reason
 from liqscope.events import Source
 from liqscope.ingest import IngestResult, QuarantinedRecord, _existing, _record_key
 from liqscope.normalize import normalize_batch
@@ -118,7 +118,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         elif out.quarantined:
             status = "quarantined"
             bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
-                                         reason=out.error or "", raw_ref=refs[i],
+                                         code=out.code or Reason.UNEXPECTED_PAYLOAD, reason=out.error or "",
+                                         raw_ref=refs[i],
                                          raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
         else:
             status = "skipped"
