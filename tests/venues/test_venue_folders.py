@@ -24,7 +24,6 @@ KNOWN = {
     "_demo.py": "the bundled demo recordings, each ingested as its venue (a data list, like docs)",
     "capture/_capture.py": "Hyperliquid is captured by tailing a node's files, the one non-websocket transport",
     "capture/_node_tail.py": "the node tail (above) writes Hyperliquid transcripts",
-    "cli/capture.py": "`capture --venue` accepts the node-tail venue beside the websocket ones",
     "market/_csv.py": "third-party CSV exports (CoinGlass, Hyperliquid's funding export) mapped to a venue",
     "metrics/compare.py": "VENUE_EXCHANGE: the exchange name aggregators use (left to the metrics refactor)",
 }
