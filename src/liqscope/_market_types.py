@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 import msgspec
 
@@ -44,6 +44,7 @@ __all__ = [
     "IntervalSource",
     "MarketFormat",
     "MarketObservation",
+    "ObservationFields",
     "OpenInterest",
     "Parsed",
     "Premium",
@@ -69,6 +70,19 @@ class _Observation(msgspec.Struct, frozen=True, kw_only=True):
     source: str                   # ws | rest | file
     provider: str = "venue"       # who published the number: the venue itself, or an aggregator
     raw_ref: str                  # <raw blob sha256>:<line>
+
+
+class ObservationFields(TypedDict):
+    """The fields every observation shares, built once per record and spread into each: ``Premium(**c, ...)``."""
+
+    venue: str
+    market: str
+    base_asset: str
+    ts_event: int
+    ts_recv: int
+    source: str
+    raw_ref: str
+    provider: NotRequired[str]
 
 
 class FundingRate(_Observation, frozen=True, kw_only=True):

@@ -69,16 +69,16 @@ def _types() -> dict[str, Any]:
     m = _MODULES
     if "cascades" in m:
         cascade = m["cascades"].Cascade
-        t["cascades"] = list[cascade]
+        t["cascades"] = list[cascade]  # type: ignore[valid-type]  # the panel's struct, found at run time
     if "flags" in m:
         flag = m["flags"].Flag
-        t["flags"] = list[flag]
+        t["flags"] = list[flag]  # type: ignore[valid-type]  # the panel's struct, found at run time
     if "health" in _MODULES:
         t["health"] = _MODULES["health"].HealthIndex
     if "funding" in m:
         rate, oi = m["funding"].FundingRate, m["oi"].OpenInterest
-        t["funding"] = list[rate]
-        t["oi"] = list[oi]
+        t["funding"] = list[rate]  # type: ignore[valid-type]  # the panel's struct, found at run time
+        t["oi"] = list[oi]  # type: ignore[valid-type]  # the panel's struct, found at run time
     return t
 
 
@@ -90,7 +90,7 @@ def data_types() -> list[Any]:
     return list(_TYPES.values())
 
 
-MethodologiesQ = Annotated[list[p.MethodologyName] | None,  # type: ignore[name-defined]
+MethodologiesQ = Annotated[list[p.MethodologyName] | None,
                            Query(description="Methodologies to compare (repeatable). Default: every built-in.")]
 AssetsQ = Annotated[list[str] | None, Query(description="Base assets, e.g. BTC (repeatable).")]
 
@@ -119,8 +119,8 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
         @router.get("/reconcile", summary="total(b) - total(a), attributed to the rules that differ (Shapley)",
                     responses=responses(_TYPES["reconcile"]))
         def get_reconcile(request: Request, start: Start, end: End,
-                          a: Annotated[p.MethodologyName, Query(description="Reconcile from.")] = "standard",  # type: ignore[name-defined]
-                          b: Annotated[p.MethodologyName, Query(description="Reconcile to.")] = "every-copy",  # type: ignore[name-defined]
+                          a: Annotated[p.MethodologyName, Query(description="Reconcile from.")] = "standard",
+                          b: Annotated[p.MethodologyName, Query(description="Reconcile to.")] = "every-copy",
                           ) -> Response:
             ma, mb = load(a), load(b)
             s, e = p.window(start, end)

@@ -29,11 +29,11 @@ ORDERS = ("time_desc", "time_asc", "usd_desc")
 
 # The registry and the built-in presets are read once, when the API module is first imported, so the
 # OpenAPI document lists them as enums.
-VenueName = Literal[VENUES]                 # type: ignore[valid-type]
-MethodologyName = Literal[METHODOLOGIES]    # type: ignore[valid-type]
-BucketName = Literal[tuple(BUCKETS)]        # type: ignore[valid-type]
-Side = Literal[SIDES]                       # type: ignore[valid-type]
-Order = Literal[ORDERS]                     # type: ignore[valid-type]
+VenueName = Literal[VENUES]                 # type: ignore[valid-type]  # a Literal of values read at import
+MethodologyName = Literal[METHODOLOGIES]    # type: ignore[valid-type]  # a Literal of values read at import
+BucketName = Literal[tuple(BUCKETS)]        # type: ignore[valid-type]  # a Literal of values read at import
+Side = Literal[SIDES]                       # type: ignore[valid-type]  # a Literal of values read at import
+Order = Literal[ORDERS]                     # type: ignore[valid-type]  # a Literal of values read at import
 
 # Closed sets by parameter name: validation errors list these as the valid values.
 VALID: dict[str, list[str]] = {
@@ -131,7 +131,7 @@ def money(param: str, text: str | None) -> Decimal:
 
 def event_filter(venue: list[str] | None, side: str | None, asset: list[str] | None, market: list[str] | None,
                  min_notional_usd: str | None) -> EventFilter:
-    return EventFilter(venues=tuple(sorted(set(venue or ()))), side=side,  # type: ignore[arg-type]
+    return EventFilter(venues=tuple(sorted(set(venue or ()))), side=side,  # type: ignore[arg-type]  # FastAPI checked it against Side
                        assets=tuple(names("asset", asset)), markets=tuple(names("market", market)),
                        min_notional_usd=money("min_notional_usd", min_notional_usd))
 
@@ -151,7 +151,7 @@ def no_unknown_params(request: Request) -> None:
 
 
 _ISO_HINT = "not an ISO-8601 time with an offset (e.g. 2025-12-27T14:00:00Z, or a bare date 2025-12-27)"
-_MESSAGES = {
+_MESSAGES: dict[tuple[str, str | None], str] = {
     ("start", "string_pattern_mismatch"): _ISO_HINT,
     ("end", "string_pattern_mismatch"): _ISO_HINT,
     ("min_notional_usd", "string_pattern_mismatch"): "not a plain decimal number of USD (e.g. 10000 or 2500.5)",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +28,9 @@ from liqscope.metrics.events import EventsPage, LakeSummary, events, lake_summar
 from liqscope.metrics.report import Coverage, Largest, Report, report
 from liqscope.metrics.timeline import Timeline, timeline
 from liqscope.venues import venues
+
+if TYPE_CHECKING:
+    from starlette.middleware.cors import CORSMiddleware
 
 __all__ = ["create_app"]
 
@@ -123,7 +126,8 @@ def get_report(request: Request, start: Start, end: End, methodology: Methodolog
             responses=_responses(Timeline))
 def get_timeline(request: Request, start: Start, end: End, methodology: MethodologyQ = "standard",
                  venue: VenuesQ = None,
-                 bucket: Annotated[p.BucketName, Query(description="Bucket width (UTC-aligned).")] = "1h",
+                 bucket: Annotated[p.BucketName,  # type: ignore[valid-type]  # a Literal built at import (_params)
+                                   Query(description="Bucket width (UTC-aligned).")] = "1h",
                  ) -> Response:
     m, (s, e) = p.methodology(methodology, venue), p.window(start, end)
     try:
@@ -210,7 +214,7 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
     return app
 
 
-def _cors_middleware() -> type:
+def _cors_middleware() -> type[CORSMiddleware]:
     from starlette.datastructures import Headers
     from starlette.middleware.cors import CORSMiddleware
 
@@ -277,4 +281,4 @@ def _install_openapi(app: FastAPI) -> None:
             app.openapi_schema = doc
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to amend the schema

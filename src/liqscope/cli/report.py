@@ -40,7 +40,7 @@ def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tupl
     from liqscope.metrics import report as compute
 
     if engine == "spark":
-        from liqscope.engines.spark import report as compute  # type: ignore[assignment]
+        from liqscope.engines.spark import report as compute  # type: ignore[assignment]  # same call, other engine
     start_ns, end_ns = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
     if end_ns <= start_ns:
         raise click.BadParameter("--end must be after --start", param_hint="--end")

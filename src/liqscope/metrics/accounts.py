@@ -46,7 +46,8 @@ def accounts_liquidated(catalog: Catalog, methodology: Methodology, start_ns: in
     try:
         rows = con.execute("SELECT venue, count(account), count(DISTINCT account) FROM counted GROUP BY venue "
                            "ORDER BY venue").fetchall()
-        distinct = con.execute("SELECT count(DISTINCT account) FROM counted").fetchone()[0]  # type: ignore[index]
+        distinct = con.execute(  # type: ignore[index]  # an aggregate: always one row
+            "SELECT count(DISTINCT account) FROM counted").fetchone()[0]
     finally:
         if own:
             con.close()

@@ -107,7 +107,7 @@ def detect_cascades(catalog: Catalog, methodology: Methodology, start_ns: int, e
         for g in groups:
             c0, c1 = g[0][0], g[-1][0] + MINUTE_NS
             b = {"a": c0, "b": c1}
-            total, long_, short, n = con.execute(
+            total, long_, short, n = con.execute(  # type: ignore[misc]  # an aggregate: always one row
                 "SELECT coalesce(sum(usd), 0), coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
                 "coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), coalesce(sum(n), 0) FROM counted "
                 "WHERE ts_event >= $a AND ts_event < $b", b).fetchone()
@@ -119,7 +119,7 @@ def detect_cascades(catalog: Catalog, methodology: Methodology, start_ns: int, e
             assets = [r[0] for r in con.execute(
                 "SELECT base_asset FROM counted WHERE ts_event >= $a AND ts_event < $b GROUP BY 1 "
                 "ORDER BY sum(usd) DESC, 1", b).fetchall()]
-            v, mk, side, usd, ts, acct, eid, ref = con.execute(
+            v, mk, side, usd, ts, acct, eid, ref = con.execute(  # type: ignore[misc]  # the cascade has events
                 "SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref FROM counted "
                 "WHERE ts_event >= $a AND ts_event < $b ORDER BY usd DESC, ts_event, event_id LIMIT 1", b).fetchone()
             peak = max(g, key=lambda m: (m[1], -m[0]))

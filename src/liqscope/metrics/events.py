@@ -137,7 +137,8 @@ def events(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
     con = catalog.connect()
     try:
         con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM ({q.sql}) {_FILTER}", params)
-        n, usd = con.execute("SELECT count(*), coalesce(sum(usd), 0) FROM matched").fetchone()  # type: ignore[misc]
+        n, usd = con.execute(  # type: ignore[misc]  # an aggregate: always one row
+            "SELECT count(*), coalesce(sum(usd), 0) FROM matched").fetchone()
         rows = con.execute(f"SELECT {_COLUMNS} FROM matched ORDER BY {_ORDER[order]} LIMIT $limit OFFSET $offset",
                            {"limit": limit, "offset": offset}).fetchall()
     finally:

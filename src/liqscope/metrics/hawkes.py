@@ -51,7 +51,7 @@ class HawkesFit(msgspec.Struct, kw_only=True):
     notes: list[str] = []
 
 
-def _pass(times: Sequence[float], marks: Sequence[float], T: float, mu: float, a: float, beta: float,
+def _pass(times: Sequence[float], marks: Sequence[float], T: float, mu: float, a: float, beta: float, *,
           derivatives: bool) -> tuple[float, list[float], list[list[float]]]:
     # One O(n) sweep: log-likelihood, gradient and Hessian in (mu, a, beta).
     A = B = C = 0.0
@@ -127,10 +127,10 @@ def _solve3(m: list[list[float]], v: list[float]) -> list[float] | None:
 
 
 def _inverse3(m: list[list[float]]) -> list[list[float]] | None:
-    cols = [_solve3(m, [1.0 if i == j else 0.0 for i in range(3)]) for j in range(3)]
-    if any(c is None for c in cols):
+    cols = [c for j in range(3) if (c := _solve3(m, [1.0 if i == j else 0.0 for i in range(3)])) is not None]
+    if len(cols) < 3:
         return None
-    return [[cols[j][i] for j in range(3)] for i in range(3)]  # type: ignore[index]
+    return [[cols[j][i] for j in range(3)] for i in range(3)]
 
 
 def ks_pvalue(d: float, n: int) -> float:
@@ -142,7 +142,7 @@ def ks_pvalue(d: float, n: int) -> float:
     lam = (sq + 0.12 + 0.11 / sq) * d
     if lam < 0.2:
         return 1.0
-    total = sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
+    total = sum((-1.0) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
     return max(0.0, min(1.0, 2.0 * total))
 
 
@@ -214,7 +214,7 @@ def fit_hawkes(times: Sequence[float], T: float, marks: Sequence[float] | None =
         else:
             break
         x = cand
-        rel = max(abs(step[i]) / x[i] for i in range(3))  # type: ignore[index]
+        rel = max(abs(step[i]) / x[i] for i in range(3))
         ll, grad, hess = _pass(times, marks, T, *x, derivatives=True)
         damp = max(damp / 10, 1e-9)
         if rel < 1e-9:

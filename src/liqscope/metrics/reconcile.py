@@ -99,7 +99,7 @@ def shapley(values: Sequence[Decimal], k: int) -> list[Decimal]:
     return [exact(Decimal(f) * _QUANTUM) for f in floors]
 
 
-def _part(values: list[Decimal], differing: list[str]) -> Part:
+def _part(values: list[Decimal], differing: Sequence[str]) -> Part:
     phis = dict(zip(differing, shapley(values, len(differing)), strict=True))
     return Part(from_usd=exact(values[0]), to_usd=exact(values[-1]), difference_usd=exact(values[-1] - values[0]),
                 contributions={d: phis.get(d, _ZERO) for d in DIMENSIONS})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -95,7 +96,7 @@ def exact(d: Decimal) -> Decimal:
     return Decimal(format(d.normalize(), "f")) if d else _ZERO
 
 
-def _split(rows: list[tuple]) -> dict[str, SideTotals]:
+def _split(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
     out: dict[str, SideTotals] = {}
     for key, side, usd, n in rows:
         usd = exact(usd)
@@ -148,8 +149,8 @@ def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
             "SELECT base_asset, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
         by_venue = _split(con.execute(
             "SELECT venue, liquidated_side, sum(usd), sum(n) FROM counted GROUP BY ALL").fetchall())
-        floor_usd, hidden_var = con.execute(
-            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()  # type: ignore[misc]
+        floor_usd, hidden_var = con.execute(  # type: ignore[misc]  # an aggregate: always one row
+            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()
         largest_rows = con.execute(
             "SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref FROM counted "
             "ORDER BY usd DESC, ts_event, event_id LIMIT $n", {"n": largest_n}).fetchall()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -84,7 +84,7 @@ def fit(sessions: Sequence[Sequence[float]]) -> tuple[float, float, float]:
     return unpack(_nelder_mead(cost, start, step=1.0, iterations=400))
 
 
-def _nelder_mead(f, x0: list[float], step: float, iterations: int) -> list[float]:  # type: ignore[no-untyped-def]
+def _nelder_mead(f: Callable[[Sequence[float]], float], x0: list[float], step: float, iterations: int) -> list[float]:
     dim = len(x0)
     simplex = [list(x0)] + [[x0[j] + (step if j == i else 0.0) for j in range(dim)] for i in range(dim)]
     values = [f(x) for x in simplex]
