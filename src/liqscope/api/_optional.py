@@ -145,8 +145,8 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
     if "health" in _MODULES:
         @router.get("/health", summary="Leverage-health index of one asset at one time",
                     responses=responses(_TYPES["health"]))
-        def get_health(request: Request, at: Annotated[str, Query(description="As of this time. ISO-8601 with an "
-                                                                  "offset.", pattern=p.ISO)],
+        def get_health(request: Request, at: Annotated[str, Query(description="As of this time. " + p.TIME_HELP,
+                                                                  pattern=p.ISO)],
                        methodology: MethodologyQ = "standard",
                        asset: Annotated[str, Query(pattern=r"^[A-Za-z0-9]{1,20}$", description="Base asset.")] = "BTC",
                        ) -> Response:

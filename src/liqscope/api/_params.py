@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from fastapi import Query, Request
 
-from liqscope._time import parse_iso_ns
+from liqscope._time import TIME_RANGE, parse_iso_ns
 from liqscope.api.envelope import FieldError
 from liqscope.errors import ConfigError, LiqscopeError
 from liqscope.methodology import Methodology, builtin_names, load
@@ -43,13 +43,13 @@ VALID: dict[str, list[str]] = {
 }
 
 ISO = r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2}))?$"
-_TIME_HELP = ("ISO-8601 with an explicit offset (2025-12-27T14:00:00Z); a bare date means midnight UTC. "
-              "Venue time.")
+TIME_HELP = ("ISO-8601 with an explicit offset (2025-12-27T14:00:00Z); a bare date means midnight UTC. "
+              f"Venue time, within {TIME_RANGE}.")
 
-Start = Annotated[str, Query(description="Window start, inclusive. " + _TIME_HELP, pattern=ISO,
+Start = Annotated[str, Query(description="Window start, inclusive. " + TIME_HELP, pattern=ISO,
                              examples=["2025-12-27T00:00:00Z"])]
 End = Annotated[str, Query(description=f"Window end, exclusive; at most {MAX_WINDOW_DAYS} days after start. "
-                           + _TIME_HELP, pattern=ISO, examples=["2025-12-29T00:00:00Z"])]
+                           + TIME_HELP, pattern=ISO, examples=["2025-12-29T00:00:00Z"])]
 MethodologyQ = Annotated[MethodologyName, Query(description="A built-in methodology (see /api/methodologies).")]
 VenuesQ = Annotated[list[VenueName] | None, Query(description="Only these venues (repeatable).")]
 
@@ -154,6 +154,7 @@ _ISO_HINT = "not an ISO-8601 time with an offset (e.g. 2025-12-27T14:00:00Z, or 
 _MESSAGES: dict[tuple[str, str | None], str] = {
     ("start", "string_pattern_mismatch"): _ISO_HINT,
     ("end", "string_pattern_mismatch"): _ISO_HINT,
+    ("at", "string_pattern_mismatch"): _ISO_HINT,
     ("min_notional_usd", "string_pattern_mismatch"): "not a plain decimal number of USD (e.g. 10000 or 2500.5)",
 }
 
