@@ -18,12 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from liqscope._time import parse_iso_ns
-from liqscope.capture.transcript import TranscriptWriter
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import report
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.store import Catalog
+from liqscope.store.transcript import TranscriptWriter
 from tests._data import BINANCE_RIFTFERN
 
 ALL = (parse_iso_ns("2020-01-01"), parse_iso_ns("2027-01-01"))

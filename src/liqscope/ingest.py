@@ -48,12 +48,13 @@ from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, RawJournal, damaged, recover, store_raw
+from liqscope.store.transcript import is_transcript
 from liqscope.venues import _instruments, get_venue
 
 __all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file", "ingest_stream"]
 
 JSONL = "jsonl"
-TRANSCRIPT = "transcript"  # capture transcripts (liqscope.capture.transcript), also detected by their header
+TRANSCRIPT = "transcript"  # capture transcripts (liqscope.store.transcript), also detected by their header
 _PREVIEW = 2048
 _DAY_NS = 86_400 * 10**9
 _BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whitespace-only record (bytes.isspace)
@@ -176,10 +177,10 @@ def _check_name(venue: str, fmt: str) -> None:
 
 def _ingest_input(catalog: Catalog, venue: str, inp: Input, fmt: str, label: str,
                   progress: Callable[[int, int], None] | None, synthetic: bool) -> IngestResult:
-    from liqscope.capture import ingest_transcript, transcript  # lazy: capture builds on this module
+    from liqscope._ingest_transcript import ingest_transcript  # lazy: it builds on this module
 
     # The format sniff peeks at the input's first bytes through its own reader: it consumes nothing.
-    if fmt == TRANSCRIPT or (fmt == JSONL and transcript.is_transcript(inp.head(4096))):
+    if fmt == TRANSCRIPT or (fmt == JSONL and is_transcript(inp.head(4096))):
         # a `liqscope capture` transcript (docs/capture.md); read whole, as capture writes them
         return ingest_transcript(catalog, venue, label, raw=inp.raw_bytes() if inp.spooled else None)
     return _ingest(catalog, venue, inp, fmt, label=label, progress=progress, synthetic=synthetic)

@@ -152,7 +152,7 @@ class Batch:
 
 def _fast_path(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]]) -> Any:
     # The venue whose own decode + parse these are, if it declares a columnar fast path (formats never do).
-    from liqscope.venues import venues  # lazy: venues import this module's constants
+    from liqscope._registry import venues  # lazy: venues import this module's constants
 
     for spec in venues().values():
         if spec.parse_batch is not None and spec.decode is decode and spec.parse is parse:

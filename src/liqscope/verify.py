@@ -169,8 +169,8 @@ def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Prob
 
 def _replay_capture(rebuilt: Catalog, m: Manifest, data: bytes, tables: object) -> None:
     # A capture batch's raw blob is the transcript text it committed: the same frames, through the same sink.
-    from liqscope.capture._sink import Frame, commit_frames
-    from liqscope.capture.transcript import iter_lines
+    from liqscope._ingest_transcript import Frame, commit_frames
+    from liqscope.store.transcript import iter_lines
 
     meta = m.meta
     first = int(meta.get("first_line", "1"))

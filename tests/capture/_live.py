@@ -10,11 +10,11 @@ from pathlib import Path
 
 from liqscope._time import parse_iso_ns
 from liqscope.capture import Capture, CaptureOptions, CaptureResult, Fault, Feed, ReplayServer, transcripts_dir
-from liqscope.capture.transcript import TranscriptLine, iter_lines, read_transcript, transcript_files
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import report
 from liqscope.store import Catalog
+from liqscope.store.transcript import TranscriptLine, iter_lines, read_transcript, transcript_files
 
 # Venue time of every fixture, and receipt time of BitMEX rows (they carry no timestamp of their own).
 WIDE = (parse_iso_ns("2015-01-01"), parse_iso_ns("2099-01-01"))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from liqscope.capture.transcript import Marker
 from liqscope.cli import main
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker
 from tests.capture._live import offline, totals, transcript
 
 FRAMES = Path(__file__).parent.parent / "fixtures" / "venues" / "binance_usdm" / "ws_force_order.jsonl"  # 43

@@ -17,10 +17,10 @@ import msgspec
 import pytest
 
 from liqscope.capture import Capture, Feed, ReplayServer, transcripts_dir
-from liqscope.capture.transcript import read_transcript, transcript_files
 from liqscope.errors import StoreError
 from liqscope.store import Catalog
 from liqscope.store._writer import Manifest
+from liqscope.store.transcript import read_transcript, transcript_files
 from tests._data import BINANCE_0817
 from tests.capture._live import capture_through, options, run, totals, transcript
 from tests.reliability import _lake

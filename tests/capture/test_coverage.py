@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from liqscope.capture import coverage, transcripts_dir
-from liqscope.capture.transcript import Marker, TranscriptWriter
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker, TranscriptWriter
 
 S = 10**9
 T0 = 1_766_880_000 * S - 5 * S  # 2025-12-27T23:59:55Z: the session crosses midnight

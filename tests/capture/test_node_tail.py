@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from liqscope.capture import Capture, coverage
 from liqscope.capture._node_tail import block_time_ns, hour_files
-from liqscope.capture.transcript import Marker
 from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker
 from tests._data import HL_BLOCKS
 from tests.capture._live import options, totals, transcript
 

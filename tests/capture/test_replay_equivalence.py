@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from liqscope.capture import Fault, Feed, coverage, get_stream, stream_venues
-from liqscope.capture.transcript import Marker
 from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker
 from tests._data import BINANCE_RIFTFERN
 from tests.capture._live import capture_through, offline, options, run, totals, transcript
 

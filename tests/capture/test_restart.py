@@ -24,12 +24,12 @@ import pytest
 
 from liqscope.capture import Capture, transcripts_dir
 from liqscope.capture._resume import commit_uncommitted
-from liqscope.capture.transcript import iter_lines, read_transcript, transcript_files
 from liqscope.errors import ConfigError
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import report
 from liqscope.store import Catalog
+from liqscope.store.transcript import iter_lines, read_transcript, transcript_files
 from tests._data import BINANCE_0817
 from tests.capture._live import FAST, WIDE
 from tests.reliability import _lake

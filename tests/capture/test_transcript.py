@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqscope.capture.transcript import (
+from liqscope.errors import InputUnreadable
+from liqscope.store.transcript import (
     Marker,
     TranscriptWriter,
     decode_payload,
@@ -23,7 +24,6 @@ from liqscope.capture.transcript import (
     read_transcript,
     transcript_files,
 )
-from liqscope.errors import InputUnreadable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "venues"
 OKX = (FIXTURES / "okx_swap" / "ws_liquidation_orders.jsonl").read_bytes().splitlines()

@@ -37,11 +37,11 @@ import pytest
 
 from liqscope._time import parse_iso_ns
 from liqscope.capture import transcripts_dir
-from liqscope.capture.transcript import iter_lines, read_transcript, transcript_files
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import report
 from liqscope.store import Catalog
+from liqscope.store.transcript import iter_lines, read_transcript, transcript_files
 from tests._data import BINANCE_0817
 from tests.reliability import _lake
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from liqscope.capture import Fault, Feed, coverage
-from liqscope.capture.transcript import Marker, TranscriptLine
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker, TranscriptLine
 from tests._data import BINANCE_RIFTFERN
 from tests.capture._live import capture_through, offline, options, run, totals, transcript
 

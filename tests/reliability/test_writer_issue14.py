@@ -222,7 +222,7 @@ def test_11_a_torn_parquet_part_is_named_in_one_line(tmp_path):
 
 
 def _transcript(tmp_path: Path) -> Path:
-    from liqscope.capture.transcript import TranscriptWriter
+    from liqscope.store.transcript import TranscriptWriter
 
     frames = gzip.decompress(BINANCE_0817.read_bytes()).splitlines()
     w = TranscriptWriter(tmp_path / "transcripts", "binance_usdm", "s1")
@@ -258,8 +258,8 @@ def test_3_verify_rebuilds_capture_batches_from_their_transcripts_and_finds_an_e
 def test_1_a_capture_and_a_transcript_ingest_of_the_same_frames_leave_one_copy(tmp_path, monkeypatch):
     """Issue 14 #1 for capture: `ingest --format transcript` commits the frames while the capture's own commit
     of them (which skips the "already present" query) is in flight; the commit re-check drops them."""
-    from liqscope.capture import _sink
-    from liqscope.capture.transcript import iter_lines, read_transcript
+    from liqscope import _ingest_transcript as _sink
+    from liqscope.store.transcript import iter_lines, read_transcript
 
     root = tmp_path / "data"
     path = _transcript(tmp_path)

@@ -11,13 +11,13 @@ The websockets package (``pip install 'liqscope[live]'``) is imported only when 
 See docs/capture.md.
 """
 
+from liqscope._ingest_transcript import ingest_transcript
 from liqscope.capture._capture import Capture, CaptureResult, capture, capture_async
-from liqscope.capture._coverage import CaptureCoverage, Gap, coverage, transcripts_dir
 from liqscope.capture._refresh import INSTRUMENT_ENDPOINTS, InstrumentsOrigin, refresh_instruments
 from liqscope.capture._runner import Backoff, CaptureOptions, VenueStats
 from liqscope.capture._server import FAULT_KINDS, Fault, Feed, ReplayServer
-from liqscope.capture._sink import ingest_transcript
-from liqscope.capture.spec import StreamSpec, get_stream, stream_venues
+from liqscope.store._coverage import CaptureCoverage, Gap, coverage, transcripts_dir
+from liqscope.venues._stream import StreamSpec, get_stream, stream_venues
 
 __all__ = [
     "FAULT_KINDS",

@@ -23,10 +23,10 @@ from liqscope.capture._runner import (
     _WebsocketCapture,
     _websockets,
 )
-from liqscope.capture.spec import get_stream
 from liqscope.errors import ConfigError
 from liqscope.store import Catalog
 from liqscope.venues import get_venue
+from liqscope.venues._stream import get_stream
 
 __all__ = ["Capture", "CaptureResult", "capture", "capture_async"]
 

@@ -77,13 +77,13 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
     # The worker process. Every failure is reported as ("error", message) before exiting.
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     try:
+        from liqscope._ingest_transcript import Frame, RecentIds, commit_frames
         from liqscope.capture._resume import commit_uncommitted
         from liqscope.capture._rollup import Rollup
-        from liqscope.capture._sink import Frame, RecentIds, commit_frames
-        from liqscope.capture.transcript import append_member, iter_lines
         from liqscope.ingest import IngestResult
         from liqscope.store import Catalog
         from liqscope.store._writer import recover
+        from liqscope.store.transcript import append_member, iter_lines
 
         catalog = Catalog(Path(root))
         for v in venues:

@@ -14,8 +14,8 @@ from pathlib import Path
 import msgspec
 
 from liqscope.capture._runner import CaptureOptions, _now, _Recorder, _sleep_or_stop
-from liqscope.capture.transcript import Marker
 from liqscope.store import Catalog
+from liqscope.store.transcript import Marker
 
 VENUE = "hyperliquid"
 # A node writes a block line every ~0.1-1 s (1,000 blocks in 81 s in the bundled 2025-10-27 sample).

@@ -5,16 +5,18 @@
 # bundled entry for instruments it lacks, and every batch manifest records which table it used.
 #
 # What each venue's response means lives next to its parser (venues/<id>/instruments_rest.py: URL and a
-# pure `parse_instruments`); the network part (timeouts, retries, fallback, atomic write) is only here.
+# pure `parse_instruments`); a venue has a refresh when its folder has that file. The network part
+# (timeouts, retries, fallback, atomic write) is only here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from decimal import InvalidOperation
 from pathlib import Path
 
@@ -26,18 +28,42 @@ from liqscope.venues._instruments import InstrumentFile, refreshed_path
 __all__ = ["INSTRUMENT_ENDPOINTS", "InstrumentsOrigin", "refresh_instruments"]
 
 Parse = Callable[..., InstrumentFile]
-_VENUES = ("binance_coinm", "bitmex", "gate_futures", "okx_futures", "okx_swap")  # each has instruments.json
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _USER_AGENT = "liqscope (instrument metadata refresh)"
 
 
-def _endpoint(venue: str) -> tuple[str, Parse]:
-    mod = importlib.import_module(f"liqscope.venues.{venue}.instruments_rest")
-    return mod.URL, mod.parse_instruments
+class _Endpoints(Mapping[str, tuple[str, Parse]]):
+    # Venue id -> (public REST URL, pure response parser) of every registered venue whose folder has an
+    # instruments_rest.py, found when first read (the registry is read at call time, not at import).
+
+    @functools.cached_property
+    def _found(self) -> dict[str, tuple[str, Parse]]:
+        from liqscope.venues import venues
+
+        found = {}
+        for venue in venues():
+            name = f"liqscope.venues.{venue}.instruments_rest"
+            try:
+                mod = importlib.import_module(name)
+            except ModuleNotFoundError as e:
+                if e.name != name:
+                    raise
+                continue
+            found[venue] = (mod.URL, mod.parse_instruments)
+        return found
+
+    def __getitem__(self, venue: str) -> tuple[str, Parse]:
+        return self._found[venue]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
 
 
-# Venue id -> (public REST URL, pure response parser). Venues not listed have no contract table.
-INSTRUMENT_ENDPOINTS: dict[str, tuple[str, Parse]] = {v: _endpoint(v) for v in _VENUES}
+# Venue id -> (public REST URL, pure response parser). Venues not in it have no contract table.
+INSTRUMENT_ENDPOINTS: Mapping[str, tuple[str, Parse]] = _Endpoints()
 
 
 class InstrumentsOrigin(msgspec.Struct, kw_only=True):

@@ -17,12 +17,12 @@ import hashlib
 import os
 from pathlib import Path
 
-from liqscope.capture._coverage import transcripts_dir
-from liqscope.capture._sink import Frame, commit_frames
-from liqscope.capture.transcript import Marker, gzip_members, iter_lines, transcript_files
+from liqscope._ingest_transcript import Frame, commit_frames
 from liqscope.errors import ConfigError
 from liqscope.ingest import IngestResult
 from liqscope.store import Catalog
+from liqscope.store._coverage import transcripts_dir
+from liqscope.store.transcript import Marker, gzip_members, iter_lines, transcript_files
 
 
 def _last_commit_ns(catalog: Catalog) -> dict[str, int]:

@@ -18,11 +18,11 @@ from typing import Any
 import msgspec
 
 from liqscope.capture._committer import Chunk
-from liqscope.capture._coverage import transcripts_dir
-from liqscope.capture.spec import StreamSpec
-from liqscope.capture.transcript import Marker, TranscriptWriter
 from liqscope.errors import ConfigError
 from liqscope.store import Catalog
+from liqscope.store._coverage import transcripts_dir
+from liqscope.store.transcript import Marker, TranscriptWriter
+from liqscope.venues._stream import StreamSpec
 
 __all__ = ["Backoff", "CaptureOptions", "VenueStats"]
 

@@ -1,6 +1,7 @@
 # A real websocket server on loopback that stands in for venues: it speaks each venue's subscribe dialect
-# (liqscope.capture._emulate) and replays recorded frames, at their original pace or scaled, with faults
-# injected on request. One server serves many venues, by path: ws://127.0.0.1:PORT/<venue><venue's path>.
+# (venues/<id>/emulate.py, liqscope.venues._emulate) and replays recorded frames, at their original pace or
+# scaled, with faults injected on request. One server serves many venues, by path:
+# ws://127.0.0.1:PORT/<venue><venue's path>.
 #
 # Each venue has one replay cursor shared by its connections: frames sent on a connection that is then
 # dropped are not sent again (except by an explicit burst), and a reconnecting client resumes where the
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from liqscope.capture._emulate import Session, new_session
-from liqscope.capture.spec import get_stream
-from liqscope.capture.transcript import is_transcript, iter_lines, read_transcript
 from liqscope.errors import ConfigError, InputUnreadable, UnknownName
+from liqscope.store.transcript import is_transcript, iter_lines, read_transcript
+from liqscope.venues._emulate import Session
+from liqscope.venues._stream import get_stream, new_session
 
 __all__ = ["FAULT_KINDS", "Fault", "Feed", "ReplayServer"]
 

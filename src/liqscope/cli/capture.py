@@ -32,8 +32,9 @@ def _pairs(values: tuple[str, ...], what: str, sep: str = "=") -> dict[str, str]
 
 def _venues(text: tuple[str, ...]) -> list[str]:
     from liqscope.capture import stream_venues
+    from liqscope.capture._capture import NODE_VENUE
 
-    valid = [*stream_venues(), "hyperliquid"]
+    valid = [*stream_venues(), NODE_VENUE]  # the websocket venues, and the one captured by tailing a node
     out = [v.strip() for t in text for v in t.split(",") if v.strip()]
     for v in out:
         if v not in valid:

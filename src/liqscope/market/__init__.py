@@ -1,16 +1,28 @@
 """Market structure data: funding, open interest, mark/index premium, prices and external reference
-series, parsed from each venue's payloads, normalized, and kept in the lake beside the events."""
+series, parsed from each venue's payloads, normalized, and kept in the lake beside the events.
 
-from liqscope.market._build import dec_or_none, ms_ns, premium_of
-from liqscope.market._formats import (
+The observation types and the readers a venue's ``market.py`` builds on live in ``liqscope._market_types``
+(venues never import this package); they are re-exported here."""
+
+from liqscope._market_types import (
     FileContext,
+    FundingRate,
+    FundingSchedule,
     MarketFormat,
+    MarketObservation,
+    ObservationFields,
+    OpenInterest,
     Parsed,
-    get_format,
+    Premium,
+    Price,
+    ReferenceBucket,
+    dec_or_none,
     json_document,
     json_lines,
-    market_formats,
+    ms_ns,
+    premium_of,
 )
+from liqscope.market._formats import get_format, market_formats
 from liqscope.market._funding import infer_intervals, normalize, resolve_intervals, venue_default_hours
 from liqscope.market._ingest import MarketIngestResult, ingest_market
 from liqscope.market._query import (
@@ -22,16 +34,6 @@ from liqscope.market._query import (
     oi_weighted_funding,
     open_interest,
     reference_buckets,
-)
-from liqscope.market._types import (
-    FundingRate,
-    FundingSchedule,
-    MarketObservation,
-    ObservationFields,
-    OpenInterest,
-    Premium,
-    Price,
-    ReferenceBucket,
 )
 
 __all__ = [

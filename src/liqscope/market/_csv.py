@@ -14,10 +14,19 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
+from liqscope._market_types import (
+    FileContext,
+    FundingRate,
+    MarketFormat,
+    ObservationFields,
+    OpenInterest,
+    Parsed,
+    Premium,
+    Price,
+    ReferenceBucket,
+)
 from liqscope.errors import UnexpectedPayload
 from liqscope.events import Source
-from liqscope.market._formats import FileContext, MarketFormat, Parsed
-from liqscope.market._types import FundingRate, ObservationFields, OpenInterest, Premium, Price, ReferenceBucket
 
 HOUR_NS = 3_600_000_000_000
 _PERCENT = Decimal(100)

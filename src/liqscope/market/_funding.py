@@ -7,14 +7,14 @@ venue's own settlement timestamps, or the venue's documented schedule for that t
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import msgspec
 
-from liqscope.market._types import FundingRate, IntervalSource
+from liqscope._market_types import FundingRate, IntervalSource
+from liqscope.market._formats import funding_schedules
 
 __all__ = ["ALLOWED_HOURS", "infer_intervals", "normalize", "resolve_intervals", "venue_default_hours"]
 
@@ -25,27 +25,10 @@ _EIGHT = Decimal(8)
 _YEAR_HOURS = Decimal(8760)
 
 
-def _ns(iso: str) -> int:
-    t = dt.datetime.fromisoformat(iso)
-    return int(t.timestamp()) * 1_000_000_000
-
-
-# The venues' documented default schedules: (from ns, hours), latest first. Hyperliquid settled every
-# 8 h until 2023-06-08 00:00 UTC and hourly from 01:00 that day (seen in its own fundingHistory);
-# Binance, Bybit and OKX default to 8 h (symbols moved to 4 h/1 h say so in fundingInfo /
-# fundingIntervalHour / fundingTime-nextFundingTime, which take precedence).
-_SCHEDULES: Mapping[str, tuple[tuple[int, int], ...]] = {
-    "hyperliquid": ((_ns("2023-06-08T00:30:00+00:00"), 1), (0, 8)),
-    "binance_usdm": ((0, 8),),
-    "binance_coinm": ((0, 8),),
-    "bybit_linear": ((0, 8),),
-    "okx_swap": ((0, 8),),
-}
-
-
 def venue_default_hours(venue: str, ts_ns: int) -> int | None:
-    """The venue's documented default funding interval at ``ts_ns``, or ``None`` if it has none."""
-    for start, hours in _SCHEDULES.get(venue, ()):
+    """The venue's documented default funding interval at ``ts_ns`` (its ``market.py`` ``FUNDING_SCHEDULE``), or
+    ``None`` if it has none."""
+    for start, hours in funding_schedules().get(venue, ()):
         if ts_ns >= start:
             return hours
     return None

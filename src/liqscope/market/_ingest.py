@@ -9,11 +9,11 @@ from pathlib import Path
 
 import msgspec
 
+from liqscope._market_types import FileContext, FundingRate, FundingSchedule
 from liqscope.errors import InputUnreadable
-from liqscope.market._formats import FileContext, get_format
+from liqscope.market._formats import get_format
 from liqscope.market._funding import resolve_intervals
 from liqscope.market._store import BY_NAME, relation, stage
-from liqscope.market._types import FundingRate, FundingSchedule
 from liqscope.store import Catalog
 from liqscope.store._writer import BatchWriter, store_raw
 

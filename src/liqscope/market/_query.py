@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._market_types import FundingRate, OpenInterest, Premium, ReferenceBucket
 from liqscope.market._store import BY_NAME, exact, relation, rows_as
-from liqscope.market._types import FundingRate, OpenInterest, Premium, ReferenceBucket
 from liqscope.store import Catalog
 
 __all__ = ["OIWeightedFunding", "funding_rates", "latest_funding", "latest_open_interest", "latest_premium",

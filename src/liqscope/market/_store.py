@@ -13,7 +13,7 @@ from typing import Any, overload
 import msgspec
 import pyarrow as pa
 
-from liqscope.market._types import FundingRate, FundingSchedule, OpenInterest, Premium, Price, ReferenceBucket
+from liqscope._market_types import FundingRate, FundingSchedule, OpenInterest, Premium, Price, ReferenceBucket
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._writer import BatchWriter

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import msgspec
 
+from liqscope._registry import venues
 from liqscope.errors import ConfigError, UnknownName
 from liqscope.methodology.spec import Coverage, Methodology
 from liqscope.methodology.window import parse_timezone
-from liqscope.venues import venues
 
 __all__ = ["builtin_names", "load", "load_file"]
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import msgspec
 
+from liqscope._registry import venues
 from liqscope._time import iso_ns
 from liqscope.methodology import (
     DIMENSIONS,
@@ -27,7 +28,6 @@ from liqscope.methodology import (
 from liqscope.metrics._segments import SegmentFinder, resolve_in_lake
 from liqscope.metrics.report import exact
 from liqscope.store import Catalog
-from liqscope.venues import venues
 
 __all__ = ["Part", "Reconciliation", "Side", "reconcile", "shapley"]
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import msgspec
 
+from liqscope._registry import venues
 from liqscope._time import iso_ns
-from liqscope.capture import CaptureCoverage
-from liqscope.capture import coverage as capture_coverage
 from liqscope.methodology import Methodology, ResolvedWindow, compile_counted
 from liqscope.metrics._segments import SegmentFinder, resolve_in_lake
 from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store import Catalog
-from liqscope.venues import venues
+from liqscope.store._coverage import CaptureCoverage
+from liqscope.store._coverage import coverage as capture_coverage
 
 __all__ = ["Largest", "Report", "SideTotals", "report"]
 

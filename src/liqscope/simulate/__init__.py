@@ -16,11 +16,15 @@ Methodologies leave synthetic rows out unless ``coverage.include_synthetic`` is 
 
 from __future__ import annotations
 
+import functools
 import gzip
+import importlib
 import os
 import random
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType, ModuleType
 
 import msgspec
 
@@ -28,7 +32,6 @@ from liqscope._time import iso_ns
 from liqscope.errors import UnknownName
 from liqscope.simulate._calibrate import Calibration, calibration
 from liqscope.simulate._model import Params, Truth, truths
-from liqscope.simulate._wire import WRITERS, markets
 
 __all__ = ["SYNTHETIC_MARKER", "Calibration", "Params", "Simulation", "Truth", "calibration", "is_synthetic",
            "is_synthetic_marker", "simulate", "simulated_venues"]
@@ -72,9 +75,25 @@ class _MarkerLine(msgspec.Struct):
     liqscope_synthetic: _Marker
 
 
+@functools.cache
+def _writers() -> Mapping[str, ModuleType]:
+    # Each registered venue whose folder has a simulate.py (its SAMPLING, markets() and write()).
+    from liqscope._registry import venues
+
+    found = {}
+    for vid in venues():
+        name = f"liqscope.venues.{vid}.simulate"
+        try:
+            found[vid] = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+    return MappingProxyType(found)
+
+
 def simulated_venues() -> list[str]:
-    """Venue ids the simulator writes."""
-    return sorted(WRITERS)
+    """Venue ids the simulator writes: every venue with a ``simulate.py`` in its folder."""
+    return sorted(_writers())
 
 
 def is_synthetic(data: bytes) -> bool:
@@ -111,14 +130,16 @@ def simulate(venue: str, out_dir: Path, *, start_ns: int, seconds: float, params
         UnknownName: The venue has no simulator.
         ValueError: A parameter is out of range.
     """
-    if venue not in WRITERS:
-        raise UnknownName("venue for simulate", venue, WRITERS)
+    writers = _writers()
+    if venue not in writers:
+        raise UnknownName("venue for simulate", venue, writers)
     cal = calibration()
     resolved = (params or Params()).resolved(cal)
     rng = random.Random(f"{seed}:{venue}")
-    true = truths(rng, markets(venue, cal), resolved, cal.sizes, start_ns, seconds)
-    write, sampling = WRITERS[venue]
-    frames = sorted(write(true, rng), key=lambda f: f[0])
+    writer = writers[venue]
+    true = truths(rng, writer.markets(cal), resolved, cal.sizes, start_ns, seconds)
+    sampling: str | None = writer.SAMPLING
+    frames = sorted(writer.write(true, rng), key=lambda f: f[0])
     suffix = ".jsonl.gz" if compress else ".jsonl"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,9 @@
 Same wire as USD-M; quantities are contracts of a fixed USD face value (``instruments.json``).
 """
 
+from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
 from liqscope.venues.binance_coinm import archive, parse
 from liqscope.venues.binance_usdm import wire
 
@@ -29,6 +29,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (cm); every row appears twice",
         ),
-        _tardis.FORMAT: _tardis.tardis_format("binance_coinm", _tardis.binance_coinm_events),
+        _tardis.FORMAT: _tardis.tardis_format("binance_coinm", "binance-delivery", parse.parse_tardis),
     },
 )

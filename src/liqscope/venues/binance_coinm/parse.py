@@ -12,7 +12,7 @@ import re
 
 from liqscope.errors import UnexpectedPayload
 from liqscope.events import InstrumentKind, LiquidationEvent, PriceKind, QtyUnit, Received, mul
-from liqscope.venues import _instruments
+from liqscope.venues import _instruments, _tardis
 from liqscope.venues.binance_usdm import wire
 from liqscope.venues.binance_usdm.parse import body_of, closed_side, identity, order_price
 
@@ -76,3 +76,25 @@ def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent
 def parse_force_order(frame: wire.Frame, rx: Received) -> list[LiquidationEvent]:
     """Normalize one COIN-M ``forceOrder`` stream message, wrapped or not."""
     return parse_body(body_of(frame), rx)
+
+
+def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[LiquidationEvent]:
+    """Binance COIN-M: amount = ``z`` CONTRACTS of a fixed USD face value, so notional = z x contract size."""
+    side = _tardis.liquidated_side(row)
+    try:
+        pair, kind = split_symbol(row.symbol)
+    except UnexpectedPayload as e:
+        raise UnexpectedPayload(str(e), field="symbol") from None
+    inst = _instruments.lookup("liqscope.venues.binance_coinm", pair, field="symbol")
+    ms = _tardis.ts_ms(row)
+    venue = "binance_coinm"
+    return [LiquidationEvent(
+        venue=venue, market=row.symbol, instrument_kind=kind,
+        base_asset=inst.base_asset, quote_asset=inst.quote_asset, settle_asset=inst.settle_asset,
+        margining=inst.margining, liquidated_side=side, price=row.price, price_kind=PriceKind.AVERAGE_FILL,
+        quantity=row.amount, quantity_unit=QtyUnit.CONTRACTS,
+        contract_size=inst.contract_size, contract_size_unit=inst.contract_size_unit,
+        notional_usd=mul(row.amount, inst.contract_size),
+        ts_event=ms * 1_000_000, ts_recv=row.local_timestamp * 1000, source=rx.source,
+        event_id=f"{venue}:{row.symbol}:{ms}:{_tardis.digest(row.side, row.amount, row.price)}", raw_ref=rx.ref,
+    )]

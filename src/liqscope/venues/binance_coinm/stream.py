@@ -6,7 +6,8 @@ websocket-market-streams/All-Market-Liquidation-Order-Streams); base ``wss://dst
 
 from __future__ import annotations
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.binance_usdm.emulate import Binance
 from liqscope.venues.binance_usdm.stream import is_control, subscribe_none
 
 URL = "wss://dstream.binance.com/ws/!forceOrder@arr"
@@ -14,7 +15,7 @@ URL = "wss://dstream.binance.com/ws/!forceOrder@arr"
 STREAM = StreamSpec(
     venue="binance_coinm",
     url=URL,
-    protocol="binance",
+    dialect=Binance,
     subscribe=subscribe_none,
     control=is_control,
     # COIN-M has far fewer liquidations than USDⓈ-M: a quiet quarter hour is plausible.

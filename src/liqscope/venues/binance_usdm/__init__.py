@@ -1,8 +1,8 @@
 """Binance USDⓈ-M futures: ``!forceOrder@arr`` / ``<symbol>@forceOrder`` and the public archive."""
 
+from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
 from liqscope.venues.binance_usdm import archive, batch, parse, wire
 
 SAMPLING = "at most 1 liquidation per symbol per 1000 ms (the latest one): totals are floors"
@@ -26,6 +26,6 @@ SPEC = VenueSpec(
             drop_exact_repeats=True,
             description="data.binance.vision liquidationSnapshot CSV (um); every row appears twice",
         ),
-        _tardis.FORMAT: _tardis.tardis_format("binance_usdm", _tardis.binance_usdm_events),
+        _tardis.FORMAT: _tardis.tardis_format("binance_usdm", "binance-futures", parse.parse_tardis),
     },
 )

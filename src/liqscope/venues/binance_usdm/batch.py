@@ -22,10 +22,10 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from liqscope._registry import BatchPart
 from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
-from liqscope.venues._spec import BatchPart
 from liqscope.venues.binance_usdm import parse, wire
 
 # Records per Arrow pass: bounds the joined buffer and the cost of one bad record's bisection.

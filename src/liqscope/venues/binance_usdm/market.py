@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from liqscope.errors import NotALiquidation
-from liqscope.events import Received, Source, mul
-from liqscope.market import (
+from liqscope._market_types import (
     FileContext,
     FundingRate,
     FundingSchedule,
@@ -27,10 +25,15 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import NotALiquidation
+from liqscope.events import Received, Source, mul
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.binance_usdm import market_wire as w
 
 VENUE = "binance_usdm"
+# The documented default funding schedule, (from ns, hours) latest first: 8 h. Symbols moved to 4 h / 1 h
+# say so in ``fundingInfo``, which takes precedence (liqscope.market._funding.resolve_intervals).
+FUNDING_SCHEDULE = ((0, 8),)
 
 
 def _asset(symbol: str, field: str) -> tuple[str, Decimal | None]:

@@ -16,6 +16,7 @@ from liqscope.events import (
     Received,
     mul,
 )
+from liqscope.venues import _tardis
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.binance_usdm import wire
 
@@ -108,3 +109,24 @@ def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent
 def parse_force_order(frame: wire.Frame, rx: Received) -> list[LiquidationEvent]:
     """Normalize one ``forceOrder`` stream message, wrapped or not."""
     return parse_body(body_of(frame), rx)
+
+
+def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[LiquidationEvent]:
+    """Binance USD-M: Tardis amount = ``z`` (base coin), price = ``ap``, side = ``S``, time = ``T``."""
+    side = _tardis.liquidated_side(row)
+    base, quote, dated = split_concatenated(row.symbol, field="symbol")
+    asset, multiplier = split_multiplier(base)
+    ms = _tardis.ts_ms(row)
+    venue = "binance_usdm"
+    return [LiquidationEvent(
+        venue=venue, market=row.symbol,
+        instrument_kind=InstrumentKind.DATED_FUTURE if dated else InstrumentKind.PERPETUAL,
+        base_asset=asset, quote_asset=quote, settle_asset=quote, margining=Margining.LINEAR,
+        liquidated_side=side, price=row.price, price_kind=PriceKind.AVERAGE_FILL,
+        quantity=row.amount,
+        quantity_unit=QtyUnit.CONTRACTS if multiplier else QtyUnit.BASE,
+        contract_size=multiplier, contract_size_unit=QtyUnit.BASE if multiplier else None,
+        notional_usd=mul(row.amount, row.price),
+        ts_event=ms * 1_000_000, ts_recv=row.local_timestamp * 1000, source=rx.source,
+        event_id=f"{venue}:{row.symbol}:{ms}:{_tardis.digest(row.side, row.amount, row.price)}", raw_ref=rx.ref,
+    )]

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.binance_usdm.emulate import Binance
 
 URL = "wss://fstream.binance.com/ws/!forceOrder@arr"
 
@@ -44,7 +45,7 @@ def subscribe_none(_symbols: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="binance_usdm",
     url=URL,
-    protocol="binance",
+    dialect=Binance,
     subscribe=subscribe_none,
     control=is_control,
     # Real all-market recordings (src/liqscope/demo_data): the longest pause between two liquidations

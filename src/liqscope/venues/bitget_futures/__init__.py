@@ -7,9 +7,9 @@ the quote-coin (USDT/USDC) notional, because amount / price is a whole lot count
 seen. Revisit both against a live capture with a known liquidation.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bitget_futures import parse, wire
 
 SAMPLING = ("max-per-side: each second, at most 1 long + 1 short liquidation per pair, the largest (Bitget docs): "
@@ -23,5 +23,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.QUOTE,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bitget_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bitget_futures", "bitget-futures", parse.parse_tardis)},
 )

@@ -7,9 +7,9 @@ Contracts: XBTUSD is inverse, 1 USD each; USDT-linear contracts are a fixed frac
 (``instruments.json``); anything else is quarantined. The quantity is the order's, not a filled one.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bitmex import parse, wire
 
 SPEC = VenueSpec(
@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bitmex", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bitmex", "bitmex", parse.parse_tardis)},
 )

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.bitmex.emulate import Bitmex
 
 URL = "wss://ws.bitmex.com/realtime?subscribe=liquidation"
 
@@ -43,7 +44,7 @@ def subscribe_none(_symbols: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="bitmex",
     url=URL,
-    protocol="bitmex",
+    dialect=Bitmex,
     subscribe=subscribe_none,
     control=is_control,
     ping="ping",

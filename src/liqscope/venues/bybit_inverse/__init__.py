@@ -7,9 +7,9 @@ that liquidation sizes use the same unit is inferred, not stated by Bybit). The 
 parsed too, so old recordings load; those recordings are floors, not totals.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bybit_inverse import parse, wire
 
 SPEC = VenueSpec(
@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", "bybit", parse.parse_tardis)},
 )

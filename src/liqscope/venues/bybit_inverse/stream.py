@@ -6,7 +6,8 @@ request, ``{"op": "ping"}`` every 20 s.
 
 from __future__ import annotations
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.bybit_linear.emulate import Bybit
 from liqscope.venues.bybit_linear.stream import is_control, subscribe_topics
 
 URL = "wss://stream.bybit.com/v5/public/inverse"
@@ -16,7 +17,7 @@ SYMBOLS = ("BTCUSD", "ETHUSD", "XRPUSD", "SOLUSD", "EOSUSD", "DOTUSD", "ADAUSD",
 STREAM = StreamSpec(
     venue="bybit_inverse",
     url=URL,
-    protocol="bybit",
+    dialect=Bybit,
     subscribe=subscribe_topics,
     symbols=SYMBOLS,
     control=is_control,

@@ -4,9 +4,9 @@ The deprecated ``liquidation.{symbol}`` topic (1 liquidation per symbol per seco
 shapes) is parsed too, so old recordings still load; those recordings are floors, not totals.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.bybit_linear import parse, wire
 
 SPEC = VenueSpec(
@@ -19,5 +19,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_linear", _tardis.bybit_linear_events)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("bybit_linear", "bybit", parse.parse_tardis)},
 )

@@ -16,9 +16,7 @@ from typing import Any
 
 import msgspec
 
-from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import Received, Source
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     OpenInterest,
@@ -29,10 +27,15 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import NotALiquidation, UnexpectedPayload
+from liqscope.events import Received, Source
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.bybit_linear import market_wire as w
 
 VENUE = "bybit_linear"
+# The documented default funding schedule, (from ns, hours) latest first: 8 h. Symbols on another interval
+# say so in ``fundingIntervalHour``, which takes precedence (liqscope.market._funding.resolve_intervals).
+FUNDING_SCHEDULE = ((0, 8),)
 _INVERSE = re.compile(r"^[A-Z0-9]+USD(?:[FGHJKMNQUVXZ]\d{2})?$")
 _TWO = Decimal(2)
 _PRICE = ("markPrice", "indexPrice")

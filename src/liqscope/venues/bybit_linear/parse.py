@@ -23,6 +23,7 @@ from liqscope.events import (
     Received,
     mul,
 )
+from liqscope.venues import _tardis
 from liqscope.venues._symbols import split_concatenated, split_multiplier
 from liqscope.venues.bybit_linear import wire
 
@@ -131,3 +132,15 @@ def parse_frame(frame: wire.Frame, rx: Received) -> list[LiquidationEvent]:
         UnexpectedPayload: A liquidation that cannot be normalized (inverse symbol, unknown side, ...).
     """
     return route_frame(frame, rx, _event)
+
+
+def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[LiquidationEvent]:
+    """Bybit linear: Tardis inverts ``S`` (Buy = long liquidated -> "sell"), amount = ``v``, price = ``p``.
+
+    The row is turned back into the ``allLiquidation`` item it came from and parsed by bybit_linear, so
+    a liquidation seen both ways gets one ``event_id`` (when both print the numbers alike).
+    """
+    position_side = "Buy" if _tardis.liquidated_side(row) is PositionSide.LONG else "Sell"
+    item = wire.AllLiquidationItem(T=_tardis.ts_ms(row), s=row.symbol, S=position_side, v=row.amount, p=row.price)
+    frame = wire.Frame(topic=f"allLiquidation.{row.symbol}", data=[item])
+    return parse_frame(frame, _tardis.received(row, rx))

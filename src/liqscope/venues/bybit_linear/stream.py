@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.bybit_linear.emulate import Bybit
 
 URL = "wss://stream.bybit.com/v5/public/linear"
 TOPIC = "allLiquidation"
@@ -51,7 +52,7 @@ def subscribe_topics(symbols: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="bybit_linear",
     url=URL,
-    protocol="bybit",
+    dialect=Bybit,
     subscribe=subscribe_topics,
     symbols=SYMBOLS,
     control=is_control,

@@ -7,9 +7,9 @@ so the feed is complete (100ms batching groups trades, it does not sample them);
 identity.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.deribit import parse, wire
 
 SPEC = VenueSpec(
@@ -21,5 +21,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.QUOTE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("deribit", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("deribit", "deribit", parse.parse_tardis)},
 )

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.deribit.emulate import Deribit
 
 URL = "wss://www.deribit.com/ws/api/v2"
 HEARTBEAT_S = 30
@@ -66,7 +67,7 @@ def subscribe(currencies: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="deribit",
     url=URL,
-    protocol="deribit",
+    dialect=Deribit,
     subscribe=subscribe,
     symbols=("BTC", "ETH", "USDC"),  # currencies; USDC holds the linear perpetuals
     control=is_control,

@@ -6,9 +6,9 @@ indexer documents no sampling); the trade ``id`` (the taker fill id) is the iden
 trades are kept as kind ADL.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.dydx_v4 import parse, wire
 
 SPEC = VenueSpec(
@@ -20,5 +20,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("dydx_v4", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("dydx_v4", "dydx-v4", parse.parse_tardis)},
 )

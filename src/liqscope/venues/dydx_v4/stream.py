@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.dydx_v4.emulate import Dydx
 
 URL = "wss://indexer.dydx.trade/v4/ws"
 MARKETS = ("BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD", "XRP-USD", "LINK-USD", "AVAX-USD", "SUI-USD")
@@ -41,7 +42,7 @@ def subscribe(markets: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="dydx_v4",
     url=URL,
-    protocol="dydx",
+    dialect=Dydx,
     subscribe=subscribe,
     symbols=MARKETS,
     control=is_control,

@@ -7,8 +7,8 @@ one liquidation per contract per second. Tardis publishes no Gate liquidations, 
 ``tardis-csv`` format here.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.gate_futures import parse, wire
 
 SAMPLING = "at most 1 liquidation order per contract per second (Gate docs): totals are floors"

@@ -6,8 +6,8 @@ lines of either era; ``hyperliquid-node`` reads the hourly files as written (LZ4
 ``hyperliquid-official`` reads the exchange's account-level ``liquidations.csv``.
 """
 
+from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
-from liqscope.venues._spec import Capability, Format, SideConvention, VenueSpec
 from liqscope.venues.hyperliquid import node, official, parse, wire
 
 SPEC = VenueSpec(

@@ -8,12 +8,11 @@ a history's own settlement times say otherwise.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from liqscope.errors import UnexpectedPayload
-from liqscope.events import Received, mul
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     ObservationFields,
@@ -24,9 +23,14 @@ from liqscope.market import (
     ms_ns,
     premium_of,
 )
+from liqscope.errors import UnexpectedPayload
+from liqscope.events import Received, mul
 from liqscope.venues.hyperliquid import market_wire as w
 
 VENUE = "hyperliquid"
+# The documented default funding schedule, (from ns, hours) latest first: every 8 h until 2023-06-08 00:00
+# UTC, hourly from 01:00 that day (seen in its own fundingHistory).
+FUNDING_SCHEDULE = ((int(dt.datetime(2023, 6, 8, 0, 30, tzinfo=dt.UTC).timestamp()) * 1_000_000_000, 1), (0, 8))
 
 
 def parse_meta_and_asset_ctxs(doc: tuple[w.Meta, list[w.AssetCtx]], rx: Received) -> list[Any]:

@@ -6,9 +6,9 @@ count the base coin (venue-feeds.md marks both units as inferred). Every trade i
 feed is taken as complete; ``uid`` is the identity.
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.kraken_futures import parse, wire
 
 SPEC = VenueSpec(
@@ -20,5 +20,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.TAKER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
-    formats={_tardis.FORMAT: _tardis.tardis_format("kraken_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("kraken_futures", "cryptofacilities", parse.parse_tardis)},
 )

@@ -5,9 +5,9 @@ Side is the liquidation ORDER's side (``sell`` = a LONG was liquidated). ``sz`` 
 "doesn't represent the total number of liquidations".
 """
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.okx_futures import parse, wire
 
 SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "
@@ -22,5 +22,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("okx_futures", parse.parse_tardis)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("okx_futures", "okex-futures", parse.parse_tardis)},
 )

@@ -1,8 +1,8 @@
 """OKX perpetual swaps (instType SWAP): the v5 public ``liquidation-orders`` websocket channel."""
 
+from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues._spec import Capability, SideConvention, VenueSpec
 from liqscope.venues.okx_swap import parse, wire
 
 SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "
@@ -17,5 +17,5 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
-    formats={_tardis.FORMAT: _tardis.tardis_format("okx_swap", _tardis.okx_swap_events)},
+    formats={_tardis.FORMAT: _tardis.tardis_format("okx_swap", "okex-swap", parse.parse_tardis)},
 )

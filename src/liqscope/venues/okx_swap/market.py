@@ -11,9 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from liqscope.errors import UnexpectedPayload
-from liqscope.events import Received
-from liqscope.market import (
+from liqscope._market_types import (
     FundingRate,
     MarketFormat,
     OpenInterest,
@@ -22,9 +20,14 @@ from liqscope.market import (
     json_document,
     ms_ns,
 )
+from liqscope.errors import UnexpectedPayload
+from liqscope.events import Received
 from liqscope.venues.okx_swap import market_wire as w
 
 VENUE = "okx_swap"
+# The documented default funding schedule, (from ns, hours) latest first: 8 h. Instruments on another
+# interval show it in fundingTime - nextFundingTime, which takes precedence.
+FUNDING_SCHEDULE = ((0, 8),)
 _SWAP = re.compile(r"^(?P<base>[A-Z0-9]+)-(?P<quote>[A-Z]+)-SWAP$")
 HOUR_MS = 3_600_000
 

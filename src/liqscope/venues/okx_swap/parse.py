@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Margining, PositionSide, PriceKind, QtyUnit, Received, mul
-from liqscope.venues import _instruments
+from liqscope.venues import _instruments, _tardis
 from liqscope.venues.okx_swap import wire
 
 VENUE = "okx_swap"
@@ -150,3 +150,14 @@ def parse_message(message: wire.Message, rx: Received) -> list[LiquidationEvent]
         _skip_or_reject(message)
     _check_inst_type(message.arg.instType, field="arg.instType")
     return [event for orders in message.data for event in parse_orders(orders, rx)]
+
+
+def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[LiquidationEvent]:
+    """OKX swaps: amount = ``sz`` CONTRACTS (x ctVal), price = ``bkPx``, side = ``side`` (order side).
+
+    Tardis keeps no ``posSide``, so the detail is rebuilt with an empty one: its ``event_id`` differs
+    from the stream's for the same liquidation.
+    """
+    detail = wire.Detail(side=row.side, posSide="", bkPx=row.price, sz=row.amount, ts=str(_tardis.ts_ms(row)))
+    orders = wire.LiquidationOrders(instId=row.symbol, instType="SWAP", details=[detail])
+    return parse_orders(orders, _tardis.received(row, rx))

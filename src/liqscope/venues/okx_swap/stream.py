@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from liqscope.capture.spec import StreamSpec
+from liqscope.venues._stream import StreamSpec
+from liqscope.venues.okx_swap.emulate import Okx
 
 URL = "wss://ws.okx.com:8443/ws/v5/public"
 SUBSCRIBE = {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}
@@ -47,7 +48,7 @@ def subscribe_swap(_symbols: Sequence[str]) -> list[str]:
 STREAM = StreamSpec(
     venue="okx_swap",
     url=URL,
-    protocol="okx",
+    dialect=Okx,
     subscribe=subscribe_swap,
     control=is_control,
     ping="ping",

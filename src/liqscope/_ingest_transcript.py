@@ -4,6 +4,9 @@
 # Record keys depend only on the transcript line (venue, conn id, receipt time, payload), never on the file
 # or on how lines were batched: a frame committed live by `capture` and the same frame re-ingested later
 # from the transcript (`ingest --format transcript`) have the same key, so the second adds nothing.
+#
+# It sits beside `ingest`, not in `capture`: ingest reads transcripts without depending on live capture, and
+# the capture commit worker commits through it (the import-linter contracts in pyproject.toml).
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +20,6 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from liqscope.capture.transcript import Marker, is_transcript, iter_lines, read_transcript
 from liqscope.errors import InputUnreadable, Reason
 from liqscope.events import Source
 from liqscope.ingest import IngestResult, QuarantinedRecord, _existing, _record_key
@@ -26,6 +28,7 @@ from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, Manifest, store_raw
+from liqscope.store.transcript import Marker, is_transcript, iter_lines, read_transcript
 from liqscope.venues import _instruments, get_venue
 
 FORMAT = "transcript"

@@ -11,11 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from liqscope.errors import UnknownName
+from liqscope.venues._emulate import Session
 
-__all__ = ["PROTOCOLS", "StreamSpec", "get_stream", "stream_venues"]
-
-# Subscribe/heartbeat dialects the replay server can speak (liqscope.capture._emulate).
-PROTOCOLS = ("binance", "bybit", "okx", "bitmex", "deribit", "dydx")
+__all__ = ["StreamSpec", "dialects", "get_stream", "new_session", "stream_venues"]
 
 
 def _no_reply(_raw: bytes) -> str | None:
@@ -29,7 +27,8 @@ class StreamSpec:
     Attributes:
         venue: Venue id (as registered).
         url: Production websocket URL (``--url-override`` replaces it, e.g. with the replay server's).
-        protocol: The venue's subscribe/heartbeat dialect, one of ``PROTOCOLS``.
+        dialect: The server side of the venue's subscribe/heartbeat dialect (its ``emulate.py``), which the
+            replay server speaks in the venue's place; ``protocol`` is its name.
         subscribe: Symbols -> the text frames to send after connecting (empty when the URL subscribes).
         symbols: Default symbols, for venues whose topics are per symbol (Bybit, dYdX).
         ping: Application-level ping text, sent every ``ping_interval_s`` (None: protocol pings only).
@@ -44,7 +43,7 @@ class StreamSpec:
 
     venue: str
     url: str
-    protocol: str
+    dialect: type[Session]
     subscribe: Callable[[Sequence[str]], list[str]]
     control: Callable[[bytes], bool]
     silence_s: float
@@ -54,9 +53,10 @@ class StreamSpec:
     reply: Callable[[bytes], str | None] = field(default=_no_reply)
     notes: str = ""
 
-    def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise UnknownName("stream protocol", self.protocol, PROTOCOLS)
+    @property
+    def protocol(self) -> str:
+        """The name of the venue's dialect ("binance", "bybit", ...): venues that share one share the name."""
+        return self.dialect.protocol
 
     def subscribe_frames(self, symbols: Sequence[str] | None = None) -> list[str]:
         """The frames to send after connecting, for ``symbols`` (default: ``self.symbols``)."""
@@ -81,7 +81,7 @@ def get_stream(venue: str) -> StreamSpec:
 
 def stream_venues() -> list[str]:
     """Every registered venue id with a live stream spec (a ``stream.py`` in its folder)."""
-    from liqscope.venues import venues
+    from liqscope._registry import venues
 
     out = set()
     for vid in venues():
@@ -91,3 +91,13 @@ def stream_venues() -> list[str]:
         except ModuleNotFoundError:
             pass
     return sorted(out)
+
+
+def dialects() -> dict[str, type[Session]]:
+    """Every dialect the replay server speaks, by protocol name: each venue stream's ``StreamSpec.dialect``."""
+    return {get_stream(v).protocol: get_stream(v).dialect for v in stream_venues()}
+
+
+def new_session(protocol: str, path: str, conn_id: str, heartbeat_s: float | None = None) -> Session:
+    """A server-side session of ``protocol`` for a client that connected to ``path``."""
+    return dialects()[protocol](path, conn_id, heartbeat_s)

@@ -1,15 +1,26 @@
-"""What a venue declares about itself: how to decode and parse it, and what its feed gives."""
+"""What a venue declares about itself, and the registry of declared venues.
+
+The registry is read from the ``liqscope.venues`` entry points at call time and cached as an immutable
+mapping. This module names no venue module: the entry points say where each venue lives. That is what
+lets the layers that must not import venue code (the methodology, the metrics, the store) read what a venue
+declares (its id, whether its feed is sampled, its formats): the contracts in pyproject.toml
+``[tool.importlinter]``. ``liqscope.venues`` re-exports the public names.
+"""
 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import MappingProxyType
 from typing import Any
 
+from liqscope.errors import RegistryError, UnknownName
 from liqscope.events import LiquidationEvent, QtyUnit, Received, Source
 
-__all__ = ["BatchPart", "Capability", "Format", "ParseBatch", "SideConvention", "VenueSpec"]
+__all__ = ["BatchPart", "Capability", "Format", "ParseBatch", "SideConvention", "VenueSpec", "get_venue", "venues"]
 
 
 class Capability(enum.StrEnum):
@@ -110,3 +121,26 @@ class VenueSpec:
     def sampled(self) -> bool:
         """True when the live feed does not send every liquidation, so totals are floors."""
         return Capability.WS_EVERY_LIQUIDATION not in self.capabilities
+
+
+@functools.cache
+def venues() -> Mapping[str, VenueSpec]:
+    """Return every registered venue, by id (an immutable, sorted mapping)."""
+    specs = {ep.name: ep.load() for ep in entry_points(group="liqscope.venues")}
+    for name, spec in specs.items():
+        if spec.id != name:
+            raise RegistryError(f"entry point {name!r} loads a spec whose id was {spec.id!r}")
+    return MappingProxyType(dict(sorted(specs.items())))
+
+
+def get_venue(venue_id: str) -> VenueSpec:
+    """Return one venue's spec.
+
+    Raises:
+        UnknownName: The id is not registered; the message lists the valid ids.
+    """
+    registry = venues()
+    try:
+        return registry[venue_id]
+    except KeyError:
+        raise UnknownName("venue", venue_id, registry) from None

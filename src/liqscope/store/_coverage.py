@@ -13,8 +13,8 @@ from pathlib import Path
 import msgspec
 
 from liqscope._time import iso_ns
-from liqscope.capture.transcript import Marker, iter_lines, read_transcript, transcript_files
-from liqscope.store import Catalog
+from liqscope.store._catalog import Catalog
+from liqscope.store.transcript import Marker, iter_lines, read_transcript, transcript_files
 
 __all__ = ["CaptureCoverage", "Gap", "coverage", "transcripts_dir"]
 
