@@ -13,7 +13,7 @@ from liqscope.capture import Capture, CaptureOptions, CaptureResult, Fault, Feed
 from liqscope.capture.transcript import TranscriptLine, iter_lines, read_transcript, transcript_files
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 
 # Venue time of every fixture, and receipt time of BitMEX rows (they carry no timestamp of their own).
@@ -55,7 +55,7 @@ def run(coro):
 
 
 def totals(catalog: Catalog, methodology: str = "standard", window: tuple[int, int] = WIDE) -> dict[str, object]:
-    r = report(catalog, load(methodology), *window)
+    r = report(counted(catalog, load(methodology), *window))
     return {"total_usd": r.total_usd, "long_usd": r.long_usd, "short_usd": r.short_usd, "events": r.events,
             "long_events": r.long_events, "short_events": r.short_events,
             "by_venue": {v: (t.total_usd, t.events) for v, t in r.by_venue.items()}}

@@ -18,7 +18,7 @@ from liqscope.engines import spark as spark_engine
 from liqscope.errors import ConfigError
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load, load_file
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.simulate import Params, simulate
 from liqscope.store import Catalog
 from tests._data import BINANCE_0817, BINANCE_RIFTFERN, COINM_ARCHIVE, HL_BLOCKS, HL_OFFICIAL
@@ -76,8 +76,8 @@ def test_spark_gives_duckdbs_figures_exactly_under_each_counting_rule(spark, lak
     on_spark = {}
     for m in _methodologies(tmp_path):
         assert m.estimation.mode == "floor"
-        duck = report(lake, m, *ALL, largest_n=25)
-        on_spark[m.name] = spark_engine.report(lake, m, *ALL, largest_n=25, spark=spark)
+        duck = report(counted(lake, m, *ALL), largest_n=25)
+        on_spark[m.name] = spark_engine.report(counted(lake, m, *ALL), largest_n=25, spark=spark)
         for figure in FIGURES:
             assert getattr(on_spark[m.name], figure) == getattr(duck, figure), f"{m.name}: {figure}"
         assert on_spark[m.name].coverage.per_venue == duck.coverage.per_venue, m.name
@@ -92,10 +92,10 @@ def test_spark_reads_the_same_figures_through_a_lake_uri(spark, lake):
     """Pointing Spark at a mirror of the lake (here: file:// URIs) changes nothing."""
     m = load("standard")
     uri = lake.layout.lake.resolve().as_uri()
-    assert msgspec.to_builtins(spark_engine.report(lake, m, *ALL, spark=spark, lake_uri=uri).by_venue) == \
-        msgspec.to_builtins(report(lake, m, *ALL).by_venue)
+    assert msgspec.to_builtins(spark_engine.report(counted(lake, m, *ALL), spark=spark, lake_uri=uri).by_venue) == \
+        msgspec.to_builtins(report(counted(lake, m, *ALL)).by_venue)
 
 
 def test_spark_refuses_an_estimate_it_does_not_compute(spark, lake):
     with pytest.raises(ConfigError, match="throttle_adjusted"):
-        spark_engine.report(lake, load("throttle-adjusted"), *ALL, spark=spark)
+        spark_engine.report(counted(lake, load("throttle-adjusted"), *ALL), spark=spark)

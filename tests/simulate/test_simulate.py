@@ -18,7 +18,7 @@ from liqscope.cli import main
 from liqscope.events import Received
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load, load_file
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.normalize import normalize_record
 from liqscope.simulate import Params, calibration, is_synthetic_marker, simulate, simulated_venues
 from liqscope.simulate._hawkes import fit
@@ -90,11 +90,11 @@ def test_ingested_simulation_is_labelled_synthetic_and_never_counted_as_real(tmp
                             "GROUP BY ALL").fetchall())
     assert rows == {False: 2045, True: sim.observed_events}
 
-    standard = report(catalog, load("standard"), *ALL)  # PROVENANCE figures of the real recording, untouched
+    standard = report(counted(catalog, load("standard"), *ALL))  # PROVENANCE figures of the real recording, untouched
     assert (standard.events, standard.total_usd) == (2045, Decimal("2051029.33492100"))
-    every = report(catalog, load("every-copy"), *ALL)
+    every = report(counted(catalog, load("every-copy"), *ALL))
     assert every.events == 2045
-    both = report(catalog, _with_synthetic(tmp_path), *ALL)
+    both = report(counted(catalog, _with_synthetic(tmp_path), *ALL))
     assert both.events == 2045 + sim.observed_events
     assert both.total_usd == standard.total_usd + sim.observed_usd
     assert any("SYNTHETIC" in n for n in both.coverage.notes)  # a report that counts them says so
@@ -107,8 +107,8 @@ def test_a_simulation_stripped_of_its_marker_can_still_be_labelled_at_ingest(tmp
     bare.write_bytes(b"\n".join(Path(sim.output).read_bytes().splitlines()[1:]) + b"\n")
     catalog = Catalog(tmp_path / "data")
     assert ingest_file(catalog, "bybit_linear", bare, synthetic=True).synthetic
-    assert report(catalog, load("standard"), *ALL).events == 0
-    assert report(catalog, _with_synthetic(tmp_path), *ALL).total_usd == sim.observed_usd
+    assert report(counted(catalog, load("standard"), *ALL)).events == 0
+    assert report(counted(catalog, _with_synthetic(tmp_path), *ALL)).total_usd == sim.observed_usd
 
 
 def test_same_seed_same_bytes_other_seed_other_stream(tmp_path):

@@ -25,7 +25,8 @@ import pyarrow as pa
 from liqscope._time import iso_ns
 from liqscope.errors import ConfigError
 from liqscope.methodology import Methodology
-from liqscope.metrics.report import Coverage, Largest, Report, SideTotals, VenueCoverage, _split, exact
+from liqscope.metrics import Counted
+from liqscope.metrics.report import Largest, Report, ReportCoverage, SideTotals, VenueCoverage, exact, split_sides
 from liqscope.store import EVENT_SCHEMA, Catalog
 from liqscope.venues import venues
 
@@ -123,45 +124,38 @@ def counted(spark: SparkSession, uris: list[str], m: Methodology, start_ns: int,
     return kept.withColumn("usd", F.col("usd_floor")).withColumn("hidden_var", F.lit(0.0)).withColumn("n", n)
 
 
-def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *, largest_n: int = 10,
-           spark: SparkSession | None = None, lake_uri: str | None = None) -> Report:
+def report(c: Counted, *, largest_n: int = 10, spark: SparkSession | None = None,
+           lake_uri: str | None = None) -> Report:
     """The report's counted figures computed on Spark: totals, long/short, by asset, by venue, largest,
-    and per-venue coverage. Window kinds resolve as on DuckDB; live-capture coverage, accounts, flags and
-    estimates are not computed here (their fields stay empty, and a note says so).
+    and per-venue coverage, over the window and files the ``Counted`` resolved. Live-capture coverage,
+    accounts, flags and estimates are not computed here (their fields stay empty, and a note says so).
 
     Args:
-        catalog: The lake (its manifests say which files count).
-        methodology: The rules.
-        start_ns: Anchor start, inclusive, ns UTC.
-        end_ns: Anchor end, exclusive.
+        c: The counted relation (its window, coverage and files decide what is read).
         largest_n: Rows in the largest board.
         spark: A session (default: ``session()``).
         lake_uri: Where Spark reads the lake's files, when not at the local paths (``s3a://bucket/lake``).
     """
-    from liqscope.metrics._segments import resolve_in_lake
-
     spark = spark or session()  # first: a missing pyspark is a ConfigError naming the extra
     from pyspark.sql import functions as F
 
-    window = resolve_in_lake(catalog, methodology, start_ns, end_ns)
+    methodology, window, catalog = c.methodology, c.window, c.catalog
     start_ns, end_ns = window.start_ns, window.end_ns
-    files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns) if end_ns > start_ns else []
-    df = counted(spark, event_uris(catalog, files, lake_uri or os.environ.get("LIQSCOPE_SPARK_LAKE")),
+    df = counted(spark, event_uris(catalog, list(c.files), lake_uri or os.environ.get("LIQSCOPE_SPARK_LAKE")),
                  methodology, start_ns, end_ns)
     # Two Spark jobs: one grouped scan (venue x asset x side) and the largest board.
     cells = df.groupBy("venue", "base_asset", "liquidated_side").agg(
         F.sum("usd"), F.sum("n"), F.count(F.lit(1)), F.min("ts_event"), F.max("ts_event")).collect()
-    largest_rows = (df.orderBy(F.col("usd").desc(), "ts_event", "event_id").limit(largest_n)
-                    .select("venue", "market", "liquidated_side", "usd", "ts_event", "account", "event_id",
+    largest_rows = (df.orderBy(F.col("usd_floor").desc(), "ts_event", "event_id").limit(largest_n)
+                    .select("venue", "market", "liquidated_side", "usd_floor", "ts_event", "account", "event_id",
                             "raw_ref").collect())
-    by_asset = _split(_rollup([(r[1], r[2], r[3], r[4]) for r in cells]))
-    by_venue = _split(_rollup([(r[0], r[2], r[3], r[4]) for r in cells]))
+    by_asset = split_sides(_rollup([(r[1], r[2], r[3], r[4]) for r in cells]))
+    by_venue = split_sides(_rollup([(r[0], r[2], r[3], r[4]) for r in cells]))
     venue_rows: dict[str, list[int]] = {}
     for venue, _, _, _, _, rows, lo, hi in cells:
         acc = venue_rows.setdefault(venue, [0, lo, hi])
         acc[0], acc[1], acc[2] = acc[0] + rows, min(acc[1], lo), max(acc[2], hi)
-    return _assemble(methodology, window, start_ns, end_ns, by_asset, by_venue, largest_rows,
-                     [(v, *acc) for v, acc in sorted(venue_rows.items())])
+    return _assemble(c, by_asset, by_venue, largest_rows, [(v, *acc) for v, acc in sorted(venue_rows.items())])
 
 
 def _rollup(rows: list[tuple[Any, Any, Decimal | None, int]]) -> list[tuple[Any, Any, Decimal, int]]:
@@ -173,9 +167,10 @@ def _rollup(rows: list[tuple[Any, Any, Decimal | None, int]]) -> list[tuple[Any,
     return [(key, side, usd, n) for (key, side), (usd, n) in out.items()]
 
 
-def _assemble(methodology: Methodology, window: Any, start_ns: int, end_ns: int, by_asset: dict[str, SideTotals],
-              by_venue: dict[str, SideTotals], largest_rows: list[Any], venue_rows: list[tuple]) -> Report:
+def _assemble(c: Counted, by_asset: dict[str, SideTotals], by_venue: dict[str, SideTotals], largest_rows: list[Any],
+              venue_rows: list[tuple]) -> Report:
     # The same assembly as metrics.report.report, from the same kinds of rows.
+    methodology, window, start_ns, end_ns = c.methodology, c.window, c.start_ns, c.end_ns
     totals = SideTotals()
     for t in by_venue.values():
         for f in ("long_usd", "short_usd", "total_usd", "events", "long_events", "short_events"):
@@ -187,7 +182,7 @@ def _assemble(methodology: Methodology, window: Any, start_ns: int, end_ns: int,
                       sampling=registry[v].sampling if v in registry else None)
         for v, n, lo, hi in venue_rows
     ]
-    sampling = {c.venue: c.sampling for c in per_venue if c.sampling}
+    sampling = {v.venue: v.sampling for v in per_venue if v.sampling}
     notes = ["computed on Apache Spark: totals, sides, assets, venues and the largest board; live-capture "
              "coverage, accounts and flags are computed by the duckdb engine only"]
     if methodology.coverage.include_synthetic:
@@ -203,10 +198,11 @@ def _assemble(methodology: Methodology, window: Any, start_ns: int, end_ns: int,
         by_asset=by_asset, by_venue=by_venue,
         largest=[Largest(venue=v, market=mk, side=s, notional_usd=exact(u), ts=iso_ns(t), ts_event=t, account=a,
                          event_id=i, raw_ref=r) for v, mk, s, u, t, a, i, r in largest_rows],
-        methodology={"name": methodology.name, "version": methodology.version,
-                     "fingerprint": methodology.fingerprint(), "engine": "spark"},
-        coverage=Coverage(venues=[c.venue for c in per_venue], first_event=iso_ns(min(firsts)) if firsts else None,
-                          last_event=iso_ns(max(lasts)) if lasts else None, per_venue=per_venue, sampling=sampling,
-                          complete=not sampling, notes=notes),
+        methodology={**c.meta(), "engine": "spark"},
+        coverage=ReportCoverage(venues=[v.venue for v in per_venue],
+                                first_event=iso_ns(min(firsts)) if firsts else None,
+                                last_event=iso_ns(max(lasts)) if lasts else None, per_venue=per_venue,
+                                sampling=sampling, complete=not sampling, notes=notes, covered=c.coverage.covered,
+                                not_covered=c.coverage.not_covered),
         window=window,
     )

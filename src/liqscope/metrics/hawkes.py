@@ -23,8 +23,7 @@ from decimal import Decimal
 import msgspec
 
 from liqscope._time import iso_ns
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.store import Catalog
+from liqscope.metrics._counted import Counted
 
 __all__ = ["HawkesFit", "fit_hawkes", "hawkes", "ks_pvalue", "simulate_hawkes"]
 
@@ -258,20 +257,16 @@ def simulate_hawkes(mu: float, alpha: float, beta: float, events: int, seed: int
     return out
 
 
-def hawkes(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-           marked: bool = False) -> HawkesFit:
-    """Fit the Hawkes model to the counted liquidations of [start, end) under ``methodology``.
+def hawkes(c: Counted, *, marked: bool = False) -> HawkesFit:
+    """Fit the Hawkes model to the counted liquidations' times (the observed ones: an estimate adds
+    notional, not event times).
 
-    With ``marked``, each event's mark is log(1 + usd / median usd), rescaled to mean 1.
+    With ``marked``, each event's mark is log(1 + usd / median usd), at the observed notional, rescaled
+    to mean 1.
     """
-    cov = methodology.coverage
-    files = catalog.event_files(cov.venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-    con = catalog.connect()
-    try:
-        rows = con.execute(f"SELECT ts_event, usd FROM ({q.sql}) ORDER BY ts_event, event_id", q.params).fetchall()
-    finally:
-        con.close()
+    with c.connect(("ts_event", "event_id", "usd_floor")) as con:
+        rows = con.execute("SELECT ts_event, usd_floor FROM counted ORDER BY ts_event, event_id").fetchall()
+    start_ns, end_ns = c.start_ns, c.end_ns
     times = [(t - start_ns) / 1e9 for t, _ in rows]
     marks = None
     if marked and rows:
