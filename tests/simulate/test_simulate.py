@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from liqscope._hawkes import fit_sessions
 from liqscope._time import parse_iso_ns
 from liqscope.cli import main
 from liqscope.events import Received
@@ -21,7 +22,6 @@ from liqscope.methodology import load, load_file
 from liqscope.metrics import counted, report
 from liqscope.normalize import normalize_record
 from liqscope.simulate import Params, calibration, is_synthetic_marker, simulate, simulated_venues
-from liqscope.simulate._hawkes import fit
 from liqscope.store import Catalog
 from liqscope.venues import get_venue
 from tests._data import BINANCE_0817, BINANCE_RIFTFERN
@@ -143,7 +143,7 @@ def test_sizes_are_heavy_tailed_and_arrivals_clustered_as_parameterized(tmp_path
     truth = _truth(sim.truth)
     usd = sorted(float(t["notional_usd"]) for t in truth)
     assert usd[-1] / usd[len(usd) // 2] > 100  # the largest dwarfs the median
-    n_hat = fit([[t["ts_event"] / 1e9 for t in truth]])[1]
+    n_hat = fit_sessions([[t["ts_event"] / 1e9 for t in truth]]).branching_ratio
     assert n_hat == pytest.approx(0.6, abs=0.15)  # the branching ratio comes back from the truth
     longs = sum(t["side"] == "LONG" for t in truth) / len(truth)
     assert 0.2 < longs < 0.7
