@@ -29,8 +29,8 @@ import msgspec
 
 from liqscope.methodology.spec import Estimation
 
-__all__ = ["EstimateCalibration", "CoverageResult", "Estimate", "FeedEvent", "calibrate", "hidden_by_window", "interval",
-           "measure_coverage", "sample_like_binance"]
+__all__ = ["CoverageResult", "Estimate", "EstimateCalibration", "FeedEvent", "calibrate", "hidden_by_window",
+           "interval", "measure_coverage", "sample_like_binance"]
 
 FeedEvent = tuple[str, int, float]  # (market, ts_event ns, notional USD): a complete or sampled feed
 _NS = 1_000_000_000
