@@ -143,14 +143,13 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
     AND {_coverage_sql("", "    ")}
   {_DEDUPE[m.counting.dedupe]}
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)""")
-    count = _COUNT[m.counting.dedupe]
+kept AS (SELECT *, {_COUNT[m.counting.dedupe]} AS n FROM scoped WHERE usd_floor >= $min_notional)""")
     if estimating:
-        select = (f"SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
-                  f"       coalesce(hidden.hidden_var, 0.0) AS hidden_var, {count} AS n\n"
+        select = ("SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
+                  "       coalesce(hidden.hidden_var, 0.0) AS hidden_var\n"
                   f"FROM kept {_join_hidden('hidden', 'kept')}")
     else:
-        select = f"SELECT *, usd_floor AS usd, 0.0 AS hidden_var, {count} AS n FROM kept"
+        select = "SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept"
     return Query("WITH " + ",\n".join(ctes) + "\n" + select, params)
 
 

@@ -17,5 +17,5 @@ WITH scoped AS (
     AND ($include_synthetic OR NOT synthetic)
   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
-SELECT *, usd_floor AS usd, 0.0 AS hidden_var, CASE WHEN account IS NULL THEN 1 WHEN row_number() OVER (PARTITION BY venue, account ORDER BY ts_event, event_id) = 1 THEN 1 ELSE 0 END AS n FROM kept
+kept AS (SELECT *, CASE WHEN account IS NULL THEN 1 WHEN row_number() OVER (PARTITION BY venue, account ORDER BY ts_event, event_id) = 1 THEN 1 ELSE 0 END AS n FROM scoped WHERE usd_floor >= $min_notional)
+SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept

@@ -17,5 +17,5 @@ WITH scoped AS (
     AND ($include_synthetic OR NOT synthetic)
   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
-SELECT *, usd_floor AS usd, 0.0 AS hidden_var, 1 AS n FROM kept
+kept AS (SELECT *, 1 AS n FROM scoped WHERE usd_floor >= $min_notional)
+SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept

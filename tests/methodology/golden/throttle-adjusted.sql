@@ -50,7 +50,7 @@ scoped AS (
     AND ($include_synthetic OR NOT synthetic)
   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
+kept AS (SELECT *, 1 AS n FROM scoped WHERE usd_floor >= $min_notional)
 SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,
-       coalesce(hidden.hidden_var, 0.0) AS hidden_var, 1 AS n
+       coalesce(hidden.hidden_var, 0.0) AS hidden_var
 FROM kept LEFT JOIN hidden ON (hidden.venue = kept.venue AND hidden.market = kept.market AND hidden.second = kept.ts_event // 1000000000)
