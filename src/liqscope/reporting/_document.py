@@ -42,10 +42,14 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                      "followed by the fingerprint of the methodology that produced it, in brackets."))
     out.append(("h2", "Headline"))
     spread = "all methodologies agree" if lo == hi else f"range {compact(lo)} – {compact(hi)} across methodologies"
+    estimated = (f" The figures include the throttle-adjusted estimate of what sampled feeds did not send "
+                 f"(observed floor {usd(r.estimate.floor_usd)} {tag(fp)}); the largest liquidations are observed "
+                 "orders." if r.estimated and r.estimate else "")
     out.append(("p", f"**{usd(r.total_usd)}** {tag(fp)} of positions were liquidated in **{r.events:,}** "
-                     f"liquidations {tag(fp)}; {spread}."))
+                     f"liquidations {tag(fp)}; {spread}.{estimated}"))
     out.append(("table", ["methodology", "total USD", "liquidations", "long USD", "short USD", "fingerprint"],
-                [[x.name, usd(x.report.total_usd), f"{x.report.events:,}", usd(x.report.long_usd),
+                [[x.name, usd(x.report.total_usd) + (" (estimated)" if x.report.estimated else ""),
+                  f"{x.report.events:,}", usd(x.report.long_usd),
                   usd(x.report.short_usd), f"`{x.fingerprint}`"] if x.report.coverage.covered else
                  [x.name, NOT_COVERED, "", "", "", f"`{x.fingerprint}`"] for x in note.entries]))
     if "range" in charts:
