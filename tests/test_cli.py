@@ -86,3 +86,55 @@ def test_an_unreadable_input_exits_non_zero_but_readable_ones_are_ingested(tmp_p
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "liqscope", "--help"], capture_output=True, text=True, check=True)
     assert "ingest" in out.stdout and "report" in out.stdout
+
+
+def test_a_read_on_a_data_dir_that_does_not_exist_is_an_error_not_a_zero(tmp_path):
+    missing = tmp_path / "typo"
+    for args in (["report", "--start", "2025-12-27", "--end", "2025-12-29"], ["verify"], ["api", "get", "/api/lake"]):
+        res = CliRunner().invoke(main, [*args, "--data-dir", str(missing)])
+        assert res.exit_code == 1, (args, res.output)
+        assert str(missing) in res.output and "does not exist" in res.output
+    assert not missing.exists()  # a read created nothing
+
+
+def test_a_file_whose_every_record_fails_is_an_error_that_names_the_format_it_looks_like(tmp_path):
+    """The 17 rows of Hyperliquid's official CSV (plus its header) ingested as Binance frames: nothing is
+    added, the exit is 1, and the answer says what the file really is."""
+    d = str(tmp_path / "lake")
+    res = CliRunner().invoke(main, ["ingest", "--venue", "binance_usdm", str(HL_OFFICIAL), "--data-dir", d, "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.output[: res.output.rindex("}") + 1])
+    assert out["ok"] is False
+    (failed,) = out["failed"]
+    # The header is not JSON; each data row starts with a number, which is JSON but not an object.
+    assert failed["codes"] == {"wrong_type": 17, "malformed_json": 1}
+    assert failed["looks_like"] == [{"venue": "hyperliquid", "format": "hyperliquid-official"}]
+    assert out["results"][0]["accepted"] == 0 and out["results"][0]["quarantined"] == 18
+    # ... and ingesting it as what it is works: the PROVENANCE total, $29,783.048334 over 17 rows.
+    ok = _run("ingest", "--venue", "hyperliquid", "--format", "hyperliquid-official", str(HL_OFFICIAL), "--data-dir", d,
+              "--json")
+    assert json.loads(ok.output)["results"][0]["accepted"] == 17
+
+
+def test_the_largest_liquidation_walks_back_to_its_raw_frame(tmp_path):
+    """PROVENANCE: the largest of the riftfern session is 1000PEPEUSDT SHORT $126,380.2519001, line 1502."""
+    import gzip
+
+    d = str(tmp_path)
+    _run("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", d)
+    rep = json.loads(_run("report", "--start", "2025-12-27", "--end", "2025-12-29", "--data-dir", d, "--json").output,
+                     parse_float=Decimal)
+    ref = rep["largest"][0]["raw_ref"]
+    assert ref.endswith(":1502")
+    line_1502 = gzip.decompress(BINANCE_RIFTFERN.read_bytes()).split(b"\n")[1501]
+    res = CliRunner().invoke(main, ["raw", ref, "--data-dir", d])
+    assert res.exit_code == 0 and res.stdout_bytes == line_1502 + b"\n"
+    got = json.loads(_run("raw", ref, "--json", "--data-dir", d).output, parse_float=Decimal)
+    o = got["decoded"]["o"]
+    assert (o["s"], o["S"]) == ("1000PEPEUSDT", "BUY")  # a BUY order closes a SHORT
+    assert Decimal(o["z"]) * Decimal(o["ap"]) == Decimal("126380.2519001") == rep["largest"][0]["notional_usd"]
+    assert [(b["venue"], b["format"]) for b in got["batches"]] == [("binance_usdm", "jsonl")]
+    bad = CliRunner().invoke(main, ["raw", "feed:12", "--data-dir", d])
+    assert bad.exit_code == 1 and "<64 hex digits of sha256>:<line number>" in bad.output
+    missing = CliRunner().invoke(main, ["raw", ref.split(":")[0] + ":999999", "--data-dir", d])
+    assert missing.exit_code == 1 and "2,045 lines" in missing.output

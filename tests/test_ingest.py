@@ -125,10 +125,10 @@ def test_malformed_lines_are_quarantined_with_file_line_and_field_and_good_lines
     assert (res.accepted, res.quarantined) == (8, 4)
     by_line = {q.line: q for q in res.quarantine_samples}
     assert set(by_line) == {2, 4, 5, 6}
-    assert "DecodeError" in by_line[2].reason                    # truncated JSON
-    assert by_line[4].field == "o.S" and "SIDEWAYS" in by_line[4].reason
-    assert by_line[5].reason == "blank line"
-    assert by_line[6].field == "o.ap"                            # non-numeric price
+    assert by_line[2].code == "truncated_json"
+    assert (by_line[4].field, by_line[4].code) == ("o.S", "unexpected_payload") and "SIDEWAYS" in by_line[4].reason
+    assert by_line[5].code == "blank_line"
+    assert (by_line[6].field, by_line[6].code) == ("o.ap", "wrong_type")    # non-numeric price
     assert all(q.file == str(path) for q in res.quarantine_samples)
     quarantine = [json.loads(x) for x in Path(res.quarantine_file).read_text().splitlines()]
     assert [q["line"] for q in quarantine] == [2, 4, 5, 6]

@@ -76,7 +76,7 @@ def render_ingest(console: Console, r: IngestResult) -> None:
                   f"skipped {r.skipped:,}, quarantined {r.quarantined:,}")
     for q in r.quarantine_samples[:20]:
         field = f" field {q.field}:" if q.field else ""
-        console.print(f"  [red]quarantined[/red] {q.file}:{q.line}:{field} {q.reason}", highlight=False)
+        console.print(f"  [red]quarantined[/red] {q.file}:{q.line}:{field} {q.code}: {q.reason}", highlight=False)
     if r.quarantined > 20:
         console.print(f"  … {r.quarantined - 20} more")
     if r.quarantine_file:

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import msgspec
 
-from liqscope.errors import InvalidEvent
+from liqscope.errors import InvalidEvent, Reason
 
 __all__ = [
     "MAX_NOTIONAL_USD",
@@ -195,27 +195,30 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
         else:
             if type(self.liquidated_side) is not PositionSide:
                 raise InvalidEvent(f"liquidated_side {self.liquidated_side!r} is not LONG/SHORT",
-                                   field="liquidated_side")
+                                   field="liquidated_side", code=Reason.UNKNOWN_VALUE)
             if self.price is None or self.price_kind is None:
-                raise InvalidEvent("an instrument event needs a price and its kind", field="price")
+                raise InvalidEvent("an instrument event needs a price and its kind", field="price",
+                                   code=Reason.MISSING_FIELD)
         for name in ("quantity", "notional_usd"):
             value = getattr(self, name)
             if not value.is_finite() or value <= 0:
-                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
+                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name,
+                                   code=Reason.NON_POSITIVE if value.is_finite() else Reason.NON_FINITE)
         for name in ("price", "order_price", "contract_size", "notional_order_usd"):
             value = getattr(self, name)
             if value is not None and (not value.is_finite() or value <= 0):
-                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name)
+                raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name,
+                                   code=Reason.NON_POSITIVE if value.is_finite() else Reason.NON_FINITE)
         for name in ("notional_usd", "notional_order_usd"):
             value = getattr(self, name)
             if value is not None and not MIN_NOTIONAL_USD <= value <= MAX_NOTIONAL_USD:
                 raise InvalidEvent(f"{name} {value:.6E} is outside the sanity bounds of $1E-6..$1E+10 per "
-                                   "liquidation (a unit or corruption error)", field=name)
+                                   "liquidation (a unit or corruption error)", field=name, code=Reason.OUT_OF_BOUNDS)
         for name in ("price", "order_price"):
             value = getattr(self, name)
             if value is not None and not _MIN_PRICE <= value <= _MAX_PRICE:
                 raise InvalidEvent(f"{name} {value:.6E} is outside the sanity bounds of 1E-10..1E+8 per unit",
-                                   field=name)
+                                   field=name, code=Reason.OUT_OF_BOUNDS)
         if self.price_kind is PriceKind.AVERAGE_FILL and self.price is not None and self.order_price is not None:
             ratio = self.price / self.order_price
             if not 1 / _MAX_PRICE_RATIO <= ratio <= _MAX_PRICE_RATIO:
@@ -225,12 +228,12 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, name)
             if value is not None and (value >= _LAKE_MAX or value.quantize(_LAKE_QUANTUM, context=_EXACT) != value):
                 raise InvalidEvent(f"{name} {value} does not fit the lake exactly (< 1E+20, at most 18 decimal "
-                                   "places)", field=name)
+                                   "places)", field=name, code=Reason.OUT_OF_BOUNDS)
         for name in ("ts_event", "ts_recv"):
             value = getattr(self, name)
             if type(value) is not int or not _TS_MIN_NS <= value < _TS_MAX_NS:
                 raise InvalidEvent(f"{name} must be int ns since the epoch (2009..2100), got {value!r}",
-                                   field=name)
+                                   field=name, code=Reason.BAD_TIMESTAMP)
         if (self.quantity_unit is QtyUnit.CONTRACTS) != (self.contract_size is not None):
             raise InvalidEvent("contract_size is required exactly when quantity is in contracts",
                                field="contract_size")

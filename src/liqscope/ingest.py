@@ -34,7 +34,7 @@ from liqscope._ingest_read import (
     scan_records,
     scan_stream,
 )
-from liqscope.errors import InputUnreadable, UnknownName
+from liqscope.errors import InputUnreadable, Reason, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import normalize_batch
 from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
@@ -54,13 +54,18 @@ _BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whites
 
 
 class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One bad record: where it was, which field, why, and where its raw bytes are kept."""
+    """One bad record: where it was, which field, why, and where its raw bytes are kept.
+
+    ``code`` is liqscope's stable reason (``liqscope.errors.Reason``); ``reason`` is the detail, in the
+    words of whichever check noticed it, and may change when a dependency does.
+    """
 
     file: str
     line: int
     venue: str
     format: str
     field: str | None
+    code: str
     reason: str
     raw_ref: str
     raw: str
@@ -290,7 +295,8 @@ class _Run:
                 status[i] = "quarantined"
                 bad.append((i, QuarantinedRecord(
                     file=self.label, line=lines[i], venue=self.venue, format=self.fmt, field=out.field,
-                    reason=out.error or "", raw_ref=refs[i], raw=raws[i][:_PREVIEW].decode("utf-8", "replace"))))
+                    code=out.code or Reason.UNEXPECTED_PAYLOAD, reason=out.error or "", raw_ref=refs[i],
+                    raw=raws[i][:_PREVIEW].decode("utf-8", "replace"))))
             else:
                 status[i] = "skipped"
                 res.skipped += 1
@@ -324,7 +330,7 @@ class _Run:
             elif not raw or raw.isspace():
                 status[i] = "quarantined"
                 bad.append((i, QuarantinedRecord(file=self.label, line=lines[i], venue=self.venue, format=self.fmt,
-                                                 field=None, reason="blank line",
+                                                 field=None, code=Reason.BLANK_LINE, reason="blank line",
                                                  raw_ref=f"{self.ref_prefix}{lines[i]}", raw="")))
             else:
                 todo.append(i)

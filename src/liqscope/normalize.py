@@ -6,8 +6,8 @@ the field, so the caller (ingest, capture, tests) can keep going without losing 
 
 from __future__ import annotations
 
+import decimal
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +16,8 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from liqscope.errors import NotALiquidation, UnexpectedPayload
+from liqscope._shape import decode_failure, field_path, validation_failure
+from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received, Source
 
 __all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "normalize_batch", "normalize_record"]
@@ -24,8 +25,6 @@ __all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "normalize_
 # RecursionError: msgspec gives up on absurdly deep nesting (even inside an ignored field) with it.
 PARSE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ArithmeticError, UnexpectedPayload,
                   UnicodeDecodeError, OverflowError, RecursionError)
-_PATH = re.compile(r"at `\$\.?([^`]*)`")
-_MISSING = re.compile(r"missing required field `([^`]*)`")
 # One record above this is quarantined unparsed (memory stays bounded): 8 MiB is ~120x the largest real
 # line we hold (a 68 KB Hyperliquid block) and 8x websockets' default frame limit.
 MAX_RECORD_BYTES = 8 * 1024 * 1024
@@ -37,12 +36,14 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     Attributes:
         events: The normalized events (empty for skips and quarantines).
         skipped: Why a well-formed record carried no liquidation.
-        error: Why the record was quarantined.
+        code: Why the record was quarantined: liqscope's stable reason code.
+        error: The same, in the words of whichever check noticed it (detail; may change between releases).
         field: The payload field at fault, when one is.
     """
 
     events: list[LiquidationEvent] = []
     skipped: str | None = None
+    code: Reason | None = None
     error: str | None = None
     field: str | None = None
 
@@ -55,12 +56,25 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
 def _field_of(exc: BaseException) -> str | None:
     if isinstance(exc, UnexpectedPayload):
         return exc.field
-    m = _PATH.search(str(exc))
-    where = m.group(1) if m else None
-    # "Object missing required field `s` - at `$.o`": the field is o.s, not the object o.
-    if missing := _MISSING.search(str(exc)):
-        return f"{where}.{missing.group(1)}" if where else missing.group(1)
+    where, missing = field_path(str(exc))
+    # A missing field `s` of the object at `$.o`: the field is o.s, not the object o.
+    if missing:
+        return f"{where}.{missing}" if where else missing
     return where
+
+
+def _code_of(exc: BaseException, raw: bytes) -> Reason:
+    if isinstance(exc, UnexpectedPayload):
+        return exc.code
+    if isinstance(exc, msgspec.ValidationError):
+        return validation_failure(str(exc), raw)
+    if isinstance(exc, msgspec.DecodeError | UnicodeDecodeError):
+        return decode_failure(raw)
+    if isinstance(exc, RecursionError):
+        return Reason.TOO_DEEP
+    if isinstance(exc, decimal.InvalidOperation):
+        return Reason.BAD_NUMBER
+    return Reason.NUMBER_OVERFLOW  # OverflowError, decimal.Overflow and the other ArithmeticErrors
 
 
 def _duplicate_key_exact(raw: bytes) -> str | None:
@@ -105,17 +119,18 @@ def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Recei
     quarantined unparsed, and a JSON record with a duplicated object key is quarantined as ambiguous.
     """
     if len(raw) > MAX_RECORD_BYTES:
-        return Outcome(error=f"RecordTooLarge: {len(raw):,} bytes, above the limit of {MAX_RECORD_BYTES:,} "
-                             "bytes per record")
+        return Outcome(code=Reason.RECORD_TOO_LARGE,
+                       error=f"RecordTooLarge: {len(raw):,} bytes, above the limit of {MAX_RECORD_BYTES:,} bytes "
+                             "per record")
     try:
         out = Outcome(events=parse(decode(raw), rx))
     except NotALiquidation as e:
         out = Outcome(skipped=str(e))
     except PARSE_FAILURES as e:
-        kind = type(e).__name__
-        return Outcome(error=f"{kind}: {e}", field=_field_of(e))
+        return Outcome(code=_code_of(e, raw), error=f"{type(e).__name__}: {e}", field=_field_of(e))
     if (key := _duplicate_key(raw)) is not None:
-        return Outcome(error=f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key)
+        return Outcome(code=Reason.DUPLICATE_KEY,
+                       error=f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key)
     return out
 
 

@@ -56,7 +56,7 @@ def test_binance_recording_through_drops_bursts_and_a_malformed_frame_matches_pr
     qfiles = list((tmp_path / "live" / "quarantine").glob("*.jsonl"))
     bad = [json.loads(line) for q in qfiles for line in q.read_text().splitlines()]
     assert [b["raw"] for b in bad] == [raw[700][: len(raw[700]) // 2].decode()]
-    assert bad[0]["format"] == "transcript" and bad[0]["reason"].startswith("DecodeError")
+    assert bad[0]["format"] == "transcript" and bad[0]["code"] == "truncated_json"
 
     # Coverage: each injected drop is one gap, from its DISCONNECT to the next CONNECT.
     lines = transcript(catalog, "binance_usdm")

@@ -27,6 +27,7 @@ import msgspec
 import pyarrow.parquet as pq
 import pytest
 
+from liqscope.errors import Reason
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import counted, report
@@ -40,6 +41,9 @@ _NAMES = {"market", "base_asset", "quote_asset", "settle_asset", "account"}
 _SKIP_OK = {"missing", "null", "unknown_enum"}
 # The failure is a JSON syntax error (no field to name) or a whole-line mutation.
 _NO_FIELD_KINDS = {"truncated", "invalid_utf8", "huge_line", "blank"}
+_CODES = {r.value for r in Reason}
+# Codes that are about one field: the quarantine must name it.
+_FIELD_CODES = {"missing_field", "null_field", "non_positive", "out_of_bounds", "bad_timestamp", "duplicate_key"}
 
 
 def _line_of(ref: str) -> int:
@@ -76,10 +80,9 @@ def _verdict(m: Mutant, status: str, got: list[dict], control: list[dict], q: di
         return ("kept", "") if status == "accepted" and got == control else ("LOST", "a real frame was not kept as is")
     if status == "quarantined":
         assert q is not None
-        if not q["reason"]:
-            return "quarantined", "quarantined without a reason"
-        pointed = "UnexpectedPayload" in q["reason"] or "InvalidEvent" in q["reason"] or "at `$" in q["reason"]
-        if q["field"] is None and pointed and m.kind not in _NO_FIELD_KINDS:
+        if q["code"] not in _CODES or not q["reason"]:
+            return "quarantined", f"quarantined without a known reason code ({q['code']!r}) and its detail"
+        if q["field"] is None and q["code"] in _FIELD_CODES and m.kind not in _NO_FIELD_KINDS:
             return "quarantined", "the failure points at a field but the quarantine names none"
         return "quarantined", ""
     if status == "skipped":
@@ -107,7 +110,7 @@ def _outcomes(tmp_path: Path, venue: str, *, huge: bool) -> tuple[list[Mutant], 
         q = quarantine.get(n)
         outcome, problem = _verdict(m, status[n], events[n], controls.get(m.source, []), q)
         rows.append({"line": n, **m.describe(), "outcome": outcome, "field": q["field"] if q else None,
-                     "reason": (q["reason"][:160] if q else ""), "problem": problem})
+                     "code": (q["code"] if q else None), "problem": problem})
     return mutants, rows
 
 
@@ -115,7 +118,7 @@ def _outcomes(tmp_path: Path, venue: str, *, huge: bool) -> tuple[list[Mutant], 
 def test_every_bad_frame_is_quarantined_and_every_good_frame_kept(tmp_path, venue_id):
     mutants, rows = _outcomes(tmp_path, venue_id, huge=True)
     assert any(m.kind == "original" for m in mutants), f"{venue_id} has no real frame fixture to mutate"
-    problems = [f"line {r['line']} {r['mutation']} {r['path']} ({r['from']}): {r['problem']}; reason: {r['reason']}"
+    problems = [f"line {r['line']} {r['mutation']} {r['path']} ({r['from']}): {r['problem']}; code: {r['code']}"
                 for r in rows if r["problem"]]
     assert not problems, "\n".join(problems)
     counts = Counter(r["outcome"] for r in rows)
@@ -124,7 +127,7 @@ def test_every_bad_frame_is_quarantined_and_every_good_frame_kept(tmp_path, venu
     # The 10 MiB line is quarantined unparsed, by size.
     huge = rows[-1]
     assert (huge["mutation"], huge["outcome"]) == ("huge_line", "quarantined")
-    assert huge["reason"].startswith("RecordTooLarge") and len(mutants[-1].raw) > HUGE_BYTES
+    assert huge["code"] == "record_too_large" and len(mutants[-1].raw) > HUGE_BYTES
     # Every mutation kind of the documentation was tried on this venue.
     assert {"truncated", "missing", "wrong_type", "null", "duplicate_key", "nan", "infinity", "zero", "negative",
             "absurd_large", "absurd_small", "non_ascii_symbol", "blank", "huge_line"} <= {m.kind for m in mutants}
@@ -144,7 +147,7 @@ def test_malformed_corpus_on_disk_is_current_and_its_outcomes_reviewed(tmp_path,
     assert frames_path.read_bytes() == frames, f"{frames_path} is stale: run pytest --update-golden"
     golden.check(frames_path.with_name("frames.jsonl.mutations.jsonl"), meta)
     _, rows = _outcomes(tmp_path, venue_id, huge=False)
-    text = "".join(json.dumps({k: r[k] for k in ("line", "mutation", "path", "outcome", "field", "reason")},
+    text = "".join(json.dumps({k: r[k] for k in ("line", "mutation", "path", "outcome", "field", "code")},
                               ensure_ascii=False) + "\n" for r in rows)
     golden.check(frames_path.with_name("frames.jsonl.expected.jsonl"), text)
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from liqscope.capture.transcript import Marker, is_transcript, iter_lines, read_transcript
-from liqscope.errors import InputUnreadable
+from liqscope.errors import InputUnreadable, Reason
 from liqscope.events import Source
 from liqscope.ingest import IngestResult, QuarantinedRecord, _existing, _record_key
 from liqscope.normalize import normalize_batch
@@ -115,7 +115,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         elif out.quarantined:
             status = "quarantined"
             bad.append(QuarantinedRecord(file=file, line=f.file_line, venue=venue, format=FORMAT, field=out.field,
-                                         reason=out.error or "", raw_ref=refs[i],
+                                         code=out.code or Reason.UNEXPECTED_PAYLOAD, reason=out.error or "",
+                                         raw_ref=refs[i],
                                          raw=f.raw[:_PREVIEW].decode("utf-8", "replace")))
         else:
             status = "skipped"

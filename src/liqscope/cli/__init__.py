@@ -10,6 +10,7 @@ from liqscope.cli import (  # noqa: F401 - registers commands  # noqa: F401 - re
     demo,
     ingest,
     market,
+    raw,
     reconcile,
     report,
     serve,

@@ -19,17 +19,29 @@ console = Console(highlight=False, width=None if Console().is_terminal else 132)
 err_console = Console(stderr=True, highlight=False)
 
 
-def data_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--data-dir DIR``, falling back to ``$LIQSCOPE_HOME``, then the user data directory."""
+def data_dir_option(fn: Callable[..., Any] | None = None, *, create: bool = False) -> Any:
+    """``--data-dir DIR``, falling back to ``$LIQSCOPE_HOME``, then the user data directory.
 
-    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="LIQSCOPE_HOME",
-                  default=None, show_envvar=True,
-                  help="Where the lake lives. Default: $LIQSCOPE_HOME, else ~/.local/share/liqscope.")
-    @functools.wraps(fn)
-    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
-        return fn(*args, catalog=Catalog(data_dir or default_data_dir()), **kwargs)
+    A command that only reads (``create=False``) refuses a directory that does not exist, rather than
+    answer $0.00 from an empty lake; a command that writes (``ingest``, ``capture``) creates it.
+    """
 
-    return wrapper
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="LIQSCOPE_HOME",
+                      default=None, show_envvar=True,
+                      help="Where the lake lives. Default: $LIQSCOPE_HOME, else ~/.local/share/liqscope.")
+        @functools.wraps(fn)
+        def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
+            where = data_dir or default_data_dir()
+            if not create and not where.is_dir():
+                raise click.ClickException(
+                    f"data dir {where} does not exist: no lake there. Check --data-dir / $LIQSCOPE_HOME, or "
+                    "create it by ingesting into it (liqscope ingest --data-dir DIR ...)")
+            return fn(*args, catalog=Catalog(where), **kwargs)
+
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
 
 
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -58,7 +58,7 @@ def _venues(text: tuple[str, ...]) -> list[str]:
               help="hyperliquid: the node's node_fills_by_block directory to tail.")
 @click.option("--refresh-instruments/--no-refresh-instruments", default=True, show_default=True,
               help="Fetch contract sizes from REST first (falls back to the bundled snapshot offline).")
-@data_dir_option
+@data_dir_option(create=True)
 @output_format
 @library_errors
 def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration: float | None,

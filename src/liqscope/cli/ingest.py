@@ -19,6 +19,7 @@ from liqscope.cli._common import (
     venue_choice,
 )
 from liqscope.errors import InputUnreadable
+from liqscope.ingest import IngestResult
 from liqscope.store import Catalog
 
 
@@ -27,15 +28,15 @@ from liqscope.store import Catalog
 @click.option("--format", "input_format", default="jsonl", show_default=True,
               help="jsonl (one raw websocket message per line), binance-archive, hyperliquid-official, ...")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@data_dir_option
+@data_dir_option(create=True)
 @output_format
 @library_errors
 def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Catalog, fmt: str) -> None:
     """Ingest files of raw venue records into the lake.
 
     Every raw record is kept; bad records go to a quarantine file with file, line, field and reason,
-    and the rest goes on. Ingesting the same file again adds nothing. Exits non-zero only when an input
-    cannot be read at all.
+    and the rest goes on. Ingesting the same file again adds nothing. Exits non-zero when an input cannot
+    be read at all, or when every record of it failed (then it says which venue and format it looks like).
     """
     from liqscope._render import render_ingest
     from liqscope.ingest import ingest_file
@@ -48,13 +49,31 @@ def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Cata
         except InputUnreadable as e:
             unreadable.append(str(e))
             err_console.print(f"[red]error[/red]: {e}")
+    failed = [_all_failed(r) for r in results if r.records and r.quarantined == r.records]
     if fmt == "json":
-        emit_json({"ok": not unreadable, "results": results, "unreadable": unreadable})
+        emit_json({"ok": not (unreadable or failed), "results": results, "unreadable": unreadable,
+                   "failed": failed})
     else:
         for r in results:
             render_ingest(console, r)
-    if unreadable:
+    for f in failed:
+        err_console.print(f"[red]error[/red]: {f['message']}", highlight=False)
+    if unreadable or failed:
         raise SystemExit(1)
+
+
+def _all_failed(r: IngestResult) -> dict[str, object]:
+    # Every record quarantined: nothing was added, and that is an error, not a quiet zero.
+    from liqscope._guess import failure_codes, looks_like
+
+    codes = failure_codes(r.quarantine_file)
+    guesses = looks_like(Path(r.file), not_=(r.venue, r.format)) if Path(r.file).is_file() else []
+    why = ", ".join(f"{code} ({n:,})" for code, n in codes.most_common())
+    hint = ("; it looks like " + " or ".join(f"--venue {v} --format {f}" for v, f in guesses) if guesses
+            else "; it does not look like any registered venue's format either")
+    return {"file": r.file, "codes": dict(codes), "looks_like": [{"venue": v, "format": f} for v, f in guesses],
+            "message": f"{r.file}: every one of its {r.records:,} records failed as --venue {r.venue} --format "
+                       f"{r.format}: {why}{hint}. Nothing was added; the records are kept in {r.quarantine_file}"}
 
 
 class _progress:

@@ -83,7 +83,7 @@ def market_formats_cmd(fmt: str) -> None:
 @market.command("ingest")
 @click.option("--format", "input_format", required=True, help="A market format (see `liqscope market formats`).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@data_dir_option
+@data_dir_option(create=True)
 @output_format
 @library_errors
 def market_ingest(input_format: str, paths: tuple[Path, ...], catalog: Catalog, fmt: str) -> None:

@@ -63,14 +63,47 @@ def _iso(row: dict[str, str], col: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
-def _reader(header: tuple[str, ...], row_fn: Callable[[int, dict[str, str], FileContext], list[Any]]
-            ) -> Callable[[bytes, FileContext], Parsed]:
+def _spacing(rows: list[tuple[int, dict[str, str]]], step_ns: int, fmt: str) -> str | None:
+    # Why rows of an epoch-ms "timestamp" column (with its "datetime_utc" twin) do not fit a series of one
+    # row per step_ns: rows closer than one step, a start off the step's grid, or a datetime column that
+    # disagrees with the timestamp (ms vs s, or a shifted zone). None when they fit.
+    step_s = step_ns // 1_000_000_000
+    prev: tuple[int, int] | None = None
+    for line, row in rows:
+        try:
+            ts = _ms(row, "timestamp")
+        except UnexpectedPayload:
+            continue  # the row's own check quarantines it
+        if "datetime_utc" in row:
+            try:
+                stated = _iso(row, "datetime_utc")
+            except UnexpectedPayload:
+                stated = ts
+            if stated != ts:
+                return (f"line {line}: timestamp {row['timestamp']} is not datetime_utc {row['datetime_utc']} "
+                        f"(a unit or time-zone mismatch); {fmt} is epoch milliseconds in UTC")
+        if prev is not None and ts - prev[1] < step_ns:
+            return (f"lines {prev[0]}-{line} are {(ts - prev[1]) // 1_000_000_000:,} s apart; {fmt} has one row "
+                    f"per {step_s:,} s (rows of another spacing would be read {step_s:,} s wide and their units "
+                    "misread)")
+        if ts % step_ns:
+            return (f"line {line}: {row.get('datetime_utc') or row['timestamp']} is not on a {step_s:,} s boundary; "
+                    f"{fmt} has one row per {step_s:,} s")
+        prev = (line, ts)
+    return None
+
+
+def _reader(header: tuple[str, ...], row_fn: Callable[[int, dict[str, str], FileContext], list[Any]],
+            *, step_ns: int | None = None, fmt: str = "") -> Callable[[bytes, FileContext], Parsed]:
     def read(data: bytes, ctx: FileContext) -> Parsed:
         out = Parsed()
         try:
             rows = list(_rows(data, header))
         except (UnexpectedPayload, UnicodeDecodeError, csv.Error) as e:
             out.quarantined.append((1, getattr(e, "field", None), f"{type(e).__name__}: {e}"))
+            return out
+        if step_ns is not None and (why := _spacing(rows, step_ns, fmt)) is not None:
+            out.records, out.refused = len(rows), why
             return out
         for line, row in rows:
             out.records += 1
@@ -143,7 +176,7 @@ def _read_cg_liquidations(data: bytes, ctx: FileContext) -> Parsed:
                                 short_usd=_dec(row, "shortUsd"), total_usd=_dec(row, "totalUsd"),
                                 raw_ref=f"{ctx.sha}:{line}", ts_recv=ctx.ts_recv)]
 
-    return _reader(_CG_LIQ_HEADER, row_fn)(data, ctx)
+    return _reader(_CG_LIQ_HEADER, row_fn, step_ns=HOUR_NS, fmt="coinglass-liquidations-csv")(data, ctx)
 
 
 FORMATS = {
@@ -151,7 +184,8 @@ FORMATS = {
         name="hyperliquid-funding-csv", venue="hyperliquid", read=_reader(_HL_HEADER, _hl_row),
         description="CSV export of Hyperliquid fundingHistory: timestamp,symbol,funding_rate,premium"),
     "coinglass-regime-csv": MarketFormat(
-        name="coinglass-regime-csv", venue="coinglass", read=_reader(_CG_REGIME_HEADER, _cg_regime_row),
+        name="coinglass-regime-csv", venue="coinglass", read=_reader(_CG_REGIME_HEADER, _cg_regime_row, step_ns=HOUR_NS,
+                                                              fmt="coinglass-regime-csv"),
         description="CoinGlass hourly regime CSV: Binance BTCUSDT funding (percent -> fraction), OI USD, spot close"),
     "coinglass-liquidations-csv": MarketFormat(
         name="coinglass-liquidations-csv", venue="coinglass", read=_read_cg_liquidations,

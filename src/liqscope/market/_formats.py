@@ -35,12 +35,17 @@ class FileContext:
 
 @dataclass(kw_only=True)
 class Parsed:
-    """Observations read from one file, and the records that could not be read (line, field, reason)."""
+    """Observations read from one file, and the records that could not be read (line, field, reason).
+
+    ``refused`` says why the whole file does not match its declared format (row spacing, units): then
+    nothing of it is imported.
+    """
 
     observations: list[Any] = field(default_factory=list)
     quarantined: list[tuple[int, str | None, str]] = field(default_factory=list)
     records: int = 0
     skipped: int = 0
+    refused: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -64,7 +64,8 @@ def ingest_market(catalog: Catalog, fmt: str, path: Path) -> MarketIngestResult:
 
     Raises:
         UnknownName: Unknown format (the message lists the valid ones).
-        InputUnreadable: The file cannot be read at all.
+        InputUnreadable: The file cannot be read at all, or does not match its declared format (row
+            spacing, units): then nothing of it is imported.
     """
     spec = get_format(fmt)
     try:
@@ -83,6 +84,8 @@ def ingest_market(catalog: Catalog, fmt: str, path: Path) -> MarketIngestResult:
         result.already_present = True
         return result
     parsed = spec.read(data, FileContext(sha=sha, name=Path(path).name, ts_recv=time.time_ns()))
+    if parsed.refused:
+        raise InputUnreadable(f"{path}: does not match --format {fmt}: {parsed.refused}. Nothing was imported")
     funding = [o for o in parsed.observations if isinstance(o, FundingRate)]
     others = [o for o in parsed.observations if not isinstance(o, FundingRate)]
     if funding:

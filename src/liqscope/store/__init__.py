@@ -1,6 +1,7 @@
 """The lake: raw blobs (append-only, compressed), normalized Parquet events, committed by manifest."""
 
 from liqscope.store._catalog import Catalog, default_data_dir
+from liqscope.store._raw import RawRecord
 from liqscope.store._schema import EVENT_SCHEMA
 
-__all__ = ["EVENT_SCHEMA", "Catalog", "default_data_dir"]
+__all__ = ["EVENT_SCHEMA", "Catalog", "RawRecord", "default_data_dir"]

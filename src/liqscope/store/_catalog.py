@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from liqscope.errors import StoreError
 from liqscope.store._layout import Layout, day_of_ns
+from liqscope.store._raw import RawRecord, read_raw_record
 from liqscope.store._schema import EVENT_SCHEMA, RECORD_SCHEMA
 from liqscope.store._writer import Manifest, read_manifest, recover
 
@@ -72,6 +73,10 @@ class Catalog:
     @property
     def root(self) -> Path:
         return self.layout.root
+
+    def raw_record(self, ref: str) -> RawRecord:
+        """The raw record an event's ``raw_ref`` names, and the batches that read it (see ``RawRecord``)."""
+        return read_raw_record(self.layout, self.manifests(), ref)
 
     def manifests(self) -> list[Manifest]:
         """Every committed batch that counts, oldest first (batches a compaction replaced are left out)."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._shape import validation_failure
 from liqscope.errors import UnexpectedPayload
 
 
@@ -77,6 +78,7 @@ def decode_frame(raw: bytes) -> TradesPush | Envelope:
             # "... - at `$[0].price`" -> field "params.data.price" (no index: reasons stay few and stable)
             path = str(e).rsplit("`$", 1)[-1].rstrip("`")
             name = path.split("].", 1)[-1] if "]." in path else ""
-            raise UnexpectedPayload(f"trade: {e}", field="params.data" + (f".{name}" if name else "")) from None
+            raise UnexpectedPayload(f"trade: {e}", field="params.data" + (f".{name}" if name else ""),
+                                    code=validation_failure(str(e), params.data)) from None
         return TradesPush(channel=params.channel or "", trades=trades)
     return envelope

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._shape import validation_failure
 from liqscope.errors import UnexpectedPayload
 
 CHANNEL = "futures.public_liquidates"
@@ -63,5 +64,6 @@ def decode_frame(raw: bytes) -> LiquidatesUpdate | Message:
     except msgspec.ValidationError as e:
         path = str(e).rsplit("`$", 1)[-1].rstrip("`")
         name = path.split("].", 1)[-1] if "]." in path else ""
-        raise UnexpectedPayload(f"liquidation order: {e}", field="result" + (f".{name}" if name else "")) from None
+        raise UnexpectedPayload(f"liquidation order: {e}", field="result" + (f".{name}" if name else ""),
+                                code=validation_failure(str(e), message.result)) from None
     return LiquidatesUpdate(time_ms=message.time_ms, orders=orders)
