@@ -15,12 +15,12 @@ rule), ``usd`` (what an aggregate counts: the floor plus the estimated hidden no
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
-import duckdb
 import msgspec
 
 from liqscope._time import iso_ns
@@ -28,7 +28,7 @@ from liqscope.methodology import Methodology, Query, ResolvedWindow, compile_cou
 from liqscope.store import Catalog
 from liqscope.venues import venues as registry
 
-__all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "counted", "exact"]
+__all__ = ["DUCKDB", "NOT_COVERED", "Counted", "CountedCoverage", "Engine", "counted", "exact"]
 
 NOT_COVERED = "not covered by this methodology"
 _ZERO = Decimal(0)
@@ -68,6 +68,32 @@ class CountedCoverage(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
+class Engine(Protocol):
+    """Runs a ``Counted``: ``connect`` yields a connection (``execute(sql, params)`` -> ``fetchall()`` /
+    ``fetchone()``, DuckDB's SQL dialect) holding the counted rows as table ``counted``."""
+
+    name: str
+
+    def connect(self, c: Counted, columns: Sequence[str]) -> AbstractContextManager[Any]: ...
+
+
+class _DuckDB:
+    name = "duckdb"
+
+    @contextmanager
+    def connect(self, c: Counted, columns: Sequence[str]) -> Iterator[Any]:
+        con = c.catalog.connect()
+        try:
+            con.execute(f"CREATE TEMP TABLE counted AS SELECT {', '.join(columns)} FROM ({c.query.sql})",
+                        c.query.params)
+            yield con
+        finally:
+            con.close()
+
+
+DUCKDB: Engine = _DuckDB()
+
+
 @dataclass(frozen=True)
 class Counted:
     """One methodology's counted relation over one resolved window of one lake.
@@ -82,6 +108,7 @@ class Counted:
     coverage: CountedCoverage
     files: tuple[Path, ...]
     query: Query
+    engine: Engine = field(default=DUCKDB, compare=False)
 
     @property
     def name(self) -> str:
@@ -112,20 +139,17 @@ class Counted:
         """``{name, version, fingerprint}``: what every result names its methodology by."""
         return {"name": self.name, "version": self.version, "fingerprint": self.fingerprint}
 
-    def relation(self) -> str:
-        """The events relation the query reads (our own file list, quoted)."""
-        return self.catalog.relation_sql(list(self.files))
+    def compile(self, relation: str) -> Query:
+        """The same compiled query over another events relation (an engine's own view of ``files``)."""
+        return compile_counted(self.methodology, relation, self.start_ns, self.end_ns, self.coverage.sampled_venues)
 
-    @contextmanager
-    def connect(self, columns: Sequence[str] = COLUMNS) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A DuckDB connection holding the counted rows as the temp table ``counted`` (scanned once)."""
-        con = self.catalog.connect()
-        try:
-            con.execute(f"CREATE TEMP TABLE counted AS SELECT {', '.join(columns)} FROM ({self.query.sql})",
-                        self.query.params)
-            yield con
-        finally:
-            con.close()
+    def on(self, engine: Engine) -> Counted:
+        """The same counted relation, run by ``engine`` (default: DuckDB, embedded)."""
+        return replace(self, engine=engine)
+
+    def connect(self, columns: Sequence[str] = COLUMNS) -> AbstractContextManager[Any]:
+        """A connection holding the counted rows as the table ``counted`` (scanned once), from the engine."""
+        return self.engine.connect(self, columns)
 
     def span(self, start_ns: int, end_ns: int, detail: str = "history around the window") -> Counted:
         """The same coverage, counting, valuation and estimation over an explicit [start, end).
@@ -136,7 +160,7 @@ class Counted:
         window = ResolvedWindow(kind="fixed", start=iso_ns(start_ns), end=iso_ns(end_ns), start_ns=start_ns,
                                 end_ns=end_ns, anchor_start=self.window.anchor_start,
                                 anchor_end=self.window.anchor_end, detail=detail)
-        return _bind(self.catalog, self.methodology, window, self.coverage)
+        return _bind(self.catalog, self.methodology, window, self.coverage).on(self.engine)
 
 
 def _coverage(m: Methodology, only: Sequence[str]) -> tuple[Methodology, CountedCoverage]:

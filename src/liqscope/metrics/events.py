@@ -27,10 +27,10 @@ _ORDER = {
 _COLUMNS = ("venue, market, base_asset, liquidated_side, usd_floor, price, quantity, quantity_unit, ts_event, ts_recv, "
             "liquidation_kind, account, source, event_id, raw_ref")
 _FILTER = """
-WHERE (len($f_venues) = 0 OR list_contains($f_venues, venue))
+WHERE (array_length($f_venues) = 0 OR list_contains($f_venues, venue))
   AND (CAST($f_side AS VARCHAR) IS NULL OR coalesce(liquidated_side, 'UNKNOWN') = $f_side)
-  AND (len($f_assets) = 0 OR list_contains($f_assets, base_asset))
-  AND (len($f_markets) = 0 OR list_contains($f_markets, market))
+  AND (array_length($f_assets) = 0 OR list_contains($f_assets, base_asset))
+  AND (array_length($f_markets) = 0 OR list_contains($f_markets, market))
   AND usd_floor >= $f_min
 """.strip()
 
