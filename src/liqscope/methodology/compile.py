@@ -134,8 +134,8 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
     if estimating:
         k = m.estimation.neighbourhood_seconds
         observations = (f"SELECT * FROM (SELECT *, {_COPY_RANK} AS copy_rank FROM {relation} "
-                        "WHERE ts_event >= $est_start AND ts_event < $est_end AND list_contains($sampled_venues, venue)) "
-                        "WHERE copy_rank = 1")
+                        "WHERE ts_event >= $est_start AND ts_event < $est_end "
+                        "AND list_contains($sampled_venues, venue)) WHERE copy_rank = 1")
         ctes.append(_hidden_ctes("hidden", observations, price, "est_"))
         params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
                    "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
