@@ -227,7 +227,7 @@ def _fit(sessions: Sequence[Session], marked: bool, max_iter: int) -> HawkesFit:
     gaps = sorted(ts[i + 1] - ts[i] for ts, _, _ in sessions for i in range(len(ts) - 1))
     typical = max(gaps[len(gaps) // 2], 1e-3)
     x = [0.5 * n / T, 0.5 / typical, 1.0 / typical]      # mu, a, beta: n = 0.5 to start
-    ll, grad, hess = _pass(sessions, *x, derivatives=True)
+    ll, grad, hess = _pass(sessions, x[0], x[1], x[2], derivatives=True)
     damp = 1e-3
     converged = False
     it = 0
@@ -241,7 +241,7 @@ def _fit(sessions: Sequence[Session], marked: bool, max_iter: int) -> HawkesFit:
             if step is not None:
                 cand = [x[i] + step[i] for i in range(3)]
                 if min(cand) > 0:
-                    ll_new = _pass(sessions, *cand, derivatives=False)[0]
+                    ll_new = _pass(sessions, cand[0], cand[1], cand[2], derivatives=False)[0]
                     if ll_new >= ll:
                         break
             damp *= 10
@@ -249,7 +249,7 @@ def _fit(sessions: Sequence[Session], marked: bool, max_iter: int) -> HawkesFit:
             break
         x = cand
         rel = max(abs(step[i]) / x[i] for i in range(3))  # type: ignore[index]
-        ll, grad, hess = _pass(sessions, *x, derivatives=True)
+        ll, grad, hess = _pass(sessions, x[0], x[1], x[2], derivatives=True)
         damp = max(damp / 10, 1e-9)
         if rel < 1e-9:
             converged = True

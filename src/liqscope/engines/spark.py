@@ -145,7 +145,9 @@ class _Result:
 class _Connection:
     # DuckDB's connection surface the metrics use (execute -> fetchall/fetchone), run on Spark.
     def __init__(self, spark: SparkSession) -> None:
-        self.spark, self.views, self.frames = spark, {}, []
+        self.spark = spark
+        self.views: dict[str, str] = {}
+        self.frames: list[DataFrame] = []
 
     def view(self, name: str, df: DataFrame) -> str:
         real = f"liqscope_{name}_{uuid.uuid4().hex[:12]}"
