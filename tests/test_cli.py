@@ -138,3 +138,21 @@ def test_the_largest_liquidation_walks_back_to_its_raw_frame(tmp_path):
     assert bad.exit_code == 1 and "<64 hex digits of sha256>:<line number>" in bad.output
     missing = CliRunner().invoke(main, ["raw", ref.split(":")[0] + ":999999", "--data-dir", d])
     assert missing.exit_code == 1 and "2,045 lines" in missing.output
+
+
+def test_the_api_serves_the_same_raw_frame_and_404s_an_unknown_one(tmp_path):
+    import gzip
+
+    d = str(tmp_path)
+    _run("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", d)
+    sha = json.loads(_run("ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), "--data-dir", d,
+                          "--json").output)["results"][0]["raw_sha256"]
+    res = CliRunner().invoke(main, ["api", "get", f"/api/raw/{sha}:1502", "--data-dir", d])
+    body = json.loads(res.output, parse_float=Decimal)
+    assert res.exit_code == 0 and body["ok"] is True
+    line_1502 = gzip.decompress(BINANCE_RIFTFERN.read_bytes()).split(b"\n")[1501].decode()
+    assert body["data"]["raw"] == line_1502 and body["data"]["decoded"]["o"]["ap"] == "0.0041437"
+    missing = json.loads(CliRunner().invoke(main, ["api", "get", f"/api/raw/{'0' * 64}:1", "--data-dir", d]).output)
+    assert (missing["ok"], missing["status"]) == (False, 404)
+    bad = json.loads(CliRunner().invoke(main, ["api", "get", "/api/raw/nonsense", "--data-dir", d]).output)
+    assert (bad["ok"], bad["status"]) == (False, 400)

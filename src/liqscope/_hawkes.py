@@ -52,12 +52,12 @@ class HawkesFit(msgspec.Struct, kw_only=True):
     notes: list[str] = []
 
 
-def _pass(sessions: Sequence[Session], mu: float, a: float, beta: float,
+def _pass(sessions: Sequence[Session], mu: float, a: float, beta: float, *,
           derivatives: bool) -> tuple[float, list[float], list[list[float]]]:
     # Independent stretches share (mu, a, beta): their log-likelihoods, gradients and Hessians add.
     ll, grad, hess = 0.0, [0.0] * 3, [[0.0] * 3 for _ in range(3)]
     for times, marks, T in sessions:
-        l1, g1, h1 = _pass_one(times, marks, T, mu, a, beta, derivatives)
+        l1, g1, h1 = _pass_one(times, marks, T, mu, a, beta, derivatives=derivatives)
         if l1 == -math.inf:
             return -math.inf, [], []
         ll += l1
@@ -67,7 +67,7 @@ def _pass(sessions: Sequence[Session], mu: float, a: float, beta: float,
     return (ll, grad, hess) if derivatives else (ll, [], [])
 
 
-def _pass_one(times: Sequence[float], marks: Sequence[float], T: float, mu: float, a: float, beta: float,
+def _pass_one(times: Sequence[float], marks: Sequence[float], T: float, mu: float, a: float, beta: float, *,
               derivatives: bool) -> tuple[float, list[float], list[list[float]]]:
     # One O(n) sweep: log-likelihood, gradient and Hessian in (mu, a, beta).
     A = B = C = 0.0
@@ -143,10 +143,10 @@ def _solve3(m: list[list[float]], v: list[float]) -> list[float] | None:
 
 
 def _inverse3(m: list[list[float]]) -> list[list[float]] | None:
-    cols = [_solve3(m, [1.0 if i == j else 0.0 for i in range(3)]) for j in range(3)]
-    if any(c is None for c in cols):
+    cols = [c for j in range(3) if (c := _solve3(m, [1.0 if i == j else 0.0 for i in range(3)])) is not None]
+    if len(cols) < 3:
         return None
-    return [[cols[j][i] for j in range(3)] for i in range(3)]  # type: ignore[index]
+    return [[cols[j][i] for j in range(3)] for i in range(3)]
 
 
 def ks_pvalue(d: float, n: int) -> float:
@@ -158,7 +158,7 @@ def ks_pvalue(d: float, n: int) -> float:
     lam = (sq + 0.12 + 0.11 / sq) * d
     if lam < 0.2:
         return 1.0
-    total = sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
+    total = sum((-1.0) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
     return max(0.0, min(1.0, 2.0 * total))
 
 
@@ -248,7 +248,7 @@ def _fit(sessions: Sequence[Session], marked: bool, max_iter: int) -> HawkesFit:
         else:
             break
         x = cand
-        rel = max(abs(step[i]) / x[i] for i in range(3))  # type: ignore[index]
+        rel = max(abs(step[i]) / x[i] for i in range(3))
         ll, grad, hess = _pass(sessions, x[0], x[1], x[2], derivatives=True)
         damp = max(damp / 10, 1e-9)
         if rel < 1e-9:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +34,10 @@ CHUNK_BYTES = 64 << 20       # ... or fewer when they are large (Hyperliquid blo
 _DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
 
 
+class _Reader(Protocol):  # what Input needs of an opened file: a plain, gzip or zip-member stream
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class Input:
     """One input: a file read as a stream (plain, gzip or single-file zip), or bytes in memory.
 
@@ -41,7 +45,7 @@ class Input:
         name: The name that carries meaning (a zip member's own name, ``.gz`` removed).
     """
 
-    def __init__(self, where: str, name: str, opener: Callable[[], AbstractContextManager[IO[bytes]]]) -> None:
+    def __init__(self, where: str, name: str, opener: Callable[[], AbstractContextManager[_Reader]]) -> None:
         self._where = where
         self.name = name
         self._opener = opener
@@ -96,7 +100,7 @@ class _ZipMember(io.RawIOBase):
     def __init__(self, zf: zipfile.ZipFile, member: str) -> None:
         self._zf, self._f = zf, zf.open(member)
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int = -1) -> bytes:
         return self._f.read(size)
 
     def close(self) -> None:
@@ -105,8 +109,8 @@ class _ZipMember(io.RawIOBase):
         super().close()
 
 
-def _zip_member(path: Path, member: str) -> IO[bytes]:
-    return _ZipMember(zipfile.ZipFile(path), member)  # type: ignore[return-value]
+def _zip_member(path: Path, member: str) -> _ZipMember:
+    return _ZipMember(zipfile.ZipFile(path), member)
 
 
 def line_chunks(blocks: Iterable[bytes], max_records: int | None = None,

@@ -62,10 +62,10 @@ def render_report(console: Console, r: Report) -> None:
                   f"{c.first_event or '-'} to {c.last_event or '-'}")
     for note in c.notes:
         console.print(f"  [yellow]![/yellow] {note}")
-    for v, text in c.sampling.items():
-        console.print(f"  {v}: {text}")
-    for v, cap in c.capture.items():  # live capture, from transcript markers (docs/capture.md)
-        console.print(f"  {v} live capture: {cap.covered_seconds:,.3f} s of {cap.window_seconds:,.3f} s covered, "
+    for venue, text in c.sampling.items():
+        console.print(f"  {venue}: {text}")
+    for venue, cap in c.capture.items():  # live capture, from transcript markers (docs/capture.md)
+        console.print(f"  {venue} live capture: {cap.covered_seconds:,.3f} s of {cap.window_seconds:,.3f} s covered, "
                       f"{len(cap.gaps)} gap(s)" + "".join(f"\n    gap {g.start} → {g.end} ({g.seconds:,.3f} s): "
                                                           f"{g.reason}" for g in cap.gaps[:20]))
 

@@ -7,10 +7,27 @@ from liqscope.errors import ConfigError
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
+# Every time liqscope parses lies in this range, both ends included. The start is the day of Bitcoin's
+# genesis block (no crypto liquidation happened before it); the end leaves a wide margin below the largest
+# int64 nanosecond time (2262-04-11), so a window end plus any padding still fits the lake's ns columns.
+# Outside it a time is refused with a ConfigError naming the range (the API answers 400, the CLI one line).
+MIN_TIME = "2009-01-03T00:00:00Z"
+MAX_TIME = "2100-01-01T00:00:00Z"
+TIME_RANGE = f"{MIN_TIME} .. {MAX_TIME}"
+
+
+def _ns(t: dt.datetime) -> int:
+    delta = t - _EPOCH  # raises OverflowError when the offset moves t out of datetime's years 1..9999
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+MIN_NS = _ns(dt.datetime(2009, 1, 3, tzinfo=dt.UTC))
+MAX_NS = _ns(dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+
 
 def parse_iso_ns(text: str, *, what: str = "time") -> int:
     """Parse an ISO-8601 time to ns UTC. A value without an offset is rejected, except a bare date
-    (``2025-12-27``), which means midnight UTC."""
+    (``2025-12-27``), which means midnight UTC. A time outside ``TIME_RANGE`` is rejected too."""
     s = text.strip()
     try:
         if len(s) == 10:
@@ -22,8 +39,13 @@ def parse_iso_ns(text: str, *, what: str = "time") -> int:
         raise ConfigError(f"{what}: {text!r} is not an ISO-8601 time (e.g. 2025-12-27T14:00:00Z)") from None
     if t.tzinfo is None:
         raise ConfigError(f"{what}: {text!r} has no UTC offset; add Z or +00:00 (liqscope never guesses a zone)")
-    delta = t - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    try:
+        ns = _ns(t)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is in year 0 in UTC
+        ns = None
+    if ns is None or not MIN_NS <= ns <= MAX_NS:
+        raise ConfigError(f"{what}: {text!r} is outside the valid time range {TIME_RANGE}")
+    return ns
 
 
 def iso_ns(ts_ns: int) -> str:

@@ -11,7 +11,8 @@
     ├── ConfigError              our own inputs (methodology files, CLI values): strict
     │   └── UnknownName          a name outside a closed set; the message lists the valid values
     ├── StoreError               the lake or the raw journal cannot be read or written
-    │   └── InputUnreadable      an input file cannot be opened or decoded at all
+    │   ├── InputUnreadable      an input file cannot be opened or decoded at all
+    │   └── NotInLake            a thing asked for by name (a raw_ref) is not in this lake
     └── RegistryError            the venue registry is inconsistent
 
 Every quarantined record carries a ``Reason``: liqscope's own stable code for what was wrong. The
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidEvent",
     "LiqscopeError",
     "NotALiquidation",
+    "NotInLake",
     "Reason",
     "RegistryError",
     "StoreError",
@@ -126,6 +128,10 @@ class StoreError(LiqscopeError):
 
 class InputUnreadable(StoreError):
     """An input file cannot be opened or decoded at all."""
+
+
+class NotInLake(StoreError):
+    """Something asked for by name (a raw record by its raw_ref) is not in this lake."""
 
 
 class RegistryError(LiqscopeError):

@@ -305,7 +305,8 @@ class _Run:
             for j, i in enumerate(todo):
                 counts[i] = batch.counts[j]
         if len(kept) != len(raws):
-            keys, refs, status, counts = ([col[i] for i in kept] for col in (keys, refs, status, counts))
+            keys, refs, status = ([col[i] for i in kept] for col in (keys, refs, status))
+            counts = [counts[i] for i in kept]
         self._count_events(batch.table)
         self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
 

@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
@@ -90,10 +91,10 @@ class VerifyReport(msgspec.Struct, kw_only=True):
 def _read_manifests(catalog: Catalog, problems: list[Problem]) -> tuple[list[Manifest], list[Manifest]]:
     # (every manifest ever committed, retired ones included, in commit order; the live ones).
     found: dict[str, tuple[Manifest, bool]] = {}
-    for folder, live in ((catalog.root / "replaced_batches", False), (catalog.layout.batches, True)):
+    for folder, in_use in ((catalog.root / "replaced_batches", False), (catalog.layout.batches, True)):
         for path in sorted(folder.glob("*.json")) if folder.exists() else []:
             try:
-                found[path.stem] = (read_manifest(path), live)
+                found[path.stem] = (read_manifest(path), in_use)
             except StoreError as e:
                 problems.append(Problem(kind="unreadable_manifest", path=_rel(catalog, path), batch=path.stem,
                                         detail=str(e)))
@@ -325,7 +326,7 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
                         files=have.files + len(lake_quarantine), rows=have.rows, problems=problems)
 
 
-def _compare_quarantine(catalog: Catalog, have: dict[str, str], want: dict[str, object],
+def _compare_quarantine(catalog: Catalog, have: dict[str, str], want: Mapping[str, object],
                         replayed: set[str]) -> list[Problem]:
     out = []
     for rel in sorted(set(want) | {r for r, b in have.items() if _file_batch(r) in replayed}):

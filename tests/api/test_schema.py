@@ -17,6 +17,14 @@ from schemathesis.checks import (  # noqa: E402 - after the importorskip
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@pytest.fixture(scope="module")
+def app(lake):
+    from liqscope.api import create_app
+
+    # Schemathesis' in-process client sends "Host: testserver"; any other name is refused (403).
+    return create_app(lake.root, poll_s=0.1, allow_hosts=("testserver",))
+
+
 def _operations(app):
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     # /api/live is an endless event stream: tests/api/test_server.py reads it over a real socket.

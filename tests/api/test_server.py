@@ -84,30 +84,35 @@ def test_live_pushes_an_event_when_a_batch_is_committed(served):
 
 def test_cors_is_closed_unless_the_origin_is_configured(served, lake):
     _, url = served
-    for origin, allowed in (("http://desk.example", True), ("http://evil.example", False)):
+    for origin, status in (("http://desk.example", 200), ("http://evil.example", 403)):
         conn = _conn(url)
         conn.request("GET", "/api/venues", headers={"Origin": origin})
         resp = conn.getresponse()
-        resp.read()
+        body = json.loads(resp.read())
         conn.close()
-        assert resp.status == 200
-        assert (resp.getheader("access-control-allow-origin") == origin) is allowed
+        assert (resp.status, body["ok"]) == (status, status == 200)
+        assert (resp.getheader("access-control-allow-origin") == origin) is (status == 200)
 
 
 def test_a_refused_cors_preflight_answers_in_the_error_envelope(served):
     _, url = served
-    for origin, method, refused in (
-            ("http://evil.example", "GET", "origin (allowed: http://desk.example)"),
-            ("http://desk.example", "DELETE", "method (allowed: GET)"),
-            ("http://evil.example", "PUT", "origin (allowed: http://desk.example); method (allowed: GET)")):
+    own = "this server's own origin, http://desk.example"
+    for origin, method, status, error in (
+            ("http://evil.example", "GET", 403, f"Origin: 'http://evil.example' may not call this server; "
+             f"allowed: {own}. Add one with liqscope serve --cors-origin ORIGIN"),
+            ("http://desk.example", "DELETE", 400, "CORS preflight refused, not allowed: method (allowed: GET)"),
+            ("http://evil.example", "PUT", 403, f"Origin: 'http://evil.example' may not call this server; "
+             f"allowed: {own}. Add one with liqscope serve --cors-origin ORIGIN")):
         conn = _conn(url)
         conn.request("OPTIONS", "/api/venues", headers={"Origin": origin, "Access-Control-Request-Method": method})
         resp = conn.getresponse()
         body = json.loads(resp.read())
         conn.close()
-        assert resp.status == 400 and resp.getheader("content-type") == "application/json"
-        assert body["ok"] is False and body["status"] == 400 and body["errors"] == []
-        assert body["error"] == f"CORS preflight refused, not allowed: {refused}"
+        assert resp.status == status and resp.getheader("content-type") == "application/json"
+        assert body["ok"] is False and body["status"] == status
+        assert body["error"] == error
+        if status == 403:
+            assert resp.getheader("access-control-allow-origin") is None
     conn = _conn(url)  # the configured origin asking for GET is let through
     conn.request("OPTIONS", "/api/venues", headers={"Origin": "http://desk.example",
                                                      "Access-Control-Request-Method": "GET"})

@@ -35,7 +35,7 @@ REAL_SPAN = (parse_iso_ns("2025-12-27T12:00:00Z"), parse_iso_ns("2025-12-29T00:0
 SIM_START = parse_iso_ns("2026-01-10T23:00:00Z")  # the simulated hours straddle a UTC (and UTC+8) midnight...
 SIM_SPAN = (SIM_START - 30 * MINUTE, SIM_START + 150 * MINUTE)
 SIM_VENUES = ("binance_usdm", "bybit_linear", "hyperliquid", "okx_swap")
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -137,7 +137,8 @@ def test_every_path_refuses_every_method_but_get_in_the_error_envelope(app, serv
     paths = [path.replace("{name}", "standard") + ("" if "{" in path or not _paths(app)[path] else f"?{W}")
              for path in _paths(app)] + ["/", "/static/app.js", "/api/nowhere"]
     for path in paths:
-        status, headers, body = _request(base, method, path, {"Origin": EVIL})
+        # The server's own origin: let through to the method check (a foreign one is refused before it).
+        status, headers, body = _request(base, method, path, {"Origin": base})
         expected = 404 if path == "/api/nowhere" else 405
         assert status == expected, (method, path, status, body[:200])
         doc = _envelope(status, body)
@@ -149,31 +150,36 @@ def test_every_path_refuses_every_method_but_get_in_the_error_envelope(app, serv
 # -- CORS ---------------------------------------------------------------------------------------------------
 def test_cors_is_closed_by_default_and_open_only_to_the_configured_origin(servers):
     closed, configured = servers
-    for origin in (EVIL, DESK, "null"):
-        status, headers, _ = _request(closed, "GET", "/api/venues", {"Origin": origin})
-        assert status == 200 and "access-control-allow-origin" not in headers, origin
+    for origin in (EVIL, DESK, "null", closed.replace("127.0.0.1", "localhost")):
+        status, headers, body = _request(closed, "GET", "/api/venues", {"Origin": origin})
+        assert status == 403 and "access-control-allow-origin" not in headers, origin
+        assert _envelope(403, body)["errors"][0]["param"] == "Origin"
+    status, headers, _ = _request(closed, "GET", "/api/venues", {"Origin": closed})  # its own page
+    assert status == 200 and "access-control-allow-origin" not in headers
     status, headers, _ = _request(configured, "GET", "/api/venues", {"Origin": DESK})
     assert status == 200 and headers["access-control-allow-origin"] == DESK
     assert "access-control-allow-credentials" not in headers
     status, headers, _ = _request(configured, "GET", "/api/venues", {"Origin": EVIL})
-    assert status == 200 and "access-control-allow-origin" not in headers
+    assert status == 403 and "access-control-allow-origin" not in headers
 
-    # Preflights: the configured origin may GET, nothing else; an unknown origin gets nothing.
+    # Preflights: the configured origin may GET, nothing else; an unknown origin is refused outright.
     pre = {"Origin": DESK, "Access-Control-Request-Method": "GET"}
     status, headers, _ = _request(configured, "OPTIONS", "/api/venues", pre)
     assert status == 200 and headers["access-control-allow-origin"] == DESK
     assert headers["access-control-allow-methods"] == "GET"
     # Another method from the configured origin: the preflight fails (400, only GET allowed), so a browser
-    # never sends it (and it would get 405 anyway). An unknown origin's preflight gets no allow-origin.
-    for origin, method in ((DESK, "DELETE"), (EVIL, "GET")):
-        status, headers, body = _request(configured, "OPTIONS", "/api/venues",
-                                         {"Origin": origin, "Access-Control-Request-Method": method})
-        assert status == 400 and headers["access-control-allow-methods"] == "GET", (origin, method)
-        assert not LEAK.search(body.decode())
-    assert "access-control-allow-origin" not in headers
-    status, headers, body = _request(closed, "OPTIONS", "/api/venues", pre)
-    assert status == 405 and "access-control-allow-origin" not in headers
-    _envelope(405, body)
+    # never sends it (and it would get 405 anyway).
+    status, headers, body = _request(configured, "OPTIONS", "/api/venues",
+                                     {"Origin": DESK, "Access-Control-Request-Method": "DELETE"})
+    assert status == 400 and headers["access-control-allow-methods"] == "GET"
+    assert not LEAK.search(body.decode())
+    for server in (configured, closed):
+        status, headers, body = _request(server, "OPTIONS", "/api/venues",
+                                         {"Origin": EVIL, "Access-Control-Request-Method": "GET"})
+        assert status == 403 and "access-control-allow-origin" not in headers
+        _envelope(403, body)
+    status, headers, body = _request(closed, "OPTIONS", "/api/venues", pre)  # DESK is foreign to `closed`
+    assert status == 403 and "access-control-allow-origin" not in headers
 
 
 # -- strict validation ----------------------------------------------------------------------------------------

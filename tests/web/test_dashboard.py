@@ -21,6 +21,7 @@ from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
 from tests._data import COINM_ARCHIVE
 from tests.api._lake import Server
+from tests.web._browser import csp_violations, watch
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go outside the work tree: $LIQSCOPE_ARTIFACTS, else <tmp>/liqscope-dashboard.
@@ -58,12 +59,14 @@ def _money(text: str) -> float:
 def _settled(page) -> int:
     """Wait until the page has no render pending (a resize re-renders it after 250 ms); its render count."""
     page.wait_for_timeout(600)
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=90_000)
+    # Predicates are functions, not expressions: Playwright evals an expression inside the page, which the
+    # dashboard's CSP (no 'unsafe-eval') refuses.
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=90_000)
     return int(page.get_attribute("body", "data-renders"))
 
 
 def _rendered_after(page, renders: int) -> None:
-    page.wait_for_function(f"Number(document.body.dataset.renders) > {renders} && "
+    page.wait_for_function(f"() => Number(document.body.dataset.renders) > {renders} && "
                            "document.body.dataset.state === 'ready'", timeout=90_000)
 
 
@@ -78,13 +81,13 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            seen = watch(page)  # script errors, console errors (a CSP refusal is one), dialogs, CSP violations
             outside: list[str] = []
             page.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
                     else outside.append(r.url))
             page.goto(base + "/")
             page.wait_for_selector("body[data-state=ready]", timeout=90_000)
+            assert csp_violations(page) == [], "the dashboard must run under its own strict CSP"
 
             # The default window is the two UTC days ending with the newest event: the 2025-12-27/28 session.
             assert page.input_value("#start") == "2025-12-27T00:00"
@@ -123,7 +126,8 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             page.wait_for_selector("body[data-batches='8']", timeout=30_000)
             _rendered_after(page, renders)
             assert "8 batches" in page.inner_text("#live-text")
-            assert not errors, errors
+            assert csp_violations(page) == []
+            assert not seen["errors"] and not seen["dialogs"], seen
             assert not outside, f"the dashboard fetched outside its server: {outside}"
         finally:
             browser.close()

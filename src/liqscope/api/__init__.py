@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from liqscope.api._admission import Limits
 from liqscope.errors import LiqscopeError
 
-__all__ = ["MissingExtra", "create_app", "require_extra"]
+__all__ = ["Limits", "MissingExtra", "create_app", "require_extra"]
 
 
 class MissingExtra(LiqscopeError):

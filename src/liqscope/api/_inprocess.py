@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,11 +36,20 @@ async def _call(app: Any, path: str) -> tuple[int, dict[str, str], bytes]:
                 done.set()
 
     task = asyncio.ensure_future(app(scope, receive, send))
-    await done.wait()
+    finished = asyncio.ensure_future(done.wait())
+    await asyncio.wait({task, finished}, return_when=asyncio.FIRST_COMPLETED)
     if not task.done():
         task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
+    finished.cancel()
+    try:
         await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        # Starlette re-raises an unhandled error after answering it with the 500 envelope (for the server's
+        # log, which the API's crash handler has already written): the answer is what `api get` prints.
+        if not done.is_set():
+            raise
     return status, headers, bytes(body)
 
 

@@ -67,7 +67,7 @@ def data_types() -> list[Any]:
     return list(_TYPES.values())
 
 
-MethodologiesQ = Annotated[list[p.MethodologyName] | None,  # type: ignore[name-defined]
+MethodologiesQ = Annotated[list[p.MethodologyName] | None,
                            Query(description="Methodologies to compare (repeatable). Default: every built-in.")]
 AssetsQ = Annotated[list[str] | None, Query(description="Base assets, e.g. BTC (repeatable).")]
 
@@ -96,8 +96,8 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
     @router.get("/reconcile", summary="total(b) - total(a), attributed to the rules that differ (Shapley)",
                 responses=responses(Reconciliation))
     def get_reconcile(request: Request, start: Start, end: End,
-                      a: Annotated[p.MethodologyName, Query(description="Reconcile from.")] = "standard",  # type: ignore[name-defined]
-                      b: Annotated[p.MethodologyName, Query(description="Reconcile to.")] = "every-copy",  # type: ignore[name-defined]
+                      a: Annotated[p.MethodologyName, Query(description="Reconcile from.")] = "standard",
+                      b: Annotated[p.MethodologyName, Query(description="Reconcile to.")] = "every-copy",
                       venue: VenuesQ = None) -> Response:
         ca, cb = count(request, a, start, end, venue), count(request, b, start, end, venue)
         return ok(reconcile(ca, cb), ca.methodology, cb.methodology)
@@ -118,8 +118,8 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
 
     @router.get("/health", summary="Leverage-health index of one asset at one time",
                 responses=responses(HealthIndex))
-    def get_health(request: Request, at: Annotated[str, Query(description="As of this time. ISO-8601 with an "
-                                                              "offset.", pattern=p.ISO)],
+    def get_health(request: Request, at: Annotated[str, Query(description="As of this time. " + p.TIME_HELP,
+                                                              pattern=p.ISO)],
                    methodology: MethodologyQ = "standard",
                    asset: Annotated[str, Query(pattern=r"^[A-Za-z0-9]{1,20}$", description="Base asset.")] = "BTC",
                    ) -> Response:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 
-from liqscope._time import parse_iso_ns
+from liqscope._time import TIME_RANGE, parse_iso_ns
 from liqscope.api.envelope import FieldError
 from liqscope.errors import ConfigError, LiqscopeError
 from liqscope.methodology import Methodology, builtin_names, load
@@ -31,11 +31,11 @@ ORDERS = ("time_desc", "time_asc", "usd_desc")
 
 # The registry and the built-in presets are read once, when the API module is first imported, so the
 # OpenAPI document lists them as enums.
-VenueName = Literal[VENUES]                 # type: ignore[valid-type]
-MethodologyName = Literal[METHODOLOGIES]    # type: ignore[valid-type]
-BucketName = Literal[tuple(BUCKETS)]        # type: ignore[valid-type]
-Side = Literal[SIDES]                       # type: ignore[valid-type]
-Order = Literal[ORDERS]                     # type: ignore[valid-type]
+VenueName = Literal[VENUES]                 # type: ignore[valid-type]  # a Literal of values read at import
+MethodologyName = Literal[METHODOLOGIES]    # type: ignore[valid-type]  # a Literal of values read at import
+BucketName = Literal[tuple(BUCKETS)]        # type: ignore[valid-type]  # a Literal of values read at import
+Side = Literal[SIDES]                       # type: ignore[valid-type]  # a Literal of values read at import
+Order = Literal[ORDERS]                     # type: ignore[valid-type]  # a Literal of values read at import
 
 # Closed sets by parameter name: validation errors list these as the valid values.
 VALID: dict[str, list[str]] = {
@@ -45,13 +45,13 @@ VALID: dict[str, list[str]] = {
 }
 
 ISO = r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2}))?$"
-_TIME_HELP = ("ISO-8601 with an explicit offset (2025-12-27T14:00:00Z); a bare date means midnight UTC. "
-              "Venue time.")
+TIME_HELP = ("ISO-8601 with an explicit offset (2025-12-27T14:00:00Z); a bare date means midnight UTC. "
+              f"Venue time, within {TIME_RANGE}.")
 
-Start = Annotated[str, Query(description="Window start, inclusive. " + _TIME_HELP, pattern=ISO,
+Start = Annotated[str, Query(description="Window start, inclusive. " + TIME_HELP, pattern=ISO,
                              examples=["2025-12-27T00:00:00Z"])]
 End = Annotated[str, Query(description=f"Window end, exclusive; at most {MAX_WINDOW_DAYS} days after start. "
-                           + _TIME_HELP, pattern=ISO, examples=["2025-12-29T00:00:00Z"])]
+                           + TIME_HELP, pattern=ISO, examples=["2025-12-29T00:00:00Z"])]
 MethodologyQ = Annotated[MethodologyName, Query(description="A built-in methodology (see /api/methodologies).")]
 VenuesQ = Annotated[list[VenueName] | None, Query(description="Only these venues (repeatable).")]
 
@@ -133,7 +133,7 @@ def money(param: str, text: str | None) -> Decimal:
 
 def event_filter(venue: list[str] | None, side: str | None, asset: list[str] | None, market: list[str] | None,
                  min_notional_usd: str | None) -> EventFilter:
-    return EventFilter(venues=tuple(sorted(set(venue or ()))), side=side,  # type: ignore[arg-type]
+    return EventFilter(venues=tuple(sorted(set(venue or ()))), side=side,  # type: ignore[arg-type]  # FastAPI checked it against Side
                        assets=tuple(names("asset", asset)), markets=tuple(names("market", market)),
                        min_notional_usd=money("min_notional_usd", min_notional_usd))
 
@@ -153,9 +153,10 @@ def no_unknown_params(request: Request) -> None:
 
 
 _ISO_HINT = "not an ISO-8601 time with an offset (e.g. 2025-12-27T14:00:00Z, or a bare date 2025-12-27)"
-_MESSAGES = {
+_MESSAGES: dict[tuple[str, str | None], str] = {
     ("start", "string_pattern_mismatch"): _ISO_HINT,
     ("end", "string_pattern_mismatch"): _ISO_HINT,
+    ("at", "string_pattern_mismatch"): _ISO_HINT,
     ("min_notional_usd", "string_pattern_mismatch"): "not a plain decimal number of USD (e.g. 10000 or 2500.5)",
 }
 

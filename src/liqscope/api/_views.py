@@ -1,9 +1,12 @@
 # Small views over the registry and the methodology presets: what /api/venues and /api/methodologies return.
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from liqscope.methodology import Methodology
+from liqscope.store import RawRecord
 from liqscope.venues import VenueSpec
 
 
@@ -57,6 +60,26 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     default_methodology: str
     buckets: list[str]
     max_window_days: int
+    min_time: str
+    max_time: str
     max_page: int
     max_largest: int
     live_poll_seconds: float
+
+
+class RawView(msgspec.Struct, kw_only=True):
+    """One kept raw record: its bytes as text, decoded when JSON, and the batches that read its input."""
+
+    ref: str
+    sha256: str
+    line: int
+    raw: str
+    decoded: Any
+    batches: list[dict[str, str]]
+
+
+
+def raw_view(rec: RawRecord) -> RawView:
+    """The API view of a ``RawRecord``."""
+    return RawView(ref=rec.ref, sha256=rec.sha256, line=rec.line, raw=rec.raw.decode("utf-8", "replace"),
+                   decoded=rec.decoded(), batches=rec.batches)

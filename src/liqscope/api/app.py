@@ -1,6 +1,8 @@
 """The HTTP API and the dashboard: routes only. Each route validates, calls the library, wraps the result.
 
-Read-only (GET only). Every response is one of the two envelopes in ``liqscope.api.envelope``.
+Read-only (GET only). Every response is one of the two envelopes in ``liqscope.api.envelope``, and carries
+the security headers of ``liqscope.api._guard``. Around the routes, outermost first: security headers,
+the Host/Origin allow-list (``_guard.HostGuard``), admission control (``_admission.Admission``), CORS.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import logging
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,19 +18,34 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from liqscope._time import MAX_TIME, MIN_TIME
 from liqscope.api import _panels
 from liqscope.api import _params as p
+from liqscope.api._admission import Admission, Limits
+from liqscope.api._guard import HostGuard, security_headers
 from liqscope.api._live import LakeHandle, lake_events
 from liqscope.api._params import End, MethodologyQ, Start, VenuesQ
-from liqscope.api._views import Endpoint, MethodologyInfo, ServerInfo, VenueInfo, methodology_info, venue_info
+from liqscope.api._views import (
+    Endpoint,
+    MethodologyInfo,
+    RawView,
+    ServerInfo,
+    VenueInfo,
+    methodology_info,
+    raw_view,
+    venue_info,
+)
 from liqscope.api.envelope import ERROR_SCHEMA, failure, openapi_components, success, success_schema
-from liqscope.errors import ConfigError, LiqscopeError
+from liqscope.errors import ConfigError, LiqscopeError, NotInLake
 from liqscope.methodology import load
 from liqscope.metrics import Counted
 from liqscope.metrics.events import EventsPage, LakeSummary, events, lake_summary
 from liqscope.metrics.report import Largest, Report, ReportCoverage, report
 from liqscope.metrics.timeline import Timeline, timeline
 from liqscope.venues import venues
+
+if TYPE_CHECKING:
+    from starlette.middleware.cors import CORSMiddleware
 
 __all__ = ["create_app"]
 
@@ -38,7 +55,7 @@ _STATIC = files("liqscope.web").joinpath("static")
 
 # Response schemas: data types -> OpenAPI components (money is a JSON number).
 _DATA_TYPES: list[Any] = [ServerInfo, LakeSummary, list[VenueInfo], list[MethodologyInfo], MethodologyInfo, Report,
-                          Timeline, EventsPage, list[Largest], ReportCoverage, *_panels.data_types()]
+                          Timeline, EventsPage, list[Largest], ReportCoverage, RawView, *_panels.data_types()]
 _DATA_SCHEMAS, _COMPONENTS = openapi_components(_DATA_TYPES)
 
 
@@ -50,7 +67,16 @@ def _responses(data_type: Any, *extra: int) -> dict[int | str, dict[str, Any]]:
     }
     for status in extra:
         out[status] = {"description": "Error envelope", "content": {_JSON: {"schema": ERROR_SCHEMA}}}
-    return out
+    return {**out, **_REFUSALS}
+
+
+# Every path may be refused before its route runs (see docs/api.md, Security).
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"description": f"{what} (error envelope)", "content": {_JSON: {"schema": ERROR_SCHEMA}}}
+    for status, what in ((403, "Host or Origin not allowed"),
+                         (503, "Busy: no request slot free in time; see the Retry-After header"),
+                         (504, "The request ran longer than the server's limit"))
+}
 
 
 def _ok(data: Any, *methodologies: Any) -> Response:
@@ -81,14 +107,20 @@ def get_server(request: Request) -> Response:
     return _ok(ServerInfo(
         liqscope=request.app.version, endpoints=eps, panels=list(_panels.PANELS), missing_panels=[],
         venues=list(p.VENUES), methodologies=list(p.METHODOLOGIES), default_methodology="standard",
-        buckets=list(p.VALID["bucket"]), max_window_days=p.MAX_WINDOW_DAYS, max_page=p.MAX_PAGE,
-        max_largest=p.MAX_LARGEST, live_poll_seconds=request.app.state.poll_s))
+        buckets=list(p.VALID["bucket"]), max_window_days=p.MAX_WINDOW_DAYS, min_time=MIN_TIME, max_time=MAX_TIME,
+        max_page=p.MAX_PAGE, max_largest=p.MAX_LARGEST, live_poll_seconds=request.app.state.poll_s))
 
 
 @router.get("/lake", summary="Batches committed and stored rows per venue (before any methodology)",
             responses=_responses(LakeSummary))
 def get_lake(request: Request) -> Response:
     return _ok(lake_summary(_lake(request)))
+
+
+@router.get("/raw/{ref}", summary="The raw record an event's raw_ref names, byte for byte, with its batches",
+            responses=_responses(RawView, 404))
+def get_raw(request: Request, ref: str) -> Response:
+    return _ok(raw_view(_lake(request).raw_record(ref)))
 
 
 @router.get("/venues", summary="Registered venues: side convention, units, sampling",
@@ -128,7 +160,8 @@ def get_report(request: Request, start: Start, end: End, methodology: Methodolog
             responses=_responses(Timeline))
 def get_timeline(request: Request, start: Start, end: End, methodology: MethodologyQ = "standard",
                  venue: VenuesQ = None,
-                 bucket: Annotated[p.BucketName, Query(description="Bucket width (UTC-aligned).")] = "1h",
+                 bucket: Annotated[p.BucketName,  # type: ignore[valid-type]  # a Literal built at import (_params)
+                                   Query(description="Bucket width (UTC-aligned).")] = "1h",
                  ) -> Response:
     c = _counted(request, methodology, start, end, venue)
     try:
@@ -174,7 +207,8 @@ def get_coverage(request: Request, start: Start, end: End, methodology: Methodol
 
 @router.get("/live", summary="Server-sent events: `event: lake` whenever a batch is committed",
             response_class=StreamingResponse,
-            responses={200: {"description": "text/event-stream", "content": {"text/event-stream": {}}}})
+            responses={200: {"description": "text/event-stream", "content": {"text/event-stream": {}}},
+                       **{k: v for k, v in _REFUSALS.items() if k != 504}})
 def get_live(request: Request) -> StreamingResponse:
     stream = lake_events(request.app.state.lake.catalog.layout.batches, request.app.state.poll_s,
                          stop=request.app.state.stopping)
@@ -185,22 +219,37 @@ def get_live(request: Request) -> StreamingResponse:
 _panels.register(router, _responses, _ok, _lake, _report)
 
 
-def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: float = 1.0) -> FastAPI:
+class _App(FastAPI):
+    # The guards wrap the whole stack, FastAPI's error middleware included, so that every response (a 500
+    # too) carries the security headers and no request reaches a route before it is let in.
+    def build_middleware_stack(self) -> Any:
+        stack = super().build_middleware_stack()
+        st = self.state
+        return security_headers(HostGuard(Admission(stack, st.limits), st.allow_hosts, st.cors_origins))
+
+
+def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: float = 1.0,
+               allow_hosts: tuple[str, ...] = (), limits: Limits | None = None) -> FastAPI:
     """The API plus the dashboard over the lake in ``data_dir``.
 
     Args:
         data_dir: The data directory (``--data-dir``).
         cors_origins: Origins allowed to read the API from another site; none by default (closed).
         poll_s: How often ``/api/live`` looks for new batches, in seconds.
+        allow_hosts: Host names (any port) accepted besides the loopback ones (127.0.0.1, localhost, ::1);
+            a request naming another host gets 403.
+        limits: Admission control (concurrency, queue, timeouts); ``Limits()`` by default.
     """
     import asyncio
 
     from liqscope import __version__
 
-    app = FastAPI(title="liqscope", version=__version__, openapi_url="/api/openapi.json", docs_url=None,
-                  redoc_url=None, description="Read-only liquidation statistics under declared, fingerprinted "
-                  "methodologies. Every success is {ok, data, meta}; every error is {ok, error, errors, status}.")
+    app = _App(title="liqscope", version=__version__, openapi_url="/api/openapi.json", docs_url=None,
+               redoc_url=None, description="Read-only liquidation statistics under declared, fingerprinted "
+               "methodologies. Every success is {ok, data, meta}; every error is {ok, error, errors, status}.")
     app.state.lake, app.state.poll_s, app.state.stopping = LakeHandle(Path(data_dir)), poll_s, asyncio.Event()
+    app.state.allow_hosts, app.state.cors_origins = tuple(allow_hosts), tuple(cors_origins)
+    app.state.limits = limits or Limits()
     app.include_router(router)
     if cors_origins:
         app.add_middleware(_cors_middleware(), allow_origins=list(cors_origins), allow_methods=["GET"])
@@ -215,7 +264,7 @@ def create_app(data_dir: Path, *, cors_origins: tuple[str, ...] = (), poll_s: fl
     return app
 
 
-def _cors_middleware() -> type:
+def _cors_middleware() -> type[CORSMiddleware]:
     from starlette.datastructures import Headers
     from starlette.middleware.cors import CORSMiddleware
 
@@ -257,7 +306,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(LiqscopeError)
     async def library_error(_: Request, e: LiqscopeError) -> Response:
-        status = 400 if isinstance(e, ConfigError) else 500
+        status = 400 if isinstance(e, ConfigError) else 404 if isinstance(e, NotInLake) else 500
         return respond(status, str(e))
 
     @app.exception_handler(Exception)
@@ -282,4 +331,4 @@ def _install_openapi(app: FastAPI) -> None:
             app.openapi_schema = doc
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to amend the schema

@@ -166,8 +166,8 @@ class Capture:
         if not healthy:
             await committing  # raises the worker's failure
         for t in tasks:
-            if not t.cancelled() and t.exception() is not None:
-                raise t.exception()  # type: ignore[misc]
+            if not t.cancelled() and (exc := t.exception()) is not None:
+                raise exc
         return CaptureResult(session=self.session, started=iso_ns(started), stopped=iso_ns(_now()),
                              venues=dict(self.stats), instruments=instruments, resumed=self._resumed)
 

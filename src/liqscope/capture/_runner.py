@@ -322,8 +322,8 @@ class _WebsocketCapture(_Recorder):
                           else "connection lost (no close frame)")
             elif exc is not None:
                 reason = f"{type(exc).__name__}: {exc}"
-            elif isinstance(t.result(), str):
-                reason = t.result()
+            elif isinstance(result := t.result(), str):
+                reason = result
         if not got[0] and not self._dead_at:  # a connection that never delivered data covered nothing
             silent(_now(), "no market data on this connection")
         if reason != "stopped":

@@ -83,7 +83,7 @@ class Fault:
                                   or (kind == "reorder" and (value < 2 or not value.is_integer()))):
             raise ConfigError(f"fault {text!r}: {secs!r} is out of range (reorder: an integer >= 2; "
                               "skew: any finite number; otherwise >= 0)")
-        return cls(kind, int(at), value)  # type: ignore[arg-type]
+        return cls(kind, int(at), value)  # type: ignore[arg-type]  # kind is in FAULT_KINDS (checked above)
 
 
 @dataclass
@@ -114,7 +114,7 @@ class Feed:
             for ln in iter_lines(data, name=str(path)):
                 if ln.marker is None and ln.payload is not None and not control(ln.payload):
                     frames.append(ln.payload)
-                    times.append(ln.ts)  # type: ignore[union-attr]
+                    times.append(ln.ts)  # type: ignore[union-attr]  # a list in this branch
         else:
             frames = [ln for ln in (raw.rstrip(b"\r") for raw in data.split(b"\n")) if ln.strip() and not control(ln)]
             times = [int(i * 1e9 / rate) for i in range(len(frames))] if rate else None
@@ -287,9 +287,9 @@ class ReplayServer:
                 if fault.kind == "slow":
                     state.slow_s = fault.seconds
                 elif fault.kind == "skew":
-                    state.skew_ns = int(fault.seconds * 1e9)  # type: ignore[operator]
+                    state.skew_ns = int(fault.seconds * 1e9)  # type: ignore[operator]  # parse() requires seconds here
                 elif fault.kind == "reorder":
-                    end = min(len(frames), state.cursor + int(fault.seconds))  # type: ignore[arg-type]
+                    end = min(len(frames), state.cursor + int(fault.seconds))  # type: ignore[arg-type]  # required here
                     state.reversed_spans.append((state.cursor, end))
                 elif fault.kind == "malformed":
                     raw = frames[state.index(state.cursor)]

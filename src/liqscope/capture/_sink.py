@@ -175,7 +175,7 @@ def _by_day(events: pa.Table) -> list[tuple[str, dt.date, pa.Table]]:
     return sorted(out, key=lambda p: (p[0], p[1]))
 
 
-def ingest_transcript(catalog: Catalog, venue: str, path: str) -> IngestResult:
+def ingest_transcript(catalog: Catalog, venue: str, path: str | Path) -> IngestResult:
     """Ingest a capture transcript (``ingest --format transcript``): idempotent with the live capture.
 
     Raises:

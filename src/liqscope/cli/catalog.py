@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import msgspec
 
@@ -13,9 +15,10 @@ from liqscope.venues import venues
 @output_format
 def venues_cmd(fmt: str) -> None:
     """Every registered venue: capabilities, side convention, units and sampling."""
-    rows = [{"id": s.id, "capabilities": sorted(s.capabilities), "side_convention": str(s.side_convention),
-             "quantity_unit": str(s.quantity_unit), "sampled": s.sampled, "sampling": s.sampling,
-             "formats": ["jsonl", *sorted(s.formats)]} for s in venues().values()]
+    rows: list[dict[str, Any]] = [
+        {"id": s.id, "capabilities": sorted(s.capabilities), "side_convention": str(s.side_convention),
+         "quantity_unit": str(s.quantity_unit), "sampled": s.sampled, "sampling": s.sampling,
+         "formats": ["jsonl", *sorted(s.formats)]} for s in venues().values()]
     if fmt == "json":
         emit_json(rows)
         return

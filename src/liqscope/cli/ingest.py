@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from liqscope.cli._common import (
     console,
@@ -79,7 +79,9 @@ def _all_failed(r: IngestResult) -> dict[str, object]:
 class _progress:
     # A rich progress bar shown on stderr for large inputs only; a no-op callback otherwise.
     def __init__(self, label: str) -> None:
-        self.label, self._p, self._task = label, None, None
+        self.label = label
+        self._p: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Callable[[int, int], None]:
         return self
@@ -90,7 +92,7 @@ class _progress:
                                TimeRemainingColumn(), console=err_console, transient=True)
             self._p.start()
             self._task = self._p.add_task(self.label, total=total)
-        if self._p is not None:
+        if self._p is not None and self._task is not None:  # both set together, above
             self._p.update(self._task, completed=done)
 
     def __exit__(self, *exc: object) -> None:

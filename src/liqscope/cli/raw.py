@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
 
 import click
-import msgspec
 
 from liqscope.cli._common import data_dir_option, emit_json, library_errors, main
 from liqscope.store import Catalog
-
-# Numbers keep every digit the venue sent (no float round trip).
-_DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 @main.command()
@@ -30,9 +25,5 @@ def raw(ref: str, as_json: bool, catalog: Catalog) -> None:
     if not as_json:
         sys.stdout.buffer.write(rec.raw + b"\n")
         return
-    try:
-        decoded = _DECODE(rec.raw)
-    except msgspec.DecodeError:
-        decoded = None  # not JSON (a CSV row): the text says it all
     emit_json({"ref": rec.ref, "sha256": rec.sha256, "line": rec.line,
-               "raw": rec.raw.decode("utf-8", "replace"), "decoded": decoded, "batches": rec.batches})
+               "raw": rec.raw.decode("utf-8", "replace"), "decoded": rec.decoded(), "batches": rec.batches})

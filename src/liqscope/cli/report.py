@@ -39,7 +39,7 @@ def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tupl
     from liqscope.metrics import report as compute
 
     if engine == "spark":
-        from liqscope.engines.spark import report as compute  # type: ignore[assignment]
+        from liqscope.engines.spark import report as compute  # same call, other engine
     names = list(dict.fromkeys(methodologies))
     if note_format:
         from liqscope.methodology import builtin_names

@@ -6,8 +6,11 @@ import sys
 
 import click
 
+from liqscope.api import Limits
 from liqscope.cli._common import data_dir_option, err_console, library_errors, main
 from liqscope.store import Catalog
+
+_DEFAULT = Limits()
 
 
 @main.command()
@@ -17,18 +20,40 @@ from liqscope.store import Catalog
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="Allow a web page from ORIGIN (e.g. https://desk.example) to read the API (repeatable). "
                    "Default: none (CORS closed).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header names NAME, any port (repeatable); 127.0.0.1, "
+                   "localhost and ::1 always are, and so is the --host address. Any other Host gets 403 "
+                   "(against DNS rebinding): name the machine here when serving beyond loopback.")
 @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
               help="Seconds between checks for new batches (live dashboard updates).")
+@click.option("--max-concurrent", default=_DEFAULT.concurrency, show_default=True, type=click.IntRange(1, 256),
+              metavar="N",
+              help="Requests run at once; more wait in the queue.")
+@click.option("--max-queue", default=_DEFAULT.queue, show_default=True, type=click.IntRange(0, 10_000),
+              metavar="N",
+              help="Requests that may wait for a slot; beyond that a request gets 503 with Retry-After at once.")
+@click.option("--queue-timeout", default=_DEFAULT.queue_timeout_s, show_default=True,
+              type=click.FloatRange(0.001, 600), metavar="SECONDS",
+              help="Longest wait for a slot before 503 with Retry-After.")
+@click.option("--request-timeout", default=_DEFAULT.request_timeout_s, show_default=True,
+              type=click.FloatRange(0.001, 3600), metavar="SECONDS",
+              help="Longest a request may run before it is answered 504.")
 @data_dir_option
 @library_errors
-def serve(host: str, port: int, cors_origins: tuple[str, ...], poll: float, catalog: Catalog) -> None:
+def serve(host: str, port: int, cors_origins: tuple[str, ...], allow_hosts: tuple[str, ...], poll: float,
+          max_concurrent: int, max_queue: int, queue_timeout: float, request_timeout: float,
+          catalog: Catalog) -> None:
     """Serve the read-only HTTP API (/api/…, OpenAPI at /api/openapi.json) and the dashboard (/)."""
     from liqscope.api import create_app, require_extra
 
     require_extra("api", "fastapi", "uvicorn")
     import uvicorn
 
-    app = create_app(catalog.root, cors_origins=cors_origins, poll_s=poll)
+    limits = Limits(concurrency=max_concurrent, queue=max_queue, queue_timeout_s=queue_timeout,
+                    request_timeout_s=request_timeout)
+    bound = () if host in ("0.0.0.0", "::", "") else (host,)  # a wildcard is no name a browser sends
+    app = create_app(catalog.root, cors_origins=cors_origins, poll_s=poll, allow_hosts=(*bound, *allow_hosts),
+                     limits=limits)
     err_console.print(f"liqscope dashboard: http://{host}:{port}/   API: http://{host}:{port}/api/openapi.json   "
                       f"lake: {catalog.root}")
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=2)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
 from liqscope.store import Catalog
+
+if TYPE_CHECKING:
+    from liqscope.verify import VerifyReport
 
 
 @main.command()
@@ -27,7 +32,7 @@ def verify(catalog: Catalog, fmt: str) -> None:
         raise SystemExit(1)
 
 
-def _render(r: object) -> None:
+def _render(r: VerifyReport) -> None:
     from rich.table import Table
 
     console.print(f"{r.batches} batches, {r.rebuilt} rebuilt from the raw journal, {r.files} files and "

@@ -12,12 +12,12 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypedDict
 
 from liqscope.errors import UnexpectedPayload
 from liqscope.events import Source
 from liqscope.market._formats import FileContext, MarketFormat, Parsed
-from liqscope.market._types import FundingRate, OpenInterest, Premium, Price, ReferenceBucket
+from liqscope.market._types import FundingRate, ObservationFields, OpenInterest, Premium, Price, ReferenceBucket
 
 HOUR_NS = 3_600_000_000_000
 _PERCENT = Decimal(100)
@@ -124,8 +124,8 @@ def _hl_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any]:
     ts, coin = _iso(row, "timestamp"), row["symbol"]
     if not coin:
         raise UnexpectedPayload("symbol is empty", field="symbol")
-    common = {"venue": "hyperliquid", "market": coin, "base_asset": coin, "ts_event": ts, "ts_recv": ctx.ts_recv,
-              "source": Source.FILE.value, "raw_ref": f"{ctx.sha}:{line}"}
+    common: ObservationFields = {"venue": "hyperliquid", "market": coin, "base_asset": coin, "ts_event": ts,
+                                 "ts_recv": ctx.ts_recv, "source": Source.FILE.value, "raw_ref": f"{ctx.sha}:{line}"}
     return [FundingRate(**common, kind="realized", rate=_dec(row, "funding_rate")),
             Premium(**common, premium_index=_dec(row, "premium"))]
 
@@ -134,12 +134,20 @@ def _hl_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any]:
 _CG_REGIME_HEADER = ("timestamp", "datetime_utc", "price_open", "price_high", "price_low", "price_close")
 
 
+class _Stamp(TypedDict):  # what the three observations of a regime row share (each names its own market)
+    ts_event: int
+    ts_recv: int
+    source: str
+    provider: str
+    raw_ref: str
+
+
 def _cg_regime_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any]:
     # Each row is one hour's OHLC; the close is what was known at the END of the hour.
     ts = _ms(row, "timestamp") + HOUR_NS
     ref = f"{ctx.sha}:{line}"
-    common = {"ts_event": ts, "ts_recv": ctx.ts_recv, "source": Source.FILE.value, "provider": "coinglass",
-              "raw_ref": ref}
+    common: _Stamp = {"ts_event": ts, "ts_recv": ctx.ts_recv, "source": Source.FILE.value, "provider": "coinglass",
+                      "raw_ref": ref}
     return [
         # CoinGlass returns funding in PERCENT per funding interval (0.005673 = 0.005673 %): /100.
         FundingRate(venue="binance_usdm", market="BTCUSDT", base_asset="BTC", kind="predicted",

@@ -143,7 +143,8 @@ def oi_weighted_funding(catalog: Catalog, at_ns: int, *, assets: Iterable[str] |
         by_asset[f.base_asset].append(f)
     out = []
     for asset, rates in sorted(by_asset.items()):
-        comps, excluded = [], []
+        comps: list[tuple[FundingRate, Decimal, Decimal]] = []  # (funding, its rate_8h, OI in USD)
+        excluded: list[str] = []
         for f in rates:
             oi = ois.get((f.venue, f.market))
             if f.rate_8h is None:
@@ -151,13 +152,13 @@ def oi_weighted_funding(catalog: Catalog, at_ns: int, *, assets: Iterable[str] |
             elif oi is None or not oi.oi_usd:
                 excluded.append(f"{f.venue}:{f.market} (no open interest in USD)")
             else:
-                comps.append((f, oi.oi_usd))
-        total = sum((usd for _, usd in comps), Decimal(0))
-        parts = [WeightedComponent(venue=f.venue, market=f.market, rate_8h=f.rate_8h, oi_usd=usd,  # type: ignore[arg-type]
-                                   weight=exact(_CTX.divide(usd, total)) if total else Decimal(0),  # type: ignore[arg-type]
-                                   funding_ts=f.ts_event, interval_source=f.interval_source) for f, usd in comps]
-        rate = exact(_CTX.divide(sum((_CTX.multiply(f.rate_8h, usd) for f, usd in comps), Decimal(0)), total)
-                     ) if total else None  # type: ignore[arg-type]
+                comps.append((f, f.rate_8h, oi.oi_usd))
+        total = sum((usd for _, _, usd in comps), Decimal(0))
+        parts = [WeightedComponent(venue=f.venue, market=f.market, rate_8h=r8, oi_usd=usd,
+                                   weight=exact(_CTX.divide(usd, total)) if total else Decimal(0),
+                                   funding_ts=f.ts_event, interval_source=f.interval_source) for f, r8, usd in comps]
+        rate = exact(_CTX.divide(sum((_CTX.multiply(r8, usd) for _, r8, usd in comps), Decimal(0)), total)
+                     ) if total else None
         out.append(OIWeightedFunding(asset=asset, at_ns=at_ns, rate_8h=rate,
                                      annualized=exact(rate * 1095) if rate is not None else None,
                                      oi_usd=total, components=parts, excluded=excluded))

@@ -8,7 +8,7 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 import pyarrow as pa
@@ -25,7 +25,7 @@ _CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
 
 class Table(msgspec.Struct, frozen=True):
     name: str
-    type: type
+    type: type[msgspec.Struct]
     partition: str          # field naming the venue=... partition
     time: str               # field naming the date=... partition and the time filter
     identity: tuple[str, ...]
@@ -98,6 +98,12 @@ def relation(catalog: Catalog, table: Table, venues: Iterable[str] | None = None
     return f"(SELECT * FROM {rel} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY ts_recv, raw_ref) = 1)"
 
 
+@overload
+def exact(d: Decimal) -> Decimal: ...
+@overload
+def exact(d: None) -> None: ...
+@overload
+def exact(d: Decimal | None) -> Decimal | None: ...
 def exact(d: Decimal | None) -> Decimal | None:
     """Drop the lake's trailing zeros without changing the value."""
     if d is None:
@@ -108,7 +114,7 @@ def exact(d: Decimal | None) -> Decimal | None:
 def rows_as(table: Table, cursor: Any) -> list[Any]:
     """Rows of a DuckDB result over ``relation(table)`` as the table's struct type."""
     names = [c[0] for c in cursor.description]
-    out = []
+    out: list[Any] = []
     for row in cursor.fetchall():
         rec = {n: exact(v) if isinstance(v, Decimal) else v for n, v in zip(names, row, strict=True)}
         out.append(msgspec.convert(rec, table.type))

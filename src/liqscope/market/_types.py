@@ -19,7 +19,7 @@ Glossary (full words; venue spellings stay in each venue's ``market_wire.py``):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NotRequired, TypedDict
 
 import msgspec
 
@@ -29,6 +29,7 @@ __all__ = [
     "FundingSchedule",
     "IntervalSource",
     "MarketObservation",
+    "ObservationFields",
     "OpenInterest",
     "Premium",
     "Price",
@@ -48,6 +49,19 @@ class _Observation(msgspec.Struct, frozen=True, kw_only=True):
     source: str                   # ws | rest | file
     provider: str = "venue"       # who published the number: the venue itself, or an aggregator
     raw_ref: str                  # <raw blob sha256>:<line>
+
+
+class ObservationFields(TypedDict):
+    """The fields every observation shares, built once per record and spread into each: ``Premium(**c, ...)``."""
+
+    venue: str
+    market: str
+    base_asset: str
+    ts_event: int
+    ts_recv: int
+    source: str
+    raw_ref: str
+    provider: NotRequired[str]
 
 
 class FundingRate(_Observation, frozen=True, kw_only=True):

@@ -32,11 +32,11 @@ def _literals(hint: object) -> list[str]:
     return [v for arg in typing.get_args(hint) for v in _literals(arg)]
 
 
-def _struct_at(parts: list[str]) -> type:
-    struct: type = Methodology
+def _struct_at(parts: list[str]) -> type[msgspec.Struct]:
+    struct: type[msgspec.Struct] = Methodology
     for p in parts:
         hint = typing.get_type_hints(struct).get(p)
-        if isinstance(hint, type) and hasattr(hint, "__struct_fields__"):
+        if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
             struct = hint
     return struct
 
@@ -48,7 +48,7 @@ def _explain(e: msgspec.ValidationError, origin: str) -> ConfigError:
     hint = ""
     if msg.startswith("Object contains unknown field"):
         struct = _struct_at(parts)  # the path names the object that has the unknown key
-        hint = f"; valid keys here: {', '.join(sorted(struct.__struct_fields__))}"  # type: ignore[attr-defined]
+        hint = f"; valid keys here: {', '.join(sorted(struct.__struct_fields__))}"
     elif parts:
         valid = _literals(typing.get_type_hints(_struct_at(parts[:-1])).get(parts[-1]))
         if valid:
@@ -75,17 +75,17 @@ def _check_values(m: Methodology, origin: str) -> None:
         parse_timezone(m.window.timezone)
     except ConfigError as e:
         raise ConfigError(f"{origin}: {e}") from None
-    e = m.estimation
+    est = m.estimation
     checks = [
         ("window.hours", m.window.hours, 1 <= m.window.hours <= 8_784, "an integer from 1 to 8784"),
         ("counting.min_notional_usd", m.counting.min_notional_usd, m.counting.min_notional_usd >= 0,
          "a number >= 0"),
-        ("estimation.level", e.level, 0 < e.level < 1, "a number strictly between 0 and 1 (e.g. 0.9)"),
-        ("estimation.neighbourhood_seconds", e.neighbourhood_seconds, 1 <= e.neighbourhood_seconds <= 3_600,
+        ("estimation.level", est.level, 0 < est.level < 1, "a number strictly between 0 and 1 (e.g. 0.9)"),
+        ("estimation.neighbourhood_seconds", est.neighbourhood_seconds, 1 <= est.neighbourhood_seconds <= 3_600,
          "an integer from 1 to 3600"),
-        ("estimation.base", e.base, e.base >= 0, "a number >= 0"),
-        ("estimation.slope", e.slope, e.slope >= 0, "a number >= 0"),
-        ("estimation.dispersion", e.dispersion, e.dispersion > 0, "a number > 0"),
+        ("estimation.base", est.base, est.base >= 0, "a number >= 0"),
+        ("estimation.slope", est.slope, est.slope >= 0, "a number >= 0"),
+        ("estimation.dispersion", est.dispersion, est.dispersion > 0, "a number > 0"),
     ]
     for key, got, ok, valid in checks:
         if not ok:

@@ -42,10 +42,10 @@ _ALL_INSTRUMENTS: tuple[InstrumentKindName, ...] = ("perpetual", "dated_future",
 
 
 class _Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    pass
+    pass  # subclasses inherit all three; they repeat frozen=True only so type checkers see them frozen too
 
 
-class Coverage(_Strict):
+class Coverage(_Strict, frozen=True):
     """Which liquidations are in scope. An empty tuple means "all"."""
 
     venues: tuple[str, ...] = ()
@@ -55,7 +55,7 @@ class Coverage(_Strict):
     include_synthetic: bool = False
 
 
-class Window(_Strict):
+class Window(_Strict, frozen=True):
     """How the reporting window is formed from the anchor [start, end) each request gives.
 
     ``fixed``: the anchor itself. ``calendar_day``: the anchor's UTC dates, each taken as a whole day in
@@ -70,21 +70,21 @@ class Window(_Strict):
     segment: SegmentPick = "largest"
 
 
-class Counting(_Strict):
+class Counting(_Strict, frozen=True):
     """How copies of one liquidation count, and the smallest one that counts."""
 
     dedupe: DedupeLevel = "identity"
     min_notional_usd: Decimal = Decimal(0)
 
 
-class Valuation(_Strict):
+class Valuation(_Strict, frozen=True):
     """Which price values the notional, and how stablecoins convert to USD."""
 
     price: PriceBasis = "fill"
     stablecoins: StablecoinBasis = "par"
 
 
-class Estimation(_Strict):
+class Estimation(_Strict, frozen=True):
     """The observed floor, or a throttle-adjusted estimate for sampled feeds (docs/methodology.md).
 
     Under ``throttle_adjusted`` each occupied one-second window of a sampled venue's market carries
@@ -102,7 +102,7 @@ class Estimation(_Strict):
     dispersion: Decimal = Decimal("2.22")
 
 
-class Cascades(_Strict):
+class Cascades(_Strict, frozen=True):
     """How cascades ("waterfalls") are detected: a minute is hot when its liquidated notional exceeds
     ``k`` times the trailing median of the previous ``baseline_minutes``; hot minutes closer than
     ``merge_gap_minutes`` merge into one cascade."""
@@ -113,7 +113,7 @@ class Cascades(_Strict):
     min_total_usd: Decimal = Decimal(0)
 
 
-class Flags(_Strict):
+class Flags(_Strict, frozen=True):
     """Thresholds of the structural-risk flags; each flag reports its numbers beside it."""
 
     long_short_ratio: Decimal = Decimal(3)         # long notional >= ratio x short notional
@@ -136,7 +136,7 @@ def _estimation_rules(e: Estimation) -> dict[str, object]:
     return msgspec.to_builtins(e) if e.mode != "floor" else {"mode": e.mode}
 
 
-class Methodology(_Strict):
+class Methodology(_Strict, frozen=True):
     """A named, versioned set of rules. Its fingerprint hashes the rules, not the name."""
 
     name: str
@@ -156,7 +156,8 @@ class Methodology(_Strict):
             return _window_rules(self.window)
         if name == "estimation":
             return _estimation_rules(self.estimation)
-        return msgspec.to_builtins(getattr(self, name))
+        rules: dict[str, object] = msgspec.to_builtins(getattr(self, name))  # a section struct -> a dict
+        return rules
 
     def rules(self) -> dict[str, object]:
         """The five dimensions plus the version and the derived-statistic thresholds."""

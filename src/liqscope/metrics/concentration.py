@@ -68,8 +68,8 @@ def concentration_stats(amounts: Sequence[Decimal], top_n: int, unit: str) -> Co
     asc = xs[::-1]
     gini = (2 * sum((i + 1) * x for i, x in enumerate(asc))) / (n * total) - Decimal(n + 1) / n
     return ConcentrationStats(unit=unit, units=n, total_usd=exact(total), top_n=top_n,
-                              top_share=exact(sum(shares[:top_n], _ZERO)), hhi=exact(sum(s * s for s in shares)),
-                              gini=exact(gini))
+                              top_share=exact(sum(shares[:top_n], _ZERO)),
+                              hhi=exact(sum((s * s for s in shares), _ZERO)), gini=exact(gini))
 
 
 def concentration_stats_sql(con: duckdb.DuckDBPyConnection, table: str, top_n: int) -> ConcentrationStats:

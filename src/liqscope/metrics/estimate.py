@@ -155,7 +155,7 @@ def _blocks(complete: Sequence[FeedEvent], e: Estimation, block_seconds: int,
         row[2] += dispersion * n * mean2
     for _, ts, usd in complete:
         per[ts // _NS // block_seconds][3] += usd
-    return [tuple(r) for _, r in sorted(per.items())]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3]) for _, r in sorted(per.items())]
 
 
 def _covered(blocks: Sequence[tuple[float, float, float, float]], level: float, dispersion_scale: float) -> int:

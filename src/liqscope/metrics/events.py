@@ -128,7 +128,7 @@ def events(c: Counted, *, where: EventFilter | None = None, limit: int = 100, of
               "f_markets": list(f.markets), "f_min": f.min_notional_usd}
     with c.connect() as con:
         con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {_FILTER}", params)
-        n, usd = con.execute("SELECT count(*), coalesce(sum(usd_floor), 0) FROM matched").fetchone()  # type: ignore[misc]
+        n, usd = con.execute("SELECT count(*), coalesce(sum(usd_floor), 0) FROM matched").fetchone()
         rows = con.execute(f"SELECT {_COLUMNS} FROM matched ORDER BY {_ORDER[order]} LIMIT $limit OFFSET $offset",
                            {"limit": limit, "offset": offset}).fetchall()
     return EventsPage(

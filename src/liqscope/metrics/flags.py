@@ -44,11 +44,11 @@ def _crowded_long(c: Counted) -> Flag:
     f, catalog, at_ns = c.methodology.flags, c.catalog, c.end_ns
     weighted = [w for w in oi_weighted_funding(catalog, at_ns) if w.rate_8h is not None]
     total_oi = sum((w.oi_usd for w in weighted), _ZERO)
-    funding = exact(_CTX.divide(sum((w.annualized * w.oi_usd for w in weighted), _ZERO), total_oi)) \
-        if total_oi else None  # type: ignore[operator]
+    funding = exact(_CTX.divide(sum((w.annualized * w.oi_usd for w in weighted if w.annualized is not None), _ZERO),
+                                total_oi)) if total_oi else None  # annualized is set exactly when rate_8h is
     prem = latest_premium(catalog, at_ns)
-    values = [p.premium if p.premium is not None else p.premium_index for p in prem]
-    values = [v for v in values if v is not None]
+    published = [p.premium if p.premium is not None else p.premium_index for p in prem]
+    values = [v for v in published if v is not None]
     premium = exact(_CTX.divide(sum(values, _ZERO), Decimal(len(values)))) if values else None
     raised = None if funding is None or premium is None else (funding >= f.funding_annualized_high
                                                               and premium >= f.premium_high)
@@ -73,11 +73,12 @@ def structural_flags(c: Counted) -> list[Flag]:
 def flags_of(c: Counted, con: duckdb.DuckDBPyConnection) -> list[Flag]:
     """``structural_flags`` over a connection that already holds ``c``'s ``counted`` table."""
     f = c.methodology.flags
-    long_, short, total = (exact(x) for x in con.execute(
+    long_, short, total = (exact(x) for x in con.execute(  # type: ignore[union-attr]  # aggregate: one row
         "SELECT coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
         "coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), coalesce(sum(usd), 0) FROM counted").fetchone())
-    blue = exact(con.execute("SELECT coalesce(sum(usd), 0) FROM counted WHERE list_contains($b, base_asset)",
-                             {"b": list(f.bluechip_assets)}).fetchone()[0])
+    blue = exact(con.execute(  # type: ignore[index]  # an aggregate: always one row
+        "SELECT coalesce(sum(usd), 0) FROM counted WHERE list_contains($b, base_asset)",
+        {"b": list(f.bluechip_assets)}).fetchone()[0])
     acct = [exact(r[0]) for r in con.execute("SELECT sum(usd_floor) FROM counted WHERE account IS NOT NULL "
                                              "GROUP BY account").fetchall()]
     acct_venues = [r[0] for r in con.execute("SELECT DISTINCT venue FROM counted WHERE account IS NOT NULL "
@@ -95,7 +96,7 @@ def flags_of(c: Counted, con: duckdb.DuckDBPyConnection) -> list[Flag]:
         value=share, threshold=f.bluechip_share,
         basis=f"share of {'+'.join(f.bluechip_assets)} in all liquidated notional",
         numbers={"bluechip_usd": blue, "total_usd": total, "assets": list(f.bluechip_assets)}))
-    if acct:
+    if event_stats is None:  # None exactly when accounts are named
         stats = concentration_stats(acct, f.top_accounts, "account")
         basis = f"top {f.top_accounts} accounts' share (accounts named by {', '.join(acct_venues)})"
     else:

@@ -154,14 +154,14 @@ def health_index(c: Counted, *, asset: str = "BTC") -> HealthIndex:
     now = points[-1]
     comps, missing = [], []
     for name in COMPONENTS:
-        hist = [p[name] for p in points[:-1] if p[name] is not None]
+        hist = [v for p in points[:-1] if (v := p[name]) is not None]
         value = now[name]
         if value is None or len(hist) < MIN_HISTORY:
             missing.append(name)
             note = "no current value" if value is None else f"only {len(hist)} hourly history points (< {MIN_HISTORY})"
             comps.append(HealthComponent(name=name, value=value, percentile=None, history_points=len(hist), note=note))
         else:
-            comps.append(HealthComponent(name=name, value=value, percentile=percentile_rank(value, hist),  # type: ignore[arg-type]
+            comps.append(HealthComponent(name=name, value=value, percentile=percentile_rank(value, hist),
                                          history_points=len(hist)))
     used = [c.percentile for c in comps if c.percentile is not None]
     index = exact(_CTX.divide(100 * sum(used, Decimal(0)), Decimal(len(used)))) if used else None

@@ -94,7 +94,7 @@ def shapley(values: Sequence[Decimal], k: int) -> list[Decimal]:
     return [exact(Decimal(f) * _QUANTUM) for f in floors]
 
 
-def _part(values: list[Decimal], differing: list[str]) -> Part:
+def _part(values: list[Decimal], differing: Sequence[str]) -> Part:
     phis = dict(zip(differing, shapley(values, len(differing)), strict=True))
     return Part(from_usd=exact(values[0]), to_usd=exact(values[-1]), difference_usd=exact(values[-1] - values[0]),
                 contributions={d: phis.get(d, _ZERO) for d in DIMENSIONS})
@@ -172,7 +172,7 @@ def _uncovered(a: Counted, b: Counted, windows: dict[str, ResolvedWindow]) -> Re
                     note=c.coverage.note)
 
     fa, fb = side(a), side(b)
-    zero = {d: _ZERO for d in DIMENSIONS}
+    zero: dict[str, Decimal] = {d: _ZERO for d in DIMENSIONS}
     flat = Part(from_usd=_ZERO, to_usd=_ZERO, difference_usd=_ZERO, contributions=dict(zero))
     return Reconciliation(from_=fa, to=fb, difference_usd=_ZERO, contributions=zero, long=flat,
                           short=msgspec.structs.replace(flat, contributions=dict(zero)), by_asset={}, differing=[],

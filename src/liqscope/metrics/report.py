@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -97,7 +98,7 @@ class Report(msgspec.Struct, kw_only=True):
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
 
 
-def split_sides(rows: list[tuple]) -> dict[str, SideTotals]:
+def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
     """(key, side, usd, n[, hidden usd]) rows -> SideTotals per key, largest first."""
     out: dict[str, SideTotals] = {}
     for key, side, usd, n, *hidden in rows:
@@ -123,7 +124,7 @@ LARGEST_SQL = ("SELECT venue, market, liquidated_side, usd_floor, ts_event, acco
                "WHERE ts_event >= $lo AND ts_event < $hi ORDER BY usd_floor DESC, ts_event, event_id LIMIT $n")
 
 
-def largest_rows(rows: list[tuple]) -> list[Largest]:
+def largest_rows(rows: list[tuple[Any, ...]]) -> list[Largest]:
     """``LARGEST_SQL`` rows -> the board."""
     return [Largest(venue=v, market=m, side=s, notional_usd=exact(u), ts=iso_ns(t), ts_event=t, account=a,
                     event_id=i, raw_ref=r) for v, m, s, u, t, a, i, r in rows]
@@ -146,7 +147,7 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         by_asset = split_sides(con.execute(_BY.format(key="base_asset")).fetchall())
         by_venue = split_sides(con.execute(_BY.format(key="venue")).fetchall())
         floor_usd, hidden_var = con.execute(
-            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()  # type: ignore[misc]
+            "SELECT coalesce(sum(usd_floor), 0), coalesce(sum(hidden_var), 0) FROM counted").fetchone()
         board = con.execute(LARGEST_SQL, {"n": largest_n, "lo": c.start_ns, "hi": c.end_ns}).fetchall()
         venue_rows = con.execute(
             "SELECT venue, count(*), min(ts_event), max(ts_event) FROM counted GROUP BY venue ORDER BY venue"

@@ -127,6 +127,8 @@ def calibration() -> Calibration:
     # Sessions never span two recordings.
     fit = fit_sessions(_sessions([[o.T for o in recording] for recording in recordings]))
     mu, n, beta = fit.mu, fit.branching_ratio, fit.beta
+    if mu is None or n is None or beta is None:
+        raise ValueError("the bundled recordings gave no Hawkes fit (too few liquidations)")
     return Calibration(
         sources=RECORDINGS,
         events=len(orders),

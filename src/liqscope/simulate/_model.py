@@ -47,7 +47,7 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
                      side_persistence=self.side_persistence, market_persistence=self.market_persistence)
         for name, value, lo, hi in (("rate", out.rate, 0.0, math.inf), ("branching", out.branching, 0.0, 1.0),
                                     ("decay", out.decay, 0.0, math.inf)):
-            if not (lo < value < hi or (name == "branching" and value == 0.0)):  # type: ignore[operator]
+            if not (lo < value < hi or (name == "branching" and value == 0.0)):  # type: ignore[operator]  # set above
                 raise ValueError(f"{name} must be in ({lo}, {hi}), got {value}")
         for name in ("long_share", "side_persistence", "market_persistence"):
             if not 0.0 <= getattr(out, name) <= 1.0:
@@ -128,11 +128,11 @@ def truths(rng: random.Random, markets: list[Market], params: Params, sizes: Siz
     out: list[Truth] = []
     for seq, (t, parent) in enumerate(arrivals):
         if parent < 0:
-            side = "LONG" if rng.random() < params.long_share else "SHORT"  # type: ignore[operator]
+            side = "LONG" if rng.random() < params.long_share else "SHORT"  # type: ignore[operator]  # resolved Params
             cascade = seq
         else:
             side = out[parent].side if rng.random() < params.side_persistence else (
-                "LONG" if rng.random() < params.long_share else "SHORT")  # type: ignore[operator]
+                "LONG" if rng.random() < params.long_share else "SHORT")  # type: ignore[operator]  # resolved Params
             cascade = out[parent].cascade
         if parent >= 0 and rng.random() < params.market_persistence:
             market = markets[index[out[parent].market]]

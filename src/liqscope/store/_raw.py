@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import gzip
 import re
+from decimal import Decimal
+from typing import Any
 
 import msgspec
 
-from liqscope.errors import ConfigError, StoreError
+from liqscope.errors import ConfigError, NotInLake, StoreError
 from liqscope.store._layout import Layout
 from liqscope.store._writer import Manifest
 
+# Numbers keep every digit the venue sent (no float round trip).
+_DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
 _REF = re.compile(r"^([0-9a-f]{64}):([1-9][0-9]{0,11})$")
 
 
@@ -30,6 +34,13 @@ class RawRecord(msgspec.Struct, frozen=True, kw_only=True):
     raw: bytes
     batches: list[dict[str, str]]
 
+    def decoded(self) -> Any:
+        """The record decoded as JSON (numbers as exact ``Decimal``), or None when it is not JSON (a CSV row)."""
+        try:
+            return _DECODE(self.raw)
+        except msgspec.DecodeError:
+            return None
+
 
 def parse_ref(ref: str) -> tuple[str, int]:
     """``(sha256, line)`` of a raw_ref; a ConfigError naming the expected shape otherwise."""
@@ -45,12 +56,13 @@ def read_raw_record(layout: Layout, manifests: list[Manifest], ref: str) -> RawR
 
     Raises:
         ConfigError: ``ref`` is not a raw_ref.
-        StoreError: No kept input has that digest, or it has fewer lines.
+        NotInLake: No kept input has that digest, or it has fewer lines.
+        StoreError: The kept input cannot be read.
     """
     sha, line = parse_ref(ref)
     path = layout.raw_blob(sha)
     if not path.is_file():
-        raise StoreError(f"no kept input {sha[:12]}… in {layout.raw}: this lake never ingested the record {ref}")
+        raise NotInLake(f"no kept input {sha[:12]}… in {layout.raw}: this lake never ingested the record {ref}")
     try:
         record, n = None, 0
         with gzip.open(path, "rb") as f:
@@ -61,7 +73,7 @@ def read_raw_record(layout: Layout, manifests: list[Manifest], ref: str) -> RawR
     except (OSError, EOFError) as e:
         raise StoreError(f"{path}: cannot read the kept input ({e}); run `liqscope verify`") from None
     if record is None:
-        raise StoreError(f"{path}: the kept input has {n:,} lines, not {line:,}")
+        raise NotInLake(f"{path}: the kept input has {n:,} lines, not {line:,}")
     batches = [{"batch": m.batch, **{k: m.meta[k] for k in ("kind", "venue", "format", "file") if k in m.meta}}
                for m in manifests if sha in m.inputs]
     return RawRecord(ref=f"{sha}:{line}", sha256=sha, line=line, raw=record, batches=batches)

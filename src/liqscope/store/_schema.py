@@ -82,7 +82,7 @@ def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[st
                      for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
 
 
-def _money(values: list[Decimal | None]) -> pa.Array:
+def _money(values: Sequence[Decimal | None]) -> pa.Array:
     # Fast path: Arrow converts exactly, and refuses (ArrowInvalid) any value that would lose a digit at
     # 18 decimals; only then is the column rounded value by value. Same values either way, ~4x faster.
     try:

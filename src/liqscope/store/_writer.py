@@ -31,7 +31,7 @@ from liqscope.store._layout import Layout
 try:
     import fcntl
 except ImportError:  # Windows: no flock; recover() then leaves leftovers alone (they stay invisible)
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None; callers check
 
 _BATCH_ID = re.compile(r"\d{20}-[0-9a-f]{8}")
 

@@ -44,8 +44,8 @@ class Shapes:
     """
 
     def __init__(self, *types: type) -> None:
-        self._lists = [msgspec.json.Decoder(list[t]) for t in types]  # type: ignore[valid-type]
-        self._ones = [msgspec.json.Decoder(t) for t in types]
+        self._lists = [msgspec.json.Decoder(list[t]) for t in types]  # type: ignore[valid-type]  # t: a run-time type
+        self._ones: list[msgspec.json.Decoder[Any]] = [msgspec.json.Decoder(t) for t in types]
 
     def decode(self, raws: Sequence[bytes], first: int = 0) -> list[Any]:
         """Decode every record as exactly one JSON value of one of the types; ``None`` where none fits.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +40,8 @@ class Format:
 
     Attributes:
         name: The ``--format`` value.
-        split: File bytes -> iterable of ``(line_no, record_bytes)``; header lines are not records.
-        decode: One record -> wire struct.
+        split: File bytes + file name -> iterable of ``(line_no, record_bytes)``; header lines are not records.
+        decode: One record + file name -> wire struct (the name can carry what the rows do not, e.g. the symbol).
         parse: Wire struct + receipt context -> events.
         source: What kind of source this format is (archive, file, ...).
         drop_exact_repeats: The format is known to repeat every record (Binance archive): an exact
@@ -49,8 +49,8 @@ class Format:
     """
 
     name: str
-    split: Callable[[bytes], Any]
-    decode: Callable[[bytes], Any]
+    split: Callable[[bytes, str], Iterable[tuple[int, bytes]]]  # (file bytes, file name)
+    decode: Callable[[bytes, str], Any]  # (record bytes, file name)
     parse: Callable[[Any, Received], list[LiquidationEvent]]
     source: str = "archive"
     drop_exact_repeats: bool = False

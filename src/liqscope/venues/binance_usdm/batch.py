@@ -63,7 +63,7 @@ class _Wrapped(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 _SHAPES = col.Shapes(_Wrapped, _Event)
 # Keys each strict shape proves present: stream, data, e, E, o + 11 body fields / e, E, o + 11.
-_KEYS = {_Wrapped: 16, _Event: 14}
+_KEYS: dict[type, int] = {_Wrapped: 16, _Event: 14}
 _blake = functools.partial(hashlib.blake2b, digest_size=10)
 _hexdigest = methodcaller("hexdigest")
 _SIDE = {"SELL": "LONG", "BUY": "SHORT"}  # parse.CLOSED_POSITION, as column values

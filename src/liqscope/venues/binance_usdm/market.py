@@ -7,15 +7,19 @@ Open interest is single-sided as Binance reports it; ``1000PEPEUSDT``-style symb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from liqscope.errors import NotALiquidation
 from liqscope.events import Received, Source, mul
 from liqscope.market import (
+    FileContext,
     FundingRate,
     FundingSchedule,
     MarketFormat,
+    ObservationFields,
     OpenInterest,
+    Parsed,
     Premium,
     dec_or_none,
     json_document,
@@ -34,7 +38,7 @@ def _asset(symbol: str, field: str) -> tuple[str, Decimal | None]:
     return split_multiplier(base)
 
 
-def _common(symbol: str, ts_ms: int, rx: Received, field: str) -> dict[str, object]:
+def _common(symbol: str, ts_ms: int, rx: Received, field: str) -> ObservationFields:
     asset, _ = _asset(symbol, field)
     return {"venue": VENUE, "market": symbol, "base_asset": asset, "ts_event": ms_ns(ts_ms), "ts_recv": rx.ts_ns,
             "source": rx.source.value, "raw_ref": rx.ref}
@@ -96,8 +100,8 @@ def parse_open_interest_hist(doc: list[w.OpenInterestHist], rx: Received) -> lis
             for x in doc]
 
 
-def _f(name: str, read: object, description: str) -> MarketFormat:
-    return MarketFormat(name=name, venue=VENUE, read=read, description=description)  # type: ignore[arg-type]
+def _f(name: str, read: Callable[[bytes, FileContext], Parsed], description: str) -> MarketFormat:
+    return MarketFormat(name=name, venue=VENUE, read=read, description=description)
 
 
 FORMATS = {

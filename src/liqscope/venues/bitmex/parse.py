@@ -76,7 +76,8 @@ def _row_event(row: wire.LiquidationRow, rx: Received) -> LiquidationEvent:
         if getattr(row, name) is None:
             raise UnexpectedPayload(f"a liquidation insert/partial row has no {name}", field=f"data.{name}")
     # The row has no venue time: receipt time stands in for it.
-    return event(row.orderID, row.symbol, row.side, row.price, row.leavesQty, rx.ts_ns, rx)  # type: ignore[arg-type]
+    return event(row.orderID, row.symbol, row.side, row.price, row.leavesQty,  # type: ignore[arg-type]  # no None: above
+                 rx.ts_ns, rx)
 
 
 def parse_message(message: wire.Message, rx: Received) -> list[LiquidationEvent]:

@@ -16,6 +16,7 @@ from liqscope.events import Received, mul
 from liqscope.market import (
     FundingRate,
     MarketFormat,
+    ObservationFields,
     OpenInterest,
     Premium,
     dec_or_none,
@@ -36,8 +37,8 @@ def parse_meta_and_asset_ctxs(doc: tuple[w.Meta, list[w.AssetCtx]], rx: Received
                                 "index-aligned", field="[1]")
     out: list[Any] = []
     for asset, ctx in zip(meta.universe, ctxs, strict=True):
-        c = {"venue": VENUE, "market": asset.name, "base_asset": asset.name, "ts_event": rx.ts_ns,
-             "ts_recv": rx.ts_ns, "source": rx.source.value, "raw_ref": rx.ref}
+        c: ObservationFields = {"venue": VENUE, "market": asset.name, "base_asset": asset.name, "ts_event": rx.ts_ns,
+                                "ts_recv": rx.ts_ns, "source": rx.source.value, "raw_ref": rx.ref}
         mark, oracle = Decimal(ctx.markPx), Decimal(ctx.oraclePx)
         oi = Decimal(ctx.openInterest)
         out.append(FundingRate(**c, kind="predicted", rate=Decimal(ctx.funding)))
@@ -52,8 +53,8 @@ def parse_funding_history(doc: list[w.FundingHistoryRecord], rx: Received) -> li
     """``{"type": "fundingHistory"}``: settled rates and the premium index behind each."""
     out: list[Any] = []
     for x in doc:
-        c = {"venue": VENUE, "market": x.coin, "base_asset": x.coin, "ts_event": ms_ns(x.time), "ts_recv": rx.ts_ns,
-             "source": rx.source.value, "raw_ref": rx.ref}
+        c: ObservationFields = {"venue": VENUE, "market": x.coin, "base_asset": x.coin, "ts_event": ms_ns(x.time),
+                                "ts_recv": rx.ts_ns, "source": rx.source.value, "raw_ref": rx.ref}
         out.append(FundingRate(**c, kind="realized", rate=Decimal(x.fundingRate)))
         out.append(Premium(**c, premium_index=Decimal(x.premium)))
     return out

@@ -22,17 +22,39 @@ export function niceTicks(max, n = 5) {
   return ticks;
 }
 
+// Tooltips are built node by node: every piece of data goes in as text (a symbol such as
+// <img src=x onerror=...>USDT is shown literally, never parsed as HTML). rows: arrays of strings and nodes,
+// one line each; a falsy row is skipped.
+function h(tag, cls, text) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+const swatch = (cls) => h("span", `sw ${cls}`);
+
+function lines(rows) {
+  const frag = document.createDocumentFragment();
+  for (const row of rows) {
+    if (!row) continue;
+    const line = h("div");
+    line.append(...row); // strings become text nodes
+    frag.appendChild(line);
+  }
+  return frag;
+}
+
 const tip = (() => {
   let el = null;
   return {
-    show(evt, html) {
+    show(evt, rows) {
       if (!el) {
-        el = document.createElement("div");
-        el.className = "tooltip";
+        el = h("div", "tooltip");
         el.setAttribute("role", "tooltip");
         document.body.appendChild(el);
       }
-      el.innerHTML = html;
+      el.replaceChildren(lines(rows));
       el.style.display = "block";
       const pad = 14;
       const w = el.offsetWidth;
@@ -91,12 +113,14 @@ export function stackedTimeline(container, timeline) {
       }
     }
     const hit = svgEl("rect", { x, y: y1, width: bw, height: y0 - y1, class: "hit" });
-    hit.addEventListener("mousemove", (e) => tip.show(e,
-      `<b>${utc(b.ts_ns, false)}</b> + ${timeline.bucket}<br><span class="muted">your time: ${local(b.ts_ns)}</span><br>` +
-      `<span class="sw long"></span>Longs liquidated ${usd(b.long_usd)} (${count(b.long_events)})<br>` +
-      `<span class="sw short"></span>Shorts liquidated ${usd(b.short_usd)} (${count(b.short_events)})<br>` +
-      (Number(b.unknown_side_usd) ? `<span class="sw unknown"></span>Side not published ${usd(b.unknown_side_usd)}<br>` : "") +
-      `<b>Total ${usd(b.total_usd)}</b> in ${count(b.events)} liquidations`));
+    hit.addEventListener("mousemove", (e) => tip.show(e, [
+      [h("b", null, utc(b.ts_ns, false)), ` + ${timeline.bucket}`],
+      [h("span", "muted", `your time: ${local(b.ts_ns)}`)],
+      [swatch("long"), `Longs liquidated ${usd(b.long_usd)} (${count(b.long_events)})`],
+      [swatch("short"), `Shorts liquidated ${usd(b.short_usd)} (${count(b.short_events)})`],
+      Number(b.unknown_side_usd) && [swatch("unknown"), `Side not published ${usd(b.unknown_side_usd)}`],
+      [h("b", null, `Total ${usd(b.total_usd)}`), ` in ${count(b.events)} liquidations`],
+    ]));
     hit.addEventListener("mouseleave", () => tip.hide());
     g.appendChild(hit);
     svg.appendChild(g);
@@ -133,11 +157,13 @@ export function sideBars(container, rows, { limit = 12, unit = "USD" } = {}) {
     }
     g.appendChild(svgEl("text", { x: x + 6, y: y + rowH * 0.65, class: "value" }, usdCompact(v.total_usd)));
     const hit = svgEl("rect", { x: 0, y, width: f.width, height: rowH, class: "hit" });
-    hit.addEventListener("mousemove", (e) => tip.show(e,
-      `<b>${key}</b><br><span class="sw long"></span>Longs ${usd(v.long_usd)} (${count(v.long_events)})<br>` +
-      `<span class="sw short"></span>Shorts ${usd(v.short_usd)} (${count(v.short_events)})<br>` +
-      (unknown > 0 ? `<span class="sw unknown"></span>Side not published ${usd(unknown)}<br>` : "") +
-      `<b>Total ${usd(v.total_usd)}</b> in ${count(v.events)} liquidations`));
+    hit.addEventListener("mousemove", (e) => tip.show(e, [
+      [h("b", null, key)],
+      [swatch("long"), `Longs ${usd(v.long_usd)} (${count(v.long_events)})`],
+      [swatch("short"), `Shorts ${usd(v.short_usd)} (${count(v.short_events)})`],
+      unknown > 0 && [swatch("unknown"), `Side not published ${usd(unknown)}`],
+      [h("b", null, `Total ${usd(v.total_usd)}`), ` in ${count(v.events)} liquidations`],
+    ]));
     hit.addEventListener("mouseleave", () => tip.hide());
     g.appendChild(hit);
     svg.appendChild(g);
@@ -167,7 +193,9 @@ export function rangeChart(container, items) {
       return;
     }
     const bar = svgEl("rect", { x: x0, y: y + 4, width: Math.max(sx(Number(it.value)) - x0, 1), height: rowH - 8, class: `bar ${it.selected ? "selected" : "neutral"}` });
-    bar.addEventListener("mousemove", (e) => tip.show(e, `<b>${it.label}</b> <code>${it.fingerprint}</code><br>${usd(it.value)}${it.note ? `<br>${it.note}` : ""}`));
+    bar.addEventListener("mousemove", (e) => tip.show(e, [
+      [h("b", null, it.label), " ", h("code", null, it.fingerprint)], [usd(it.value)], it.note && [it.note],
+    ]));
     bar.addEventListener("mouseleave", () => tip.hide());
     svg.appendChild(bar);
     svg.appendChild(svgEl("text", { x: sx(Number(it.value)) + 6, y: y + rowH * 0.65, class: "value" }, usdCompact(it.value)));
@@ -202,7 +230,9 @@ export function waterfall(container, steps) {
     const x = x0 + i * bw;
     const cls = b.kind === "delta" ? (Number(b.value) >= 0 ? "up" : "down") : "total";
     const r = svgEl("rect", { x: x + bw * 0.15, y: sy(b.hi), width: bw * 0.7, height: Math.max(sy(b.lo) - sy(b.hi), 1), class: `bar ${cls}` });
-    r.addEventListener("mousemove", (e) => tip.show(e, `<b>${b.label}</b><br>${b.kind === "delta" && Number(b.value) >= 0 ? "+" : ""}${usd(b.value)}${b.note ? `<br>${b.note}` : ""}`));
+    r.addEventListener("mousemove", (e) => tip.show(e, [
+      [h("b", null, b.label)], [`${b.kind === "delta" && Number(b.value) >= 0 ? "+" : ""}${usd(b.value)}`], b.note && [b.note],
+    ]));
     r.addEventListener("mouseleave", () => tip.hide());
     svg.appendChild(r);
     svg.appendChild(svgEl("text", { x: x + bw / 2, y: y0 + 16, class: "tick", "text-anchor": "middle" }, b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label));

@@ -1,0 +1,33 @@
+"""What both browser tests watch in the page: dialogs, script errors, console errors, CSP violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Recorded in the page before any of its own script runs (an init script is not subject to the page's CSP).
+_WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def watch(page: Any) -> dict[str, list[str]]:
+    """Start recording; ``seen["csp"]`` is filled by ``csp_violations(page, seen)``."""
+    seen: dict[str, list[str]] = {"dialogs": [], "errors": [], "csp": []}
+
+    def on_dialog(dialog: Any) -> None:
+        seen["dialogs"].append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    # A CSP refusal is also logged to the console as an error by Chromium.
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.add_init_script(_WATCH_CSP)
+    return seen
+
+
+def csp_violations(page: Any) -> list[str]:
+    """The securitypolicyviolation events the page has seen since it loaded."""
+    return list(page.evaluate("() => window.__csp"))
