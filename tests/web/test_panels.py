@@ -59,10 +59,10 @@ def page(base):
 def _after(page, action) -> None:
     """Run ``action`` and wait for the page's next complete render."""
     page.wait_for_timeout(600)  # let any resize re-render settle first
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=90_000)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=90_000)
     renders = int(page.get_attribute("body", "data-renders"))
     action()
-    page.wait_for_function(f"Number(document.body.dataset.renders) > {renders} && "
+    page.wait_for_function(f"() => Number(document.body.dataset.renders) > {renders} && "
                            "document.body.dataset.state === 'ready'", timeout=90_000)
 
 
@@ -89,7 +89,7 @@ def test_a_failing_panel_empties_and_says_why_while_the_others_render(page):
     # Four weeks in 1-minute buckets is more than the timeline's 10,000 buckets: its request fails.
     page.fill("#start", "2025-12-01T00:00")
     page.dispatch_event("#start", "change")
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=90_000)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=90_000)
     _after(page, lambda: page.select_option("#bucket", "1m"))
     assert page.locator("#timeline rect.bar").count() == 0
     assert "buckets of 1m exceed 10,000" in page.inner_text("#timeline")
