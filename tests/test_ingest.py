@@ -122,16 +122,18 @@ def test_malformed_lines_are_quarantined_with_file_line_and_field_and_good_lines
     path.write_bytes(b"\n".join(mixed) + b"\n")
     catalog = Catalog(tmp_path / "lake")
     res = ingest_file(catalog, "binance_usdm", path)
-    assert (res.accepted, res.quarantined) == (8, 4)
+    assert (res.accepted, res.quarantined, res.blank_lines) == (8, 3, 1)
     by_line = {q.line: q for q in res.quarantine_samples}
     assert set(by_line) == {2, 4, 5, 6}
     assert by_line[2].code == "truncated_json"
     assert (by_line[4].field, by_line[4].code) == ("o.S", "unexpected_payload") and "SIDEWAYS" in by_line[4].reason
-    assert by_line[5].code == "blank_line"
+    # blank lines are counted, not records: one entry sums them up
+    assert (by_line[5].code, by_line[5].reason, by_line[5].last_line, by_line[5].count) == ("blank_line", "blank line",
+                                                                                            5, 1)
     assert (by_line[6].field, by_line[6].code) == ("o.ap", "wrong_type")    # non-numeric price
     assert all(q.file == str(path) for q in res.quarantine_samples)
     quarantine = [json.loads(x) for x in Path(res.quarantine_file).read_text().splitlines()]
-    assert [q["line"] for q in quarantine] == [2, 4, 5, 6]
+    assert [q["line"] for q in quarantine] == [2, 4, 6, 5]        # the blank lines' one entry comes last
     expected = sum(Decimal(json.loads(g)["o"]["z"]) * Decimal(json.loads(g)["o"]["ap"])
                    for g in [good[0], good[3], *good[4:]])
     assert _report(catalog).total_usd == expected

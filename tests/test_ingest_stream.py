@@ -139,11 +139,12 @@ def test_quarantine_spans_chunks_in_line_order(tmp_path, chunk):
     path.write_bytes(b"\n".join(mixed) + b"\n")
     chunk(2)
     res = ingest_file(Catalog(tmp_path / "lake"), "binance_usdm", path)
-    assert (res.accepted, res.quarantined) == (8, 4)
+    assert (res.accepted, res.quarantined, res.blank_lines) == (8, 3, 1)
     quarantine = [json.loads(x) for x in Path(res.quarantine_file).read_text().splitlines()]
-    assert [(q["line"], q["field"]) for q in quarantine] == [(2, None), (4, "o.S"), (5, None), (6, "o.ap")]
-    assert [q.line for q in res.quarantine_samples] == [2, 4, 5, 6]
-    assert [q["code"] for q in quarantine] == ["truncated_json", "unexpected_payload", "blank_line", "wrong_type"]
+    assert [(q["line"], q["field"]) for q in quarantine] == [(2, None), (4, "o.S"), (6, "o.ap"), (5, None)]
+    assert [q.line for q in res.quarantine_samples] == [2, 4, 6, 5]
+    assert [q["code"] for q in quarantine] == ["truncated_json", "unexpected_payload", "wrong_type", "blank_line"]
+    assert (quarantine[3]["reason"], quarantine[3]["last_line"], quarantine[3]["count"]) == ("blank line", 5, 1)
 
 
 def test_gzip_and_zip_inputs_stream_to_the_same_records_as_the_plain_file(tmp_path, chunk):
@@ -263,17 +264,48 @@ def test_sigkill_between_two_chunks_leaves_nothing_visible_and_a_rerun_completes
     assert report(counted(Catalog(root), load("standard"), *ALL)).total_usd == RIFTFERN_USD
 
 
-def _whole_file_lines(data: bytes) -> list[bytes]:
-    """The whole-file JSON-lines split ingest always used: interior blank lines count, a last empty one not."""
+def _whole_file_lines(data: bytes, limit: int) -> tuple[list[tuple[int, object]], list[int]]:
+    """The JSON-lines rule, line by line over the whole file: ((line, record or its byte range), blank lines).
+
+    What follows the last newline is no line when it is only carriage returns; a whitespace-only line is
+    blank; a line above ``limit`` bytes without its trailing carriage returns, or above ``limit`` + 1 with
+    them, is oversized (offset, length); any other line is a record, trailing carriage returns removed."""
     pieces = data.split(b"\n")
-    return [p.rstrip(b"\r") for n, p in enumerate(pieces, start=1) if p.rstrip(b"\r") or n < len(pieces)]
+    records: list[tuple[int, object]] = []
+    blank: list[int] = []
+    offset = 0
+    for n, p in enumerate(pieces, start=1):
+        line = p.rstrip(b"\r")
+        if n == len(pieces) and not line:
+            pass
+        elif not line or line.isspace():
+            blank.append(n)
+        elif len(p) > limit + 1 or len(line) > limit:
+            records.append((n, ("oversized", offset, len(p))))
+        else:
+            records.append((n, line))
+        offset += len(p) + 1
+    return records, blank
 
 
-@settings(max_examples=200, deadline=None)
-@given(data=st.binary().map(lambda b: bytes(b"ab\r\n "[x % 5] for x in b)), cuts=st.lists(st.integers(0, 64)))
-def test_streamed_lines_are_the_whole_file_lines_wherever_the_blocks_break(data, cuts):
+def _streamed(chunks: list[_ingest_read.Chunk]) -> list[tuple[int, object]]:
+    return [(n, ("oversized", r.offset, r.length) if isinstance(r, _ingest_read.Oversized) else r)
+            for c in chunks for n, r in zip(c.lines, c.raws, strict=True)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.binary().map(lambda b: bytes(b"ab\r\n \n\n"[x % 7] for x in b)), cuts=st.lists(st.integers(0, 64)),
+       limit=st.sampled_from([1, 2, 3, 5, 8, 1 << 20]))
+def test_streamed_lines_are_the_whole_file_lines_wherever_the_blocks_break(data, cuts, limit):
     bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
     blocks = [data[a:b] for a, b in itertools.pairwise(bounds)]
-    chunks = list(_ingest_read.line_chunks(blocks, max_records=3))
-    assert [x for c in chunks for x in c] == _whole_file_lines(data)
+    splitter = _ingest_read.LineSplitter(max_records=3, limit=limit)
+    chunks = list(splitter.chunks(blocks))
+    records, blank = _whole_file_lines(data, limit)
+    assert _streamed(chunks) == records
     assert all(0 < len(c) <= 3 for c in chunks)
+    assert all(c.oversized == any(isinstance(r, _ingest_read.Oversized) for r in c.raws) for c in chunks)
+    runs = [list(g) for _, g in itertools.groupby(enumerate(blank), lambda t: t[1] - t[0])]
+    assert (splitter.blank.count, splitter.blank.runs) == (len(blank), len(runs))
+    assert splitter.blank.listed == [(r[0][1], r[-1][1]) for r in runs][:10]
+    assert (splitter.blank.first, splitter.blank.last) == ((blank[0], blank[-1]) if blank else (0, 0))

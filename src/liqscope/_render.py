@@ -73,7 +73,8 @@ def render_report(console: Console, r: Report) -> None:
 def render_ingest(console: Console, r: IngestResult) -> None:
     console.print(f"{r.file} ({r.venue}, {r.format}): {r.records:,} records → accepted {r.accepted:,}, "
                   f"already present {r.already_present:,}, duplicate {r.duplicate:,}, "
-                  f"skipped {r.skipped:,}, quarantined {r.quarantined:,}")
+                  f"skipped {r.skipped:,}, quarantined {r.quarantined:,}"
+                  + (f", blank lines {r.blank_lines:,} (counted, not stored)" if r.blank_lines else ""))
     for q in r.quarantine_samples[:20]:
         field = f" field {q.field}:" if q.field else ""
         console.print(f"  [red]quarantined[/red] {q.file}:{q.line}:{field} {q.code}: {q.reason}", highlight=False)

@@ -7,7 +7,9 @@ stored (one row per copy); counting rules decide how often it counts.
 
 A file is read twice as a stream (``liqscope._ingest_read``): a scan for its sha256 and the records that
 may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts;
-the batch manifest, written last, commits them all at once. Memory is one chunk, not one file.
+the batch manifest, written last, commits them all at once. Memory is one chunk, not one file; a line
+above ``MAX_RECORD_BYTES`` is never held whole, and blank lines are counted, not stored. Standard input,
+pipes and FIFOs are spooled to an anonymous temp file in the data directory first (docs/store.md, "Input").
 """
 
 from __future__ import annotations
@@ -17,26 +19,30 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from liqscope._ingest_read import (
+    WHOLE_BYTES,
     Background,
+    BlankLines,
     Input,
+    LineSplitter,
+    Oversized,
     Scan,
     bytes_input,
-    line_chunks,
     open_input,
     record_chunks,
     scan_records,
     scan_stream,
+    spool_input,
 )
 from liqscope.errors import InputUnreadable, Reason, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
-from liqscope.normalize import normalize_batch
+from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
 from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
@@ -44,7 +50,7 @@ from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, RawJournal, store_raw
 from liqscope.venues import _instruments, get_venue
 
-__all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file"]
+__all__ = ["IngestResult", "QuarantinedRecord", "formats_of", "ingest_bytes", "ingest_file", "ingest_stream"]
 
 JSONL = "jsonl"
 TRANSCRIPT = "transcript"  # capture transcripts (liqscope.capture.transcript), also detected by their header
@@ -53,11 +59,18 @@ _DAY_NS = 86_400 * 10**9
 _BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")  # an empty or whitespace-only record (bytes.isspace)
 
 
-class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True):
+class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One bad record: where it was, which field, why, and where its raw bytes are kept.
 
     ``code`` is liqscope's stable reason (``liqscope.errors.Reason``); ``reason`` is the detail, in the
     words of whichever check noticed it, and may change when a dependency does.
+
+    Attributes:
+        raw: A preview of the record's bytes (the raw journal keeps them all, under ``raw_ref``).
+        offset: For a line above ``MAX_RECORD_BYTES``: its byte offset in the (decompressed) input.
+        length: ... and its length in bytes; ``raw`` then holds only its first bytes.
+        last_line: For the one entry that sums up an input's blank lines: the last of them (``line``: the first).
+        count: ... and how many there are.
     """
 
     file: str
@@ -69,6 +82,10 @@ class QuarantinedRecord(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
     raw_ref: str
     raw: str
+    offset: int | None = None
+    length: int | None = None
+    last_line: int | None = None
+    count: int | None = None
 
 
 class IngestResult(msgspec.Struct, kw_only=True):
@@ -83,6 +100,7 @@ class IngestResult(msgspec.Struct, kw_only=True):
     already_present: int = 0   # records ingested before: nothing added
     skipped: int = 0           # well-formed records that carry no liquidation (acks, plain trades)
     quarantined: int = 0
+    blank_lines: int = 0       # empty or whitespace-only lines: counted (one quarantine entry), not records
     quarantine_file: str | None = None
     quarantine_samples: list[QuarantinedRecord] = []
     raw_sha256: str = ""
@@ -104,7 +122,9 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
     Args:
         catalog: The data directory to write into.
         venue: A registered venue id.
-        path: The input file (plain, ``.gz`` or single-file ``.zip``).
+        path: The input file (plain, ``.gz`` or single-file ``.zip``). One that can be read only once
+            (``/dev/stdin``, a pipe, a named FIFO) is first copied to an anonymous temp file in the data
+            directory, a block at a time.
         fmt: ``jsonl`` (one raw websocket message per line) or one of the venue's formats.
         progress: Called with (records done, records total) after each chunk.
         synthetic: Label every row synthetic. Files written by ``liqscope simulate`` carry a marker
@@ -114,13 +134,55 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         UnknownName: Unknown venue or format (the message lists the valid ones).
         InputUnreadable: The file cannot be read at all, or changed while it was being ingested.
     """
+    _check_name(venue, fmt)
+    with open_input(Path(path), spool_dir=catalog.root) as inp:
+        return _ingest_input(catalog, venue, inp, fmt, str(path), progress, synthetic)
+
+
+def ingest_stream(catalog: Catalog, venue: str, stream: IO[bytes], fmt: str = JSONL, *, name: str = "stdin",
+                  label: str = "<stdin>", progress: Callable[[int, int], None] | None = None,
+                  synthetic: bool = False) -> IngestResult:
+    """Ingest what ``stream`` gives until its end (``liqscope ingest -``: standard input), as one batch.
+
+    The stream is read once, a block at a time, into an anonymous temp file in the data directory (it
+    goes with the process, however that ends), then ingested like a file of that content.
+
+    Args:
+        catalog: The data directory to write into.
+        venue: A registered venue id.
+        stream: A binary stream (plain, gzip or single-file zip bytes).
+        fmt: As for ``ingest_file``.
+        name: The input's meaningful name: it goes into record keys, so the same content given under the
+            same name again adds nothing.
+        label: The input as reported, and kept in quarantine records.
+        progress: As for ``ingest_file``.
+        synthetic: As for ``ingest_file``.
+
+    Raises:
+        UnknownName: Unknown venue or format (the message lists the valid ones).
+        InputUnreadable: The stream cannot be read, or cannot be copied into the data directory.
+    """
+    _check_name(venue, fmt)
+    with spool_input(stream, label, name, catalog.root) as inp:
+        return _ingest_input(catalog, venue, inp, fmt, label, progress, synthetic)
+
+
+def _check_name(venue: str, fmt: str) -> None:
+    if fmt != TRANSCRIPT:
+        _check_format(venue, fmt)
+    else:
+        get_venue(venue)
+
+
+def _ingest_input(catalog: Catalog, venue: str, inp: Input, fmt: str, label: str,
+                  progress: Callable[[int, int], None] | None, synthetic: bool) -> IngestResult:
     from liqscope.capture import ingest_transcript, transcript  # lazy: capture builds on this module
 
-    if fmt == TRANSCRIPT or (fmt == JSONL and transcript.looks_like_transcript(Path(path))):
-        return ingest_transcript(catalog, venue, Path(path))  # a `liqscope capture` transcript (docs/capture.md)
-    _check_format(venue, fmt)
-    return _ingest(catalog, venue, open_input(Path(path)), fmt, label=str(path), progress=progress,
-                   synthetic=synthetic)
+    # The format sniff peeks at the input's first bytes through its own reader: it consumes nothing.
+    if fmt == TRANSCRIPT or (fmt == JSONL and transcript.is_transcript(inp.head(4096))):
+        # a `liqscope capture` transcript (docs/capture.md); read whole, as capture writes them
+        return ingest_transcript(catalog, venue, label, raw=inp.raw_bytes() if inp.spooled else None)
+    return _ingest(catalog, venue, inp, fmt, label=label, progress=progress, synthetic=synthetic)
 
 
 def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str = JSONL, *, label: str,
@@ -171,7 +233,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
                    synthetic, ts_recv, batch)
     else:
         f = spec.formats[fmt]
-        whole = data if data is not None else inp.read()  # a format's splitter takes the whole input
+        whole = data if data is not None else inp.read(WHOLE_BYTES)  # a format's splitter takes the whole input
         scan = scan_records(whole, f.split(whole, inp.name))
         decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
         run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
@@ -185,17 +247,17 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
             if fmt == JSONL and journal is not None:
                 sha = hashlib.sha256()
                 bg = Background(sha.update, journal.write)  # hash check + raw journal on the second core
+                splitter = LineSplitter()
                 try:
-                    n = 0
-                    for raws in line_chunks(bg.tap(inp.blocks(scan.size))):
-                        run.chunk(range(n + 1, n + 1 + len(raws)), raws)
-                        n += len(raws)
+                    for c in splitter.chunks(bg.tap(inp.blocks(scan.size))):
+                        run.chunk(c.lines, c.raws, oversized=c.oversized)
                         if progress:
-                            progress(n, scan.records)
+                            progress(run.done, scan.records)
                 finally:
                     bg.close()
                 if sha.hexdigest() != scan.sha256:
                     raise InputUnreadable(f"{label}: changed while it was being ingested; ingest it again")
+                run.blank_lines(splitter.blank)
             else:
                 for lines, raws in record_chunks(f.split(whole, inp.name)):
                     run.chunk(lines, raws)
@@ -259,7 +321,7 @@ class _Run:
         keys = list(map(first, raws))
         later: dict[int, int] = {}  # index -> occurrence, for exact repeats of an earlier record
         if self.candidates:
-            for i in [i for i in range(len(raws)) if base + i in self.candidates]:
+            for i in [c - base for c in self.candidates.within(base, base + len(raws))]:
                 occurrence = self.occurrences.get(keys[i], 0)
                 self.occurrences[keys[i]] = occurrence + 1
                 if occurrence:
@@ -267,7 +329,7 @@ class _Run:
                     keys[i] = _record_key(self.prefix, raws[i], occurrence)
         return keys, later
 
-    def chunk(self, lines: Sequence[int], raws: list[bytes]) -> None:
+    def chunk(self, lines: Sequence[int], raws: list[bytes], *, oversized: bool = False) -> None:
         res = self.result
         keys, later = self._keys(raws, self.done)
         self.done += len(raws)
@@ -278,7 +340,9 @@ class _Run:
         bad: list[tuple[int, QuarantinedRecord]] = []
         joined = b"\n".join(raws)  # one scan in C finds out whether any record needs a look of its own
         marker = res.synthetic and SYNTHETIC_MARKER in joined
-        if existing or (self.repeats and later) or marker or _BLANK.search(joined):
+        # (JSON-lines chunks hold no blank lines: the splitter counts them; a format's splitter may not)
+        if existing or (self.repeats and later) or marker or oversized or (
+                self.fmt != JSONL and _BLANK.search(joined)):
             kept, todo = self._sort(raws, lines, keys, later, existing, status, bad)
         del joined
         if not kept:
@@ -322,13 +386,16 @@ class _Run:
                 res.already_present += 1
                 continue
             kept.append(i)
-            if self.repeats and i in later:
+            if type(raw) is Oversized:
+                status[i] = "quarantined"
+                bad.append((i, _oversized_entry(self, lines[i], raw)))
+            elif self.repeats and i in later:
                 status[i] = "repeat"
                 res.duplicate += 1
             elif res.synthetic and is_synthetic_marker(raw):
                 status[i] = "skipped"  # the simulator's label, not a venue record
                 res.skipped += 1
-            elif not raw or raw.isspace():
+            elif not raw or raw.isspace():  # from a format's splitter (JSON lines count them instead)
                 status[i] = "quarantined"
                 bad.append((i, QuarantinedRecord(file=self.label, line=lines[i], venue=self.venue, format=self.fmt,
                                                  field=None, code=Reason.BLANK_LINE, reason="blank line",
@@ -376,12 +443,45 @@ class _Run:
             "events": pa.array(counts, pa.int32()), "ts_recv": pa.array([self.ts_recv] * size, pa.int64()),
         }, schema=RECORD_SCHEMA))
         if bad:
-            qpath = layout.quarantine / f"{writer.batch}.jsonl"
-            writer.append_lines(qpath, (msgspec.json.encode(q) for q in bad))
-            self.result.quarantine_file = str(qpath)
+            self._quarantine(bad)
             self.result.quarantined += len(bad)
-            self.result.quarantine_samples = (self.result.quarantine_samples + bad)[:50]
         self.parts += 1
+
+    def _quarantine(self, bad: list[QuarantinedRecord]) -> None:
+        qpath = self.catalog.layout.quarantine / f"{self.writer.batch}.jsonl"
+        self.writer.append_lines(qpath, (msgspec.json.encode(q) for q in bad))
+        self.result.quarantine_file = str(qpath)
+        self.result.quarantine_samples = (self.result.quarantine_samples + bad)[:50]
+
+    def blank_lines(self, blank: BlankLines) -> None:
+        # One entry for all of an input's blank lines, after its records (only when the batch commits).
+        self.result.blank_lines = blank.count
+        if blank.count and self.parts:
+            self._quarantine([_blank_lines_entry(self, blank)])
+
+
+def _oversized_entry(run: _Run, line: int, raw: Oversized) -> QuarantinedRecord:
+    # A line above MAX_RECORD_BYTES: its byte range and a preview, never its bytes (the raw journal has them).
+    reason = (f"RecordTooLarge: {raw.length:,} bytes, above the limit of {MAX_RECORD_BYTES:,} bytes per record; "
+              f"not read: bytes {raw.offset:,} to {raw.offset + raw.length:,} of the input, kept in its raw journal")
+    return QuarantinedRecord(file=run.label, line=line, venue=run.venue, format=run.fmt, field=None,
+                             code=Reason.RECORD_TOO_LARGE, reason=reason,
+                             raw_ref=f"{run.ref_prefix}{line}", raw=raw.preview.decode("utf-8", "replace"),
+                             offset=raw.offset, length=raw.length)
+
+
+def _blank_lines_entry(run: _Run, blank: BlankLines) -> QuarantinedRecord:
+    # The one entry summing up an input's empty or whitespace-only lines (counted, never one entry each).
+    if blank.count == 1:
+        reason = "blank line"
+    else:
+        runs = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in blank.listed)
+        more = f", and {blank.runs - len(blank.listed):,} more runs" if blank.runs > len(blank.listed) else ""
+        reason = (f"blank lines: {blank.count:,} empty or whitespace-only lines in {blank.runs:,} "
+                  f"run{'s' if blank.runs > 1 else ''} (lines {runs}{more}), counted, not stored")
+    return QuarantinedRecord(file=run.label, line=blank.first, venue=run.venue, format=run.fmt, field=None,
+                             code=Reason.BLANK_LINE, reason=reason, raw_ref=f"{run.ref_prefix}{blank.first}", raw="",
+                             last_line=blank.last, count=blank.count)
 
 
 def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:

@@ -71,6 +71,9 @@ def _ingest(tmp_path: Path, venue: str, mutants: list[Mutant]) -> tuple[dict[int
         for line in Path(result.quarantine_file).read_bytes().splitlines():
             q = json.loads(line)
             quarantine[q["line"]] = q
+            if q.get("count") is not None:  # the one entry for the input's blank lines: counted, not records
+                assert q["count"] == q["last_line"] - q["line"] + 1 == result.blank_lines  # one run here
+                status.update(dict.fromkeys(range(q["line"], q["last_line"] + 1), "quarantined"))
     return status, events, quarantine
 
 

@@ -175,14 +175,16 @@ def _by_day(events: pa.Table) -> list[tuple[str, dt.date, pa.Table]]:
     return sorted(out, key=lambda p: (p[0], p[1]))
 
 
-def ingest_transcript(catalog: Catalog, venue: str, path: str | Path) -> IngestResult:
+def ingest_transcript(catalog: Catalog, venue: str, path: str | Path, *, raw: bytes | None = None) -> IngestResult:
     """Ingest a capture transcript (``ingest --format transcript``): idempotent with the live capture.
+
+    ``raw``: the transcript's bytes, already read (standard input); ``path`` then only names it.
 
     Raises:
         InputUnreadable: The file cannot be read, is not a transcript, or was recorded for another venue.
     """
     get_venue(venue)
-    data, torn = read_transcript(Path(path))
+    data, torn = read_transcript(Path(path), raw)
     if not is_transcript(data):
         raise InputUnreadable(f"{path}: not a liqscope transcript (no #TRANSCRIPT header line)")
     frames: list[Frame] = []

@@ -278,14 +278,16 @@ def _members(data: bytes) -> tuple[bytes, bool]:
     return b"".join(members), torn
 
 
-def read_transcript(path: Path) -> tuple[bytes, bool]:
+def read_transcript(path: Path, raw: bytes | None = None) -> tuple[bytes, bool]:
     """The uncompressed text of a transcript file (gzip or plain) and whether a torn tail was dropped.
+
+    ``raw``: the file's bytes, already read (standard input, spooled by ``ingest``); ``path`` then only names it.
 
     Raises:
         InputUnreadable: The file cannot be read.
     """
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if raw is None else raw
     except OSError as e:
         raise InputUnreadable(f"{path}: cannot read: {e.strerror or e}") from None
     if data[:2] == b"\x1f\x8b":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from liqscope.store import Catalog
 @click.option("--venue", required=True, type=venue_choice(), help="Venue id the records come from.")
 @click.option("--format", "input_format", default="jsonl", show_default=True,
               help="jsonl (one raw websocket message per line), binance-archive, hyperliquid-official, ...")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @data_dir_option(create=True)
 @output_format
 @library_errors
@@ -37,15 +38,20 @@ def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Cata
     Every raw record is kept; bad records go to a quarantine file with file, line, field and reason,
     and the rest goes on. Ingesting the same file again adds nothing. Exits non-zero when an input cannot
     be read at all, or when every record of it failed (then it says which venue and format it looks like).
+    `-` reads standard input; pipes and FIFOs work too (read once, copied into the data directory while
+    they are ingested).
     """
     from liqscope._render import render_ingest
-    from liqscope.ingest import ingest_file
+    from liqscope.ingest import ingest_file, ingest_stream
 
     results, unreadable = [], []
     for path in paths:
         try:
-            with _progress(path.name) as bar:
-                results.append(ingest_file(catalog, venue, path, input_format, progress=bar))
+            with _progress(path.name or "stdin") as bar:
+                if str(path) == "-":
+                    results.append(ingest_stream(catalog, venue, sys.stdin.buffer, input_format, progress=bar))
+                else:
+                    results.append(ingest_file(catalog, venue, path, input_format, progress=bar))
         except InputUnreadable as e:
             unreadable.append(str(e))
             err_console.print(f"[red]error[/red]: {e}")
