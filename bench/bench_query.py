@@ -22,7 +22,7 @@ from bench._common import OUT, START, measure, scale_of, time_row
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.simulate import Params, simulate
 from liqscope.store import Catalog
 from liqscope.store._layout import day_of_ns
@@ -168,7 +168,7 @@ def _minute_pandas(catalog: Catalog, start: int, end: int) -> int:
 def _query_rows(lake: _Lake, label: str, repeats: int, with_pandas: bool) -> list[dict[str, Any]]:
     m, (start, end) = _methodology(), lake.window()
     rows = []
-    t_report = measure(lambda: report(lake.catalog, m, start, end), repeats)
+    t_report = measure(lambda: report(counted(lake.catalog, m, start, end)), repeats)
     t_hand = measure(lambda: _hand_written(lake.catalog, start, end), repeats)
     if t_report[3].total_usd != t_hand[3][0]:
         raise AssertionError(f"report and the hand-written query disagree: {t_report[3].total_usd} vs {t_hand[3][0]}")
@@ -206,7 +206,7 @@ def run(scale: str) -> list[dict[str, Any]]:
         lake.add_day()
         if growth and lake.days == growth[0]:
             growth.pop(0)
-            t = measure(lambda: report(lake.catalog, m, *first_day), cfg["repeats"])
+            t = measure(lambda: report(counted(lake.catalog, m, *first_day)), cfg["repeats"])
             rows.append(time_row("growth", f"report over a fixed 1-day window, lake of {lake.days} days "
                                  f"({lake.rows:,} rows)", t, n=lake.rows))
         if targets and lake.rows >= targets[0]:

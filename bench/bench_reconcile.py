@@ -24,8 +24,8 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from liqscope.methodology import Counting, Coverage, Methodology, Valuation, Window, compile_counted, load
-from liqscope.metrics import reconcile, report
+from liqscope.methodology import Counting, Coverage, Methodology, Valuation, Window, load
+from liqscope.metrics import counted, reconcile, report
 from liqscope.store import EVENT_SCHEMA, Catalog
 from liqscope.store._layout import day_of_ns
 from liqscope.store._writer import BatchWriter
@@ -87,13 +87,8 @@ def _time(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def _core(catalog: Catalog, m: Methodology, anchor: tuple[int, int]) -> object:
-    q = compile_counted(m, catalog.relation_sql(catalog.event_files(None, *anchor)), *anchor)
-    con = catalog.connect()
-    try:
-        return con.execute(f"SELECT base_asset, liquidated_side, sum(usd) FROM ({q.sql}) GROUP BY ALL",
-                           q.params).fetchall()
-    finally:
-        con.close()
+    with counted(catalog, m, *anchor).connect(("base_asset", "liquidated_side", "usd")) as con:
+        return con.execute("SELECT base_asset, liquidated_side, sum(usd) FROM counted GROUP BY ALL").fetchall()
 
 
 def run(scale: str = "small") -> list[dict[str, object]]:
@@ -110,15 +105,17 @@ def run(scale: str = "small") -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         catalog = _lake(Path(tmp), n)
         cases: list[tuple[str, Callable[[], object], str]] = [
-            ("report standard (baseline)", lambda: report(catalog, standard, *anchor), "one methodology"),
+            ("report standard (baseline)", lambda: report(counted(catalog, standard, *anchor)), "one methodology"),
             ("report core: counted SQL + totals", lambda: _core(catalog, standard, anchor),
              "the report's own scan without its boards, flags and coverage: the like-for-like cost"),
-            ("reconcile every-copy -> standard", lambda: reconcile(catalog, every, standard, *anchor),
+            ("reconcile every-copy -> standard",
+             lambda: reconcile(counted(catalog, every, *anchor), counted(catalog, standard, *anchor)),
              "1 differing dimension, 2 variants, one scan"),
-            ("reconcile standard -> 5-dimension variant", lambda: reconcile(catalog, standard, five, *anchor),
+            ("reconcile standard -> 5-dimension variant",
+             lambda: reconcile(counted(catalog, standard, *anchor), counted(catalog, five, *anchor)),
              "5 differing dimensions, 32 variants (2 estimated), one scan"),
             ("2 reports (standard, 5-dimension variant)",
-             lambda: (report(catalog, standard, *anchor), report(catalog, five, *anchor)),
+             lambda: (report(counted(catalog, standard, *anchor)), report(counted(catalog, five, *anchor))),
              "what the two endpoints alone cost"),
         ]
         timings = {name: _time(fn, repeat) for name, fn, _ in cases}

@@ -121,14 +121,14 @@ def _slope(points: list[tuple[float, float]]) -> float:
 def _reader_cost(data_dir: Path, start_ns: int, end_ns: int) -> dict:
     # What a query pays on the lake the soak made: list the manifests cold, then a full report.
     from liqscope.methodology import load
-    from liqscope.metrics import report
+    from liqscope.metrics import counted, report
 
     t0 = time.perf_counter()
     catalog = Catalog(data_dir)
     manifests = catalog.manifests()
     t1 = time.perf_counter()
     files = catalog.event_files([VENUE])
-    r = report(catalog, load("standard"), start_ns, end_ns)
+    r = report(counted(catalog, load("standard"), start_ns, end_ns))
     t2 = time.perf_counter()
     return {"batches_listed": len(manifests), "event_files": len(files),
             "manifest_listing_s": round(t1 - t0, 3), "report_s": round(t2 - t1, 3), "report_events": r.events,

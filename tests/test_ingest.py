@@ -13,7 +13,7 @@ from liqscope._time import parse_iso_ns
 from liqscope.errors import InputUnreadable, UnknownName
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN
 
@@ -21,7 +21,7 @@ ALL = (parse_iso_ns("2020-01-01"), parse_iso_ns("2027-01-01"))
 
 
 def _report(catalog, name="standard", window=ALL):
-    return report(catalog, load(name), *window)
+    return report(counted(catalog, load(name), *window))
 
 
 def _cents(d: Decimal) -> Decimal:

@@ -20,7 +20,7 @@ from pathlib import Path
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.store import Catalog
 from liqscope.store.transcript import TranscriptWriter
@@ -58,7 +58,7 @@ def test_first_50_riftfern_lines_piped_to_stdin_as_dash_store_exactly_their_even
     lines = _riftfern(50)
     res = _result(_cli(tmp_path / "lake", "-", stdin=b"\n".join(lines) + b"\n"))
     assert (res["file"], res["records"], res["accepted"], res["quarantined"]) == ("<stdin>", 50, 50, 0)
-    total = report(Catalog(tmp_path / "lake"), load("standard"), *ALL)
+    total = report(counted(Catalog(tmp_path / "lake"), load("standard"), *ALL))
     assert (total.events, total.total_usd) == (50, _notional(lines))
     assert total.total_usd == Decimal("21972.57026150")
     # The spool was an anonymous temp file: nothing but the lake's own files is left in the data dir.
@@ -80,7 +80,7 @@ def test_a_gzip_piped_to_stdin_is_sniffed_without_losing_its_first_bytes(tmp_pat
     lines = _riftfern(50)
     res = _result(_cli(tmp_path / "lake", "-", stdin=gzip.compress(b"\n".join(lines) + b"\n")))
     assert (res["records"], res["accepted"]) == (50, 50)
-    assert report(Catalog(tmp_path / "lake"), load("standard"), *ALL).total_usd == _notional(lines)
+    assert report(counted(Catalog(tmp_path / "lake"), load("standard"), *ALL)).total_usd == _notional(lines)
 
 
 def test_a_capture_transcript_piped_to_stdin_is_ingested_as_the_transcript_file_is(tmp_path):
@@ -94,7 +94,7 @@ def test_a_capture_transcript_piped_to_stdin_is_ingested_as_the_transcript_file_
     from_pipe = _result(_cli(tmp_path / "b", "-", stdin=path.read_bytes()))
     assert (from_pipe["format"], from_pipe["records"], from_pipe["accepted"]) == (
         from_file["format"], from_file["records"], from_file["accepted"]) == ("transcript", 20, 20)
-    assert report(Catalog(tmp_path / "b"), load("standard"), *ALL).total_usd == _notional(lines)
+    assert report(counted(Catalog(tmp_path / "b"), load("standard"), *ALL)).total_usd == _notional(lines)
 
 
 def test_a_named_fifo_fed_by_a_writer_thread_is_ingested_once_whole(tmp_path):
@@ -113,7 +113,7 @@ def test_a_named_fifo_fed_by_a_writer_thread_is_ingested_once_whole(tmp_path):
     writer.join(timeout=10)
     assert not writer.is_alive()
     assert (res["file"], res["records"], res["accepted"]) == (str(fifo), 300, 300)
-    assert report(Catalog(tmp_path / "lake"), load("standard"), *ALL).total_usd == _notional(lines)
+    assert report(counted(Catalog(tmp_path / "lake"), load("standard"), *ALL)).total_usd == _notional(lines)
 
 
 # Peak memory of one ingest in a fresh process: VmHWM (ru_maxrss would be the parent's after fork+exec).
@@ -158,7 +158,7 @@ def test_a_gzip_holding_one_64_mib_line_quarantines_its_byte_range_keeps_the_lin
     assert entry["reason"].startswith(f"RecordTooLarge: {size:,} bytes, above the limit of {MAX_RECORD_BYTES:,}")
     assert entry["raw"] == big[:256].decode()
     assert Path(got["file"]).stat().st_size < 2048
-    assert report(Catalog(tmp_path / "lake"), load("standard"), *ALL).total_usd == _notional(good)
+    assert report(counted(Catalog(tmp_path / "lake"), load("standard"), *ALL)).total_usd == _notional(good)
     # The raw journal keeps every byte, the oversized line's included, at the entry's byte range.
     sha = entry["raw_ref"].split(":")[0]
     with gzip.open(tmp_path / "lake" / "raw" / sha[:2] / f"{sha}.gz") as raw:
@@ -179,7 +179,7 @@ def test_100k_blank_lines_are_one_counted_entry_and_a_tiny_quarantine_file(tmp_p
     assert entry["reason"] == ("blank lines: 100,000 empty or whitespace-only lines in 1 run (lines 4-100003), "
                                "counted, not stored")
     assert Path(res.quarantine_file).stat().st_size < 512
-    assert report(catalog, load("standard"), *ALL).total_usd == _notional(good)
+    assert report(counted(catalog, load("standard"), *ALL)).total_usd == _notional(good)
     # Blank lines are not records: the lines after them keep their own numbers.
     con = catalog.connect()
     try:

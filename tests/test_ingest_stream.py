@@ -29,7 +29,7 @@ from liqscope._time import parse_iso_ns
 from liqscope.errors import InputUnreadable
 from liqscope.ingest import ingest_bytes, ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.store._writer import recover
 from liqscope.verify import verify_lake
@@ -80,7 +80,7 @@ def test_a_recording_in_seven_chunks_is_the_one_chunk_lake_row_for_row(tmp_path,
     assert manifest.inputs == [res.raw_sha256]
     for table in ("events", "records"):
         assert _lake.multiset(tmp_path / "chunked", table) == _lake.multiset(tmp_path / "whole", table)
-    r = report(chunked, load("standard"), *ALL)
+    r = report(counted(chunked, load("standard"), *ALL))
     assert (r.events, r.total_usd) == (2045, RIFTFERN_USD)
 
 
@@ -97,7 +97,7 @@ def test_repeats_and_second_copies_across_chunks_keep_todays_keys_and_counts(tmp
     assert (res.records, res.accepted, res.duplicate, res.already_present) == (556, 456, 100, 0)
     keys = [r["record_key"] for r in _lake.rows(tmp_path / "lake", "records")]
     assert sorted(keys) == sorted(_old_keys("binance_usdm", "jsonl", path.name, records))
-    standard, every = report(catalog, load("standard"), *ALL), report(catalog, load("every-copy"), *ALL)
+    standard, every = (report(counted(catalog, load(n), *ALL)) for n in ("standard", "every-copy"))
     assert (standard.events, standard.total_usd) == (456, AUG17_USD)
     assert every.events == 556
     again = ingest_file(catalog, "binance_usdm", path)
@@ -115,7 +115,7 @@ def test_a_grown_file_adds_only_its_new_lines_chunk_by_chunk(tmp_path, chunk):
     path.write_bytes(b"\n".join(lines) + b"\n")
     res = ingest_file(catalog, "binance_usdm", path)
     assert (res.accepted, res.already_present, res.duplicate) == (356, 100, 0)
-    assert report(catalog, load("standard"), *ALL).total_usd == AUG17_USD
+    assert report(counted(catalog, load("standard"), *ALL)).total_usd == AUG17_USD
 
 
 def test_archive_repeats_are_dropped_across_chunk_boundaries(tmp_path, chunk):
@@ -262,7 +262,7 @@ def test_sigkill_between_two_chunks_leaves_nothing_visible_and_a_rerun_completes
     run(root).check_returncode()
     for table in ("events", "records"):
         assert _lake.multiset(root, table) == _lake.multiset(tmp_path / "clean", table)
-    assert report(Catalog(root), load("standard"), *ALL).total_usd == RIFTFERN_USD
+    assert report(counted(Catalog(root), load("standard"), *ALL)).total_usd == RIFTFERN_USD
 
 
 def _whole_file_lines(data: bytes, limit: int) -> tuple[list[tuple[int, object]], list[int]]:

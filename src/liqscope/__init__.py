@@ -29,7 +29,7 @@ from liqscope.events import (
 from liqscope.ingest import IngestResult, ingest_file
 from liqscope.methodology import Methodology, builtin_names
 from liqscope.methodology import load as load_methodology
-from liqscope.metrics import Report, report
+from liqscope.metrics import Counted, Report, counted, report
 from liqscope.store import Catalog, default_data_dir
 from liqscope.venues import VenueSpec, get_venue, venues
 
@@ -38,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Catalog",
     "ConfigError",
+    "Counted",
     "IngestResult",
     "InputUnreadable",
     "InstrumentKind",
@@ -62,6 +63,7 @@ __all__ = [
     "VenueSpec",
     "__version__",
     "builtin_names",
+    "counted",
     "default_data_dir",
     "get_venue",
     "ingest_file",

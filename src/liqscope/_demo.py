@@ -11,7 +11,7 @@ from liqscope._render import compact_usd, render_ingest, render_report
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.venues import venues
 
@@ -54,11 +54,11 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
         console.print(f"second pass added {sum(1 for _ in again.manifests()) - len(catalog.manifests())} batches")
         standard = load("standard")
         console.rule("[bold]3. Report: Binance USD-M session of 2025-12-27/28")
-        render_report(console, report(catalog, standard, *(parse_iso_ns(t) for t in HEADLINE)))
+        render_report(console, report(counted(catalog, standard, *(parse_iso_ns(t) for t in HEADLINE))))
         console.rule("[bold]4. Every bundled venue, 2023-2025, standard vs every-copy")
         for name in ("standard", "every-copy"):
             m = load(name)
-            r = report(catalog, m, *(parse_iso_ns(t) for t in ALL_TIME))
+            r = report(counted(catalog, m, *(parse_iso_ns(t) for t in ALL_TIME)))
             by_venue = ", ".join(f"{v} {compact_usd(t.total_usd)}" for v, t in r.by_venue.items())
             console.print(f"{name:>10} \\[{m.fingerprint()}]: total {compact_usd(r.total_usd)} in {r.events:,} "
                           f"liquidations ({by_venue})")

@@ -12,7 +12,7 @@ from liqscope._time import parse_iso_ns
 from liqscope.capture import Capture, CaptureOptions, CaptureResult, Fault, Feed, ReplayServer, transcripts_dir
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.store.transcript import TranscriptLine, iter_lines, read_transcript, transcript_files
 
@@ -55,7 +55,7 @@ def run(coro):
 
 
 def totals(catalog: Catalog, methodology: str = "standard", window: tuple[int, int] = WIDE) -> dict[str, object]:
-    r = report(catalog, load(methodology), *window)
+    r = report(counted(catalog, load(methodology), *window))
     return {"total_usd": r.total_usd, "long_usd": r.long_usd, "short_usd": r.short_usd, "events": r.events,
             "long_events": r.long_events, "short_events": r.short_events,
             "by_venue": {v: (t.total_usd, t.events) for v, t in r.by_venue.items()}}

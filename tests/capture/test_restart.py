@@ -27,7 +27,7 @@ from liqscope.capture._resume import commit_uncommitted
 from liqscope.errors import ConfigError
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.store.transcript import iter_lines, read_transcript, transcript_files
 from tests._data import BINANCE_0817
@@ -110,7 +110,7 @@ def test_a_capture_killed_before_its_commit_is_completed_by_the_next_capture(tmp
     assert sorted(keys) == sorted(r["record_key"] for r in _lake.rows(clean.root, "records"))
     assert _events_without_raw_ref(root) == _events_without_raw_ref(clean.root)
     # ... and counts what an offline ingest of the recording counts (PROVENANCE.md: $442,310.62914008, 456).
-    std = report(Catalog(root), load("standard"), *WIDE)
+    std = report(counted(Catalog(root), load("standard"), *WIDE))
     assert (std.total_usd, std.events) == (Decimal("442310.62914008"), 456)
 
 

@@ -6,53 +6,14 @@ scripts/test installs the ``spark`` extra, so a missing pyspark fails instead of
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import msgspec
-import pytest
-from pyspark.sql import SparkSession
 
-from liqscope._time import parse_iso_ns
 from liqscope.engines import spark as spark_engine
-from liqscope.errors import ConfigError
-from liqscope.ingest import ingest_file
 from liqscope.methodology import load, load_file
-from liqscope.metrics import report
-from liqscope.simulate import Params, simulate
-from liqscope.store import Catalog
-from tests._data import BINANCE_0817, BINANCE_RIFTFERN, COINM_ARCHIVE, HL_BLOCKS, HL_OFFICIAL
-
-ALL = (parse_iso_ns("2020-01-01"), parse_iso_ns("2027-01-01"))
-# Figures the spark engine computes; each must equal DuckDB's exactly (Decimal ==, not approximately).
-FIGURES = ("start", "end", "total_usd", "long_usd", "short_usd", "unknown_side_usd", "events", "long_events",
-           "short_events", "by_asset", "by_venue", "largest", "window")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    s = (SparkSession.builder.master("local[2]").appName("liqscope-test")
-         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    tmp = tmp_path_factory.mktemp("spark")
-    catalog = Catalog(tmp / "data")
-    copy = tmp / "second-recorder.jsonl"  # the same liquidations again: every-copy and identity differ
-    copy.write_bytes(gzip.decompress(BINANCE_0817.read_bytes()))
-    for venue, path, fmt in [("binance_usdm", BINANCE_0817, "jsonl"), ("binance_usdm", copy, "jsonl"),
-                             ("binance_usdm", BINANCE_RIFTFERN, "jsonl"), ("hyperliquid", HL_BLOCKS, "jsonl"),
-                             ("hyperliquid", HL_OFFICIAL, "hyperliquid-official"),
-                             ("binance_coinm", COINM_ARCHIVE, "binance-archive")]:
-        ingest_file(catalog, venue, path, fmt)
-    sim = simulate("okx_swap", tmp / "sim", start_ns=parse_iso_ns("2025-12-27T15:00:00Z"), seconds=600,
-                   params=Params(rate=2.0), seed=7)
-    assert ingest_file(catalog, "okx_swap", Path(sim.output)).synthetic
-    return catalog
+from liqscope.metrics import counted, report
+from tests.engines.conftest import ALL
 
 
 def _custom(tmp_path: Path, name: str, body: str):
@@ -72,30 +33,24 @@ def _methodologies(tmp_path: Path) -> list:
                     '[counting]\nmin_notional_usd = "100"\n[valuation]\nprice = "order"\n')]
 
 
-def test_spark_gives_duckdbs_figures_exactly_under_each_counting_rule(spark, lake, tmp_path):
+def test_spark_gives_duckdbs_report_exactly_under_each_counting_rule(spark, lake, tmp_path):
+    """The whole report, estimate included: Spark runs the SQL the methodology compiled, transpiled."""
     on_spark = {}
-    for m in _methodologies(tmp_path):
-        assert m.estimation.mode == "floor"
-        duck = report(lake, m, *ALL, largest_n=25)
-        on_spark[m.name] = spark_engine.report(lake, m, *ALL, largest_n=25, spark=spark)
-        for figure in FIGURES:
-            assert getattr(on_spark[m.name], figure) == getattr(duck, figure), f"{m.name}: {figure}"
-        assert on_spark[m.name].coverage.per_venue == duck.coverage.per_venue, m.name
-        assert on_spark[m.name].methodology["fingerprint"] == duck.methodology["fingerprint"]
+    for m in [*_methodologies(tmp_path), load("throttle-adjusted")]:
+        duck = report(counted(lake, m, *ALL), largest_n=25)
+        on_spark[m.name] = spark_engine.report(counted(lake, m, *ALL), largest_n=25, spark=spark)
+        assert msgspec.to_builtins(on_spark[m.name]) == msgspec.to_builtins(duck), m.name
     # The figures are not vacuous: copies and synthetic rows move them, as they should.
     assert on_spark["every-copy"].events == on_spark["standard"].events + 456
     assert on_spark["standard"].total_usd > 0 and on_spark["majors-adl-order-price"].total_usd > 0
     assert "okx_swap" not in on_spark["standard"].by_venue and "okx_swap" in on_spark["with-synthetic"].by_venue
+    estimate = on_spark["throttle-adjusted"].estimate
+    assert estimate is not None and estimate.floor_usd == on_spark["standard"].total_usd < estimate.estimate_usd
 
 
 def test_spark_reads_the_same_figures_through_a_lake_uri(spark, lake):
     """Pointing Spark at a mirror of the lake (here: file:// URIs) changes nothing."""
     m = load("standard")
     uri = lake.layout.lake.resolve().as_uri()
-    assert msgspec.to_builtins(spark_engine.report(lake, m, *ALL, spark=spark, lake_uri=uri).by_venue) == \
-        msgspec.to_builtins(report(lake, m, *ALL).by_venue)
-
-
-def test_spark_refuses_an_estimate_it_does_not_compute(spark, lake):
-    with pytest.raises(ConfigError, match="throttle_adjusted"):
-        spark_engine.report(lake, load("throttle-adjusted"), *ALL, spark=spark)
+    assert msgspec.to_builtins(spark_engine.report(counted(lake, m, *ALL), spark=spark, lake_uri=uri).by_venue) == \
+        msgspec.to_builtins(report(counted(lake, m, *ALL)).by_venue)

@@ -15,6 +15,7 @@ from liqscope.methodology import load
 from liqscope.metrics import (
     compare,
     concentration,
+    counted,
     detect_cascades,
     fit_hawkes,
     health_index,
@@ -53,7 +54,7 @@ def test_cascades_find_the_bursts_seen_by_eye_in_the_real_recordings(lake):
     """k=5 x trailing median of 60 observed minutes, merged within 5 minutes (the standard methodology)."""
     got = [(c.start, c.end, c.peak_minute, c.total_usd, c.events, c.largest_event.market)
            for w in (_w("2025-12-27", "2025-12-29"), _w("2024-08-17", "2024-08-19"))
-           for c in detect_cascades(lake, STANDARD, *w)]
+           for c in detect_cascades(counted(lake, STANDARD, *w))]
     assert got == [
         ("2025-12-27T14:57:00.000Z", "2025-12-27T15:01:00.000Z", "2025-12-27T14:57:00.000Z",
          Decimal("115361.872998"), 92, "APTUSDT"),
@@ -77,7 +78,7 @@ def test_cascades_find_the_bursts_seen_by_eye_in_the_real_recordings(lake):
 
 
 def test_a_cascades_largest_event_is_the_provenance_figure_and_leads_to_its_raw_record(lake):
-    [c] = detect_cascades(lake, STANDARD, *_w("2024-08-17T12:00:00Z", "2024-08-17T12:30:00Z"))
+    [c] = detect_cascades(counted(lake, STANDARD, *_w("2024-08-17T12:00:00Z", "2024-08-17T12:30:00Z")))
     big = c.largest_event
     # PROVENANCE: largest ETH SELL $51,934 at 12:20:04 (z x ap).
     assert (big.market, big.side, round(big.notional_usd), big.ts[:19]) == ("ETHUSDT", "LONG", 51934,
@@ -116,7 +117,7 @@ def test_accounts_are_counted_only_where_venues_name_them(tmp_path):
     ingest_file(cat, "hyperliquid", HL_OFFICIAL, "hyperliquid-official")
     ingest_file(cat, "hyperliquid", HL_BLOCKS)
     ingest_file(cat, "binance_usdm", BINANCE_0817)
-    r = concentration(cat, STANDARD, *_w("2023-01-01", "2026-01-01"), top_n=3, largest_n=1000)
+    r = concentration(counted(cat, STANDARD, *_w("2023-01-01", "2026-01-01")), top_n=3, largest_n=1000)
     rows = list(csv.DictReader(HL_OFFICIAL.read_text().splitlines()))
     users = {row["user"] for row in rows}
     assert (len(rows), len(users)) == (17, 9)                      # PROVENANCE
@@ -132,14 +133,14 @@ def test_accounts_are_counted_only_where_venues_name_them(tmp_path):
 
 
 def test_report_carries_accounts_and_flags(lake):
-    r = report(lake, STANDARD, *_w("2025-12-27", "2025-12-29"))
+    r = report(counted(lake, STANDARD, *_w("2025-12-27", "2025-12-29")))
     assert r.accounts.accounts is None and r.accounts.venues_not_covered == ["binance_usdm"]
     assert [f.name for f in r.flags] == ["long_dominance", "bluechip_concentration", "top_accounts", "crowded_long"]
 
 
 def test_flags_show_their_numbers(lake):
-    flags = {f.name: f for f in structural_flags(lake, STANDARD, *_w("2025-12-27", "2025-12-29"))}
-    rep = report(lake, STANDARD, *_w("2025-12-27", "2025-12-29"))
+    flags = {f.name: f for f in structural_flags(counted(lake, STANDARD, *_w("2025-12-27", "2025-12-29")))}
+    rep = report(counted(lake, STANDARD, *_w("2025-12-27", "2025-12-29")))
     ld = flags["long_dominance"]
     assert (ld.numbers["long_usd"], ld.numbers["short_usd"]) == (rep.long_usd, rep.short_usd)
     assert ld.raised is False and ld.value == rep.long_usd / rep.short_usd
@@ -152,7 +153,7 @@ def test_flags_show_their_numbers(lake):
 
 
 def test_compare_with_coinglass_reproduces_the_provenance_cross_check(lake):
-    c = compare(lake, STANDARD, *_w("2025-12-27", "2025-12-29"), asset="BTC")
+    c = compare(counted(lake, STANDARD, *_w("2025-12-27", "2025-12-29")), asset="BTC")
     hour = next(h for h in c.hours if h.hour == "2025-12-27T15:00:00.000Z")
     assert (round(hour.long_usd), round(hour.short_usd)) == (262, 22579)
     assert (round(hour.reference_long_usd), round(hour.reference_short_usd)) == (262, 25880)
@@ -164,7 +165,7 @@ def test_compare_with_coinglass_reproduces_the_provenance_cross_check(lake):
 
 def test_health_index_components_are_percentiles_against_trailing_history(lake):
     at = parse_iso_ns("2025-12-28T21:00:00Z")
-    h = health_index(lake, STANDARD, at, asset="BTC")
+    h = health_index(counted(lake, STANDARD, at - 86_400 * 10**9, at + 1), asset="BTC")
     assert h.version == HEALTH_INDEX_VERSION == "lhi-1"
     assert h.missing == ["premium"]
     # Independent: the hourly as-of funding from the CSV (bar close known at open + 1 h), percent -> fraction.

@@ -15,7 +15,7 @@ import pytest
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import Estimation, load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.metrics._feedsim import simulate_complete_feed
 from liqscope.metrics.estimate import (
     calibrate,
@@ -74,10 +74,10 @@ def test_real_recording_taken_as_complete_at_10s_scale_is_recovered(path, truth,
 def test_sql_estimate_equals_the_reference_model(lake):
     """report() under throttle-adjusted computes, in SQL, exactly the reference model's hidden notional."""
     anchor = (parse_iso_ns("2025-12-27"), parse_iso_ns("2025-12-29"))
-    r = report(lake, load("throttle-adjusted"), *anchor)
+    r = report(counted(lake, load("throttle-adjusted"), *anchor))
     hidden = hidden_by_window(_real_feed(BINANCE_RIFTFERN), DEFAULT)
     h = sum(v[0] for v in hidden.values())
-    assert r.estimate is not None and r.estimate.floor_usd == report(lake, load("standard"), *anchor).total_usd
+    assert r.estimate is not None and r.estimate.floor_usd == report(counted(lake, load("standard"), *anchor)).total_usd
     assert abs(float(r.estimate.estimate_usd - r.estimate.floor_usd) - h) < 1e-6 * len(hidden)
     low, high = interval(r.estimate.floor_usd, r.estimate.estimate_usd - r.estimate.floor_usd,
                          sum(v[1] for v in hidden.values()), DEFAULT.level)
@@ -121,7 +121,7 @@ def test_project_simulator_frames_ingested_and_estimated_back(tmp_path):
     covered = 0
     for hour in range(6):
         lo, hi = start + hour * 3600 * NS, start + (hour + 1) * 3600 * NS
-        r = report(catalog, m, lo, hi)
+        r = report(counted(catalog, m, lo, hi))
         truth = sum(Decimal(t["notional_usd"]) for t in truths if lo <= t["ts_event"] < hi)
         covered += r.estimate.low_usd <= truth <= r.estimate.high_usd
         assert r.estimate.floor_usd == sum(Decimal(t["notional_usd"]) for t in truths

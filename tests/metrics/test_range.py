@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import msgspec
 from click.testing import CliRunner
 
 from liqscope._time import parse_iso_ns
 from liqscope.cli import main
-from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.methodology import Window, load
+from liqscope.metrics import counted, report, timeline
 from tests.metrics.conftest import SECOND_RECORDER, fill_usd, riftfern_orders
 
 ANCHOR = (parse_iso_ns("2025-12-27T00:00:00Z"), parse_iso_ns("2025-12-29T00:00:00Z"))
@@ -54,38 +55,38 @@ def test_a_single_methodology_keeps_the_documented_keys(lake_dir):
 def test_utc8_day_counts_exactly_the_utc8_calendar_day(lake):
     lo, hi = parse_iso_ns("2025-12-26T16:00:00Z") // 10**6, parse_iso_ns("2025-12-27T16:00:00Z") // 10**6
     expected = sum((fill_usd(o) for o in riftfern_orders() if lo <= o["T"] < hi), Decimal(0))
-    r = report(lake, load("utc8-day"), parse_iso_ns("2025-12-27"), parse_iso_ns("2025-12-28"))
+    r = report(counted(lake, load("utc8-day"), parse_iso_ns("2025-12-27"), parse_iso_ns("2025-12-28")))
     assert r.total_usd == expected and r.window.detail == "calendar day 2025-12-27 in UTC+8"
     assert r.start == "2025-12-26T16:00:00.000Z"
 
 
 def test_bankruptcy_price_values_at_the_order_price(lake):
     expected = sum((Decimal(o["z"]) * Decimal(o["p"]) for o in riftfern_orders()), Decimal(0))
-    r = report(lake, load("bankruptcy-price"), *ANCHOR)
-    assert r.total_usd == expected != report(lake, load("standard"), *ANCHOR).total_usd
+    r = report(counted(lake, load("bankruptcy-price"), *ANCHOR))
+    assert r.total_usd == expected != report(counted(lake, load("standard"), *ANCHOR)).total_usd
 
 
 def test_min_notional_drops_the_small_ones(lake, tmp_path):
     path = tmp_path / "big.toml"
     path.write_text('name = "big"\n[counting]\nmin_notional_usd = 10000\n', encoding="utf-8")
     expected = [u for u in (fill_usd(o) for o in riftfern_orders()) if u >= 10000]
-    r = report(lake, load(str(path)), *ANCHOR)
+    r = report(counted(lake, load(str(path)), *ANCHOR))
     assert (r.total_usd, r.events) == (sum(expected, Decimal(0)), len(expected))
 
 
 def test_account_dedupe_counts_accounts_but_keeps_the_notional(lake):
     """Hyperliquid's official list: 17 liquidations of 9 accounts; USD is the same under both rules."""
     window = (parse_iso_ns("2023-02-01"), parse_iso_ns("2023-04-01"))
-    per_account, standard = report(lake, load("per-account"), *window), report(lake, load("standard"), *window)
+    per_account, standard = (report(counted(lake, load(n), *window)) for n in ("per-account", "standard"))
     assert (standard.events, per_account.events) == (17, 9)
     assert per_account.total_usd == standard.total_usd == HL_OFFICIAL_USD
 
 
 def test_coverage_presets_pick_their_venues_and_instruments(lake):
     riftfern = sum((fill_usd(o) for o in riftfern_orders()), Decimal(0))
-    assert report(lake, load("onchain-only"), *WIDE).total_usd == HL_OFFICIAL_USD + HL_NODE_USD
-    assert report(lake, load("perpetuals-only"), *WIDE).total_usd == riftfern + HL_NODE_USD + COINM_USD
-    cex = report(lake, load("cex-majors-utc-day"), *WIDE)
+    assert report(counted(lake, load("onchain-only"), *WIDE)).total_usd == HL_OFFICIAL_USD + HL_NODE_USD
+    assert report(counted(lake, load("perpetuals-only"), *WIDE)).total_usd == riftfern + HL_NODE_USD + COINM_USD
+    cex = report(counted(lake, load("cex-majors-utc-day"), *WIDE))
     assert cex.total_usd == riftfern + COINM_USD and "hyperliquid" not in cex.by_venue
 
 
@@ -95,10 +96,12 @@ def test_event_segment_window_is_the_largest_detected_cascade(lake, tmp_path):
     path = tmp_path / "wave.toml"
     path.write_text('name = "wave"\n[window]\nkind = "event_segment"\n', encoding="utf-8")
     m = load(str(path))
-    found = detect_cascades(lake, m, *ANCHOR)
-    r = report(lake, m, *ANCHOR)
+    found = detect_cascades(counted(lake, msgspec.structs.replace(m, window=Window()), *ANCHOR))
+    segment = counted(lake, m, *ANCHOR)
+    r = report(segment)
     assert len(found) == 6  # the riftfern session's waves under the default thresholds
     top = max(found, key=lambda c: c.total_usd)
     assert (r.window.start_ns, r.window.end_ns) == (top.start_ns, top.end_ns)
     lo, hi = top.start_ns // 10**6, top.end_ns // 10**6
     assert r.total_usd == sum((fill_usd(o) for o in riftfern_orders() if lo <= o["T"] < hi), Decimal(0))
+    assert timeline(segment, bucket="1m").total_usd == r.total_usd  # every face counts the same segment

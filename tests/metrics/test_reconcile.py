@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from liqscope._time import parse_iso_ns
 from liqscope.cli import main
 from liqscope.methodology import DIMENSIONS, Counting, Coverage, Estimation, Methodology, Valuation, Window, load
-from liqscope.metrics import reconcile, report, shapley
+from liqscope.metrics import counted, reconcile, report, shapley
 from tests.metrics.conftest import SECOND_RECORDER, fill_usd, riftfern_orders
 
 ANCHOR = (parse_iso_ns("2025-12-27T00:00:00Z"), parse_iso_ns("2025-12-29T00:00:00Z"))
@@ -43,7 +43,7 @@ def test_every_copy_to_standard_attributes_the_whole_gap_to_counting(lake_dir):
     assert res.exit_code == 0, res.output
     r = json.loads(res.output, parse_float=Decimal)
     assert list(r)[:5] == ["from", "to", "difference_usd", "contributions", "long"]
-    assert set(r["from"]) == set(r["to"]) == {"name", "fingerprint", "total_usd"}
+    assert set(r["from"]) == set(r["to"]) == {"name", "fingerprint", "total_usd", "covered", "note"}
     assert list(r["contributions"]) == ["coverage", "window", "counting", "valuation", "estimation"]
     total = sum((fill_usd(o) for o in riftfern_orders()), Decimal(0))
     assert r["from"]["total_usd"] == total + gap and r["to"]["total_usd"] == total
@@ -62,8 +62,8 @@ def test_every_copy_to_standard_attributes_the_whole_gap_to_counting(lake_dir):
 ])
 def test_one_scan_variants_equal_separate_reports(lake, a, b):
     """The first and last of the 2^k variants are the two methodologies: they must equal their reports."""
-    r = reconcile(lake, load(a), load(b), *ANCHOR)
-    ra, rb = report(lake, load(a), *ANCHOR), report(lake, load(b), *ANCHOR)
+    r = reconcile(counted(lake, load(a), *ANCHOR), counted(lake, load(b), *ANCHOR))
+    ra, rb = report(counted(lake, load(a), *ANCHOR)), report(counted(lake, load(b), *ANCHOR))
     assert (r.from_.total_usd, r.to.total_usd) == (ra.total_usd, rb.total_usd)
     assert (r.long.from_usd, r.long.to_usd, r.short.from_usd, r.short.to_usd) == \
         (ra.long_usd, rb.long_usd, ra.short_usd, rb.short_usd)
@@ -103,14 +103,15 @@ methodologies = st.builds(
 @given(a=methodologies, b=methodologies)
 def test_contributions_always_sum_to_the_difference(lake, a, b):
     """Property: for any two methodologies, per statistic, Σ contributions == difference, exactly."""
-    r = reconcile(lake, a, b, *ANCHOR)
+    r = reconcile(counted(lake, a, *ANCHOR), counted(lake, b, *ANCHOR))
     assert set(r.differing) == {d for d in DIMENSIONS if a.dimension(d) != b.dimension(d)}
     assert r.variants == 2 ** len(r.differing)
     for part in (r, r.long, r.short, *r.by_asset.values()):
         assert sum(part.contributions.values(), Decimal(0)) == part.difference_usd
         assert all(part.contributions[d] == 0 for d in DIMENSIONS if d not in r.differing)
     assert r.difference_usd == r.to.total_usd - r.from_.total_usd
-    back = reconcile(lake, b, a, *ANCHOR)  # swapping ends negates every contribution (to rounding, 1e-18 each)
+    # Swapping ends negates every contribution (to rounding, 1e-18 each).
+    back = reconcile(counted(lake, b, *ANCHOR), counted(lake, a, *ANCHOR))
     assert all(abs(back.contributions[d] + r.contributions[d]) <= Decimal("1e-17") for d in DIMENSIONS)
 
 
@@ -120,9 +121,9 @@ def test_a_five_dimension_gap_has_32_variants_and_matches_both_reports(lake):
         load("throttle-adjusted"), coverage=Coverage(venues=("binance_usdm", "hyperliquid")),
         window=Window(kind="calendar_day", timezone="UTC+8"), counting=Counting(dedupe="every_copy"),
         valuation=Valuation(price="order"))
-    r = reconcile(lake, a, b, *ANCHOR)
+    r = reconcile(counted(lake, a, *ANCHOR), counted(lake, b, *ANCHOR))
     assert r.differing == list(DIMENSIONS) and r.variants == 32
-    assert r.to.total_usd == report(lake, b, *ANCHOR).total_usd
+    assert r.to.total_usd == report(counted(lake, b, *ANCHOR)).total_usd
     assert sum(r.contributions.values()) == r.difference_usd
 
 
@@ -130,7 +131,8 @@ def test_waterfall_chart_is_a_png(lake, tmp_path):
     pytest.importorskip("matplotlib")
     from liqscope.metrics.waterfall import waterfall_png
 
-    path = waterfall_png(reconcile(lake, load("every-copy"), load("throttle-adjusted"), *ANCHOR), tmp_path / "w.png")
+    r = reconcile(counted(lake, load("every-copy"), *ANCHOR), counted(lake, load("throttle-adjusted"), *ANCHOR))
+    path = waterfall_png(r, tmp_path / "w.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == 900  # 9 in x 100 dpi
 

@@ -36,7 +36,7 @@ import duckdb
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog, _writer
 from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN, COINM_ARCHIVE, HL_BLOCKS
 from tests.reliability import _lake
@@ -184,10 +184,10 @@ def test_sigkilled_ingest_loses_nothing_and_counts_nothing_twice(tmp_path, monke
     keys = [r["record_key"] for r in _lake.rows(root, "records")]
     assert len(keys) == len(set(keys)), "a source record was stored twice"
     for name in ("standard", "every-copy"):
-        assert report(final, load(name), *ALL) == report(clean, load(name), *ALL)
+        assert report(counted(final, load(name), *ALL)) == report(counted(clean, load(name), *ALL))
 
     # ... and both equal figures computed independently (PROVENANCE.md, by hand).
-    std, every = report(final, load("standard"), *ALL), report(final, load("every-copy"), *ALL)
+    std, every = report(counted(final, load("standard"), *ALL)), report(counted(final, load("every-copy"), *ALL))
     riftfern, aug17, aug18 = Decimal("2051029.33492100"), Decimal("442310.62914008"), Decimal("472964.04697525")
     assert std.by_venue["binance_usdm"].total_usd == riftfern + aug17 + aug18
     assert std.by_venue["binance_usdm"].events == 2045 + 456 + 385
@@ -218,4 +218,4 @@ def test_a_kill_between_files_in_place_and_the_manifest_leaves_nothing_visible(t
     assert catalog.manifests() == [] and _lake.leftovers(root)
     _writer.recover(catalog.layout)  # the next writer moves the uncommitted batch's files aside
     assert _lake.leftovers(root) == [] and catalog.manifests() == []
-    assert report(catalog, load("standard"), *ALL).events == 0
+    assert report(counted(catalog, load("standard"), *ALL)).events == 0

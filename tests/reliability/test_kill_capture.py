@@ -39,7 +39,7 @@ from liqscope._time import parse_iso_ns
 from liqscope.capture import transcripts_dir
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.store.transcript import iter_lines, read_transcript, transcript_files
 from tests._data import BINANCE_0817
@@ -143,11 +143,11 @@ def test_sigkilled_capture_loses_no_transcript_frame_and_counts_none_twice(tmp_p
 
     clean = Catalog(tmp_path / "clean")
     ingest_file(clean, "binance_usdm", feed)
-    std, want = report(Catalog(root), load("standard"), *ALL), report(clean, load("standard"), *ALL)
+    std, want = report(counted(Catalog(root), load("standard"), *ALL)), report(counted(clean, load("standard"), *ALL))
     assert (std.total_usd, std.long_usd, std.short_usd, std.events, std.by_asset) == (
         want.total_usd, want.long_usd, want.short_usd, want.events, want.by_asset)
     assert std.total_usd == Decimal("442310.62914008") and std.events == 456  # PROVENANCE.md
-    every = report(Catalog(root), load("every-copy"), *ALL)
+    every = report(counted(Catalog(root), load("every-copy"), *ALL))
     by_hand = sum(Decimal(json.loads(f)["o"]["z"]) * Decimal(json.loads(f)["o"]["ap"]) for f in frames)
     assert every.total_usd == by_hand and every.events == len(frames)
     print(f"\ncapture kills survived: {len(kills)} ({Counter(kills)}); transcript frames {len(frames)} for 456 "

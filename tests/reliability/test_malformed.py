@@ -30,7 +30,7 @@ import pytest
 from liqscope.errors import Reason
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.venues import venues
 from tests.reliability._mutate import HUGE_BYTES, MALFORMED_ROOT, Mutant, corpus, corpus_text
@@ -163,7 +163,7 @@ def test_the_real_non_ascii_binance_symbol_is_kept_with_its_values(tmp_path):
     catalog = Catalog(tmp_path)
     res = ingest_file(catalog, "binance_usdm", BINANCE_NON_ASCII)
     assert (res.accepted, res.quarantined) == (3, 0)
-    r = report(catalog, load("standard"), 1_766_793_600_000_000_000, 1_766_966_400_000_000_000)
+    r = report(counted(catalog, load("standard"), 1_766_793_600_000_000_000, 1_766_966_400_000_000_000))
     # By hand: 27309 x 0.1205910 + 835 x 0.1214633 + 43 x 0.1225500 (all BUY orders: SHORTs liquidated)
     assert r.by_asset["币安人生"].short_usd == Decimal("3293.2196190") + Decimal("101.4218555") + Decimal("5.2696500")
     assert r.by_asset["币安人生"].short_events == 3 and r.long_events == 0

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from liqscope.api import MissingExtra, require_extra
 from liqscope.cli import main
 from liqscope.methodology import builtin_names, load
+from liqscope.metrics import counted
 from liqscope.metrics.report import report
 from liqscope.reporting import build_note
 from tests.api._lake import SESSION, independent_figures
@@ -38,7 +39,7 @@ def test_the_markdown_note_states_the_headline_with_its_range_and_fingerprint(no
     assert f"**${fig['total_usd']:,.2f}** [{std}]" in md
     assert f"Longs liquidated ${fig['long_usd']:,.2f} [{std}]" in md
     assert f"shorts ${fig['short_usd']:,.2f} [{std}]" in md
-    totals = [report(lake, load(n), *(_ns(t) for t in SESSION)).total_usd for n in builtin_names()]
+    totals = [report(counted(lake, load(n), *(_ns(t) for t in SESSION))).total_usd for n in builtin_names()]
     assert f"range ${min(totals) / 10**6:,.2f}M" in md or f"range ${min(totals):,.2f}" in md or "range $0.00" in md
     assert f"| every-copy | ${2 * fig['total_usd']:,.2f} | 4,090 |" in md
     assert ":1502` | `" + std in md  # the largest liquidation, with its raw record and fingerprint
@@ -68,11 +69,12 @@ def test_the_html_note_embeds_its_png_charts_and_loads_nothing_from_outside(note
 
 def test_the_note_reconciles_standard_to_every_copy_by_venue(lake):
     fig = independent_figures()
-    note = build_note(lake, [load("standard"), load("every-copy")], *(_ns(t) for t in SESSION), all_builtins=False)
-    (rec,) = note.reconciliations
+    note = build_note([counted(lake, load(n), *(_ns(t) for t in SESSION)) for n in ("standard", "every-copy")])
+    (rec,) = note.differences
     assert (rec.a, rec.b) == ("standard", "every-copy")
     assert [(s.label, s.delta_usd, s.events_delta) for s in rec.steps] == [("binance_usdm", fig["total_usd"], 2045)]
     assert note.range_usd == (fig["total_usd"], 2 * fig["total_usd"])
+    assert rec.by_rule.contributions["counting"] == fig["total_usd"] == rec.by_rule.difference_usd
 
 
 def test_a_missing_charts_extra_names_the_exact_pip_command():

@@ -13,15 +13,15 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from liqscope._hawkes import fit_sessions
 from liqscope._time import parse_iso_ns
 from liqscope.cli import main
 from liqscope.events import Received
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load, load_file
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.normalize import normalize_record
 from liqscope.simulate import Params, calibration, is_synthetic_marker, simulate, simulated_venues
-from liqscope.simulate._hawkes import fit
 from liqscope.store import Catalog
 from liqscope.venues import get_venue
 from tests._data import BINANCE_0817, BINANCE_RIFTFERN
@@ -90,11 +90,11 @@ def test_ingested_simulation_is_labelled_synthetic_and_never_counted_as_real(tmp
                             "GROUP BY ALL").fetchall())
     assert rows == {False: 2045, True: sim.observed_events}
 
-    standard = report(catalog, load("standard"), *ALL)  # PROVENANCE figures of the real recording, untouched
+    standard = report(counted(catalog, load("standard"), *ALL))  # PROVENANCE figures of the real recording, untouched
     assert (standard.events, standard.total_usd) == (2045, Decimal("2051029.33492100"))
-    every = report(catalog, load("every-copy"), *ALL)
+    every = report(counted(catalog, load("every-copy"), *ALL))
     assert every.events == 2045
-    both = report(catalog, _with_synthetic(tmp_path), *ALL)
+    both = report(counted(catalog, _with_synthetic(tmp_path), *ALL))
     assert both.events == 2045 + sim.observed_events
     assert both.total_usd == standard.total_usd + sim.observed_usd
     assert any("SYNTHETIC" in n for n in both.coverage.notes)  # a report that counts them says so
@@ -107,8 +107,8 @@ def test_a_simulation_stripped_of_its_marker_can_still_be_labelled_at_ingest(tmp
     bare.write_bytes(b"\n".join(Path(sim.output).read_bytes().splitlines()[1:]) + b"\n")
     catalog = Catalog(tmp_path / "data")
     assert ingest_file(catalog, "bybit_linear", bare, synthetic=True).synthetic
-    assert report(catalog, load("standard"), *ALL).events == 0
-    assert report(catalog, _with_synthetic(tmp_path), *ALL).total_usd == sim.observed_usd
+    assert report(counted(catalog, load("standard"), *ALL)).events == 0
+    assert report(counted(catalog, _with_synthetic(tmp_path), *ALL)).total_usd == sim.observed_usd
 
 
 def test_same_seed_same_bytes_other_seed_other_stream(tmp_path):
@@ -143,7 +143,7 @@ def test_sizes_are_heavy_tailed_and_arrivals_clustered_as_parameterized(tmp_path
     truth = _truth(sim.truth)
     usd = sorted(float(t["notional_usd"]) for t in truth)
     assert usd[-1] / usd[len(usd) // 2] > 100  # the largest dwarfs the median
-    n_hat = fit([[t["ts_event"] / 1e9 for t in truth]])[1]
+    n_hat = fit_sessions([[t["ts_event"] / 1e9 for t in truth]]).branching_ratio
     assert n_hat == pytest.approx(0.6, abs=0.15)  # the branching ratio comes back from the truth
     longs = sum(t["side"] == "LONG" for t in truth) / len(truth)
     assert 0.2 < longs < 0.7

@@ -14,7 +14,7 @@ import pytest
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.store._compact import collect, compact
 from tests._data import BINANCE_0817, BINANCE_RIFTFERN, COINM_ARCHIVE, HL_BLOCKS, HL_OFFICIAL
@@ -25,7 +25,7 @@ METHODOLOGIES = ("standard", "every-copy")
 
 def _reports(root: Path) -> dict[str, object]:
     catalog = Catalog(root)
-    return {name: report(catalog, load(name), *ALL, largest_n=50) for name in METHODOLOGIES}
+    return {name: report(counted(catalog, load(name), *ALL), largest_n=50) for name in METHODOLOGIES}
 
 
 def _inputs(tmp: Path) -> list[tuple[str, Path, str]]:

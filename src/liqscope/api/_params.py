@@ -6,15 +6,17 @@ import inspect
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-import msgspec
 from fastapi import Query, Request
 
 from liqscope._time import TIME_RANGE, parse_iso_ns
 from liqscope.api.envelope import FieldError
 from liqscope.errors import ConfigError, LiqscopeError
 from liqscope.methodology import Methodology, builtin_names, load
+from liqscope.metrics import Counted
+from liqscope.metrics import counted as count
 from liqscope.metrics.events import EventFilter
 from liqscope.metrics.timeline import BUCKETS
+from liqscope.store import Catalog
 from liqscope.venues import venues
 
 MAX_WINDOW_DAYS = 1830          # five years: the bundled data spans 2023-2025
@@ -99,22 +101,22 @@ def window(start: str, end: str) -> tuple[int, int]:
     return s, e_
 
 
-def methodology(name: str, only_venues: list[str] | None = None) -> Methodology:
-    """The built-in ``name``, narrowed to ``only_venues`` when given (as ``report --venue`` does)."""
+def methodology(name: str) -> Methodology:
+    """The built-in ``name``, or a 400 naming the parameter."""
     try:
-        m = load(name)
+        return load(name)
     except LiqscopeError as e:
         raise bad("methodology", str(e)) from None
-    if not only_venues:
-        return m
-    narrowed = tuple(sorted(set(only_venues)))
-    if m.coverage.venues:
-        narrowed = tuple(v for v in narrowed if v in m.coverage.venues)
-        if not narrowed:
-            raise ApiError(400, f"venue: none of {', '.join(only_venues)} is covered by methodology {name!r}",
-                           [FieldError(param="venue", message="not covered by the methodology",
-                                       valid=list(m.coverage.venues))])
-    return msgspec.structs.replace(m, coverage=msgspec.structs.replace(m.coverage, venues=narrowed))
+
+
+def counted(catalog: Catalog, name: str, start: str, end: str, only_venues: list[str] | None = None) -> Counted:
+    """The built-in ``name`` applied once to the anchor [start, end), narrowed to ``only_venues``.
+
+    A methodology that covers none of ``only_venues`` is not an error: its Counted says "not covered
+    by this methodology" and every face shows that in its row.
+    """
+    m, (s, e) = methodology(name), window(start, end)
+    return count(catalog, m, s, e, venues=tuple(only_venues or ()))
 
 
 def money(param: str, text: str | None) -> Decimal:

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liqscope._time import MAX_TIME, MIN_TIME
-from liqscope.api import _optional
+from liqscope.api import _panels
 from liqscope.api import _params as p
 from liqscope.api._admission import Admission, Limits
 from liqscope.api._guard import HostGuard, security_headers
@@ -38,8 +38,9 @@ from liqscope.api._views import (
 from liqscope.api.envelope import ERROR_SCHEMA, failure, openapi_components, success, success_schema
 from liqscope.errors import ConfigError, LiqscopeError, NotInLake
 from liqscope.methodology import load
+from liqscope.metrics import Counted
 from liqscope.metrics.events import EventsPage, LakeSummary, events, lake_summary
-from liqscope.metrics.report import Coverage, Largest, Report, report
+from liqscope.metrics.report import Largest, Report, ReportCoverage, report
 from liqscope.metrics.timeline import Timeline, timeline
 from liqscope.venues import venues
 
@@ -54,7 +55,7 @@ _STATIC = files("liqscope.web").joinpath("static")
 
 # Response schemas: data types -> OpenAPI components (money is a JSON number).
 _DATA_TYPES: list[Any] = [ServerInfo, LakeSummary, list[VenueInfo], list[MethodologyInfo], MethodologyInfo, Report,
-                          Timeline, EventsPage, list[Largest], Coverage, RawView, *_optional.data_types()]
+                          Timeline, EventsPage, list[Largest], ReportCoverage, RawView, *_panels.data_types()]
 _DATA_SCHEMAS, _COMPONENTS = openapi_components(_DATA_TYPES)
 
 
@@ -86,10 +87,14 @@ def _lake(request: Request):  # -> Catalog
     return request.app.state.lake.current()
 
 
-def _report(request: Request, m: Any, s: int, e: int, largest: int = 10) -> Report:
+def _counted(request: Request, methodology: str, start: str, end: str, venue: list[str] | None = None) -> Counted:
+    return p.counted(_lake(request), methodology, start, end, venue)
+
+
+def _report(request: Request, c: Counted, largest: int = 10) -> Report:
     # Reports are memoized until the next batch lands: the dashboard asks for the same ones repeatedly.
-    return request.app.state.lake.cached(("report", m.fingerprint(), s, e, largest),
-                                         lambda catalog: report(catalog, m, s, e, largest_n=largest))
+    key = ("report", c.fingerprint, c.start_ns, c.end_ns, tuple(c.coverage.requested_venues), largest)
+    return request.app.state.lake.cached(key, lambda _: report(c, largest_n=largest))
 
 
 router = APIRouter(prefix="/api", dependencies=[Depends(p.no_unknown_params)], default_response_class=Response)
@@ -100,7 +105,7 @@ def get_server(request: Request) -> Response:
     eps = [Endpoint(path=path, summary=op.get("summary", ""))
            for path, ops in request.app.openapi()["paths"].items() for op in ops.values()]
     return _ok(ServerInfo(
-        liqscope=request.app.version, endpoints=eps, panels=_optional.present(), missing_panels=_optional.missing(),
+        liqscope=request.app.version, endpoints=eps, panels=list(_panels.PANELS), missing_panels=[],
         venues=list(p.VENUES), methodologies=list(p.METHODOLOGIES), default_methodology="standard",
         buckets=list(p.VALID["bucket"]), max_window_days=p.MAX_WINDOW_DAYS, min_time=MIN_TIME, max_time=MAX_TIME,
         max_page=p.MAX_PAGE, max_largest=p.MAX_LARGEST, live_poll_seconds=request.app.state.poll_s))
@@ -147,8 +152,8 @@ def get_report(request: Request, start: Start, end: End, methodology: Methodolog
                venue: VenuesQ = None,
                largest: Annotated[int, Query(ge=1, le=p.MAX_LARGEST, description="Rows of the largest board.")] = 10,
                ) -> Response:
-    m, (s, e) = p.methodology(methodology, venue), p.window(start, end)
-    return _ok(_report(request, m, s, e, largest), m)
+    c = _counted(request, methodology, start, end, venue)
+    return _ok(_report(request, c, largest), c.methodology)
 
 
 @router.get("/timeline", summary="Counted notional per time bucket, long/short stacked",
@@ -158,9 +163,9 @@ def get_timeline(request: Request, start: Start, end: End, methodology: Methodol
                  bucket: Annotated[p.BucketName,  # type: ignore[valid-type]  # a Literal built at import (_params)
                                    Query(description="Bucket width (UTC-aligned).")] = "1h",
                  ) -> Response:
-    m, (s, e) = p.methodology(methodology, venue), p.window(start, end)
+    c = _counted(request, methodology, start, end, venue)
     try:
-        return _ok(timeline(_lake(request), m, s, e, bucket=bucket), m)
+        return _ok(timeline(c, bucket=bucket), c.methodology)
     except ConfigError as err:
         raise p.bad("bucket", str(err).removeprefix("bucket: ")) from None
 
@@ -178,9 +183,9 @@ def get_events(request: Request, start: Start, end: End, methodology: Methodolog
                limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE, description="Page size.")] = 100,
                offset: Annotated[int, Query(ge=0, le=10**9, description="Rows to skip.")] = 0,
                ) -> Response:
-    m, (s, e) = p.methodology(methodology), p.window(start, end)
-    where = p.event_filter(venue, side, asset, market, min_notional_usd)
-    return _ok(events(_lake(request), m, s, e, where=where, limit=limit, offset=offset, order=order), m)
+    c = _counted(request, methodology, start, end, venue)
+    where = p.event_filter(None, side, asset, market, min_notional_usd)
+    return _ok(events(c, where=where, limit=limit, offset=offset, order=order), c.methodology)
 
 
 @router.get("/largest", summary="The largest liquidations, each with its raw record reference",
@@ -188,16 +193,16 @@ def get_events(request: Request, start: Start, end: End, methodology: Methodolog
 def get_largest(request: Request, start: Start, end: End, methodology: MethodologyQ = "standard",
                 venue: VenuesQ = None,
                 n: Annotated[int, Query(ge=1, le=p.MAX_LARGEST, description="Rows.")] = 20) -> Response:
-    m, (s, e) = p.methodology(methodology, venue), p.window(start, end)
-    return _ok(_report(request, m, s, e, n).largest, m)
+    c = _counted(request, methodology, start, end, venue)
+    return _ok(_report(request, c, n).largest, c.methodology)
 
 
 @router.get("/coverage", summary="What the numbers cover: venues, first/last event, sampling",
-            responses=_responses(Coverage))
+            responses=_responses(ReportCoverage))
 def get_coverage(request: Request, start: Start, end: End, methodology: MethodologyQ = "standard",
                  venue: VenuesQ = None) -> Response:
-    m, (s, e) = p.methodology(methodology, venue), p.window(start, end)
-    return _ok(_report(request, m, s, e).coverage, m)
+    c = _counted(request, methodology, start, end, venue)
+    return _ok(_report(request, c).coverage, c.methodology)
 
 
 @router.get("/live", summary="Server-sent events: `event: lake` whenever a batch is committed",
@@ -211,7 +216,7 @@ def get_live(request: Request) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-_optional.register(router, _responses, _ok, _lake, _report)
+_panels.register(router, _responses, _ok, _lake, _report)
 
 
 class _App(FastAPI):

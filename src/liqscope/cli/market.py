@@ -23,22 +23,16 @@ _AT = click.option("--at", "at", default=None, help="As of this time, ISO-8601 U
 _ASSET = click.option("--asset", "assets", multiple=True, help="Only these base assets (repeatable), e.g. BTC.")
 
 
-def _window(start: str, end: str) -> tuple[int, int]:
-    s, e = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
-    if e <= s:
-        raise click.BadParameter("--end must be after --start", param_hint="--end")
-    return s, e
-
-
 def _windowed(*options: Callable[[Any], Any], before_m: tuple[Callable[[Any], Any], ...] = ()) -> Callable[[Any], Any]:
     # A command over a window under a methodology: --start, --end, [before_m], -m, [options], --data-dir,
-    # --json/--table, library errors. The command gets window=(start_ns, end_ns) and the loaded methodology.
+    # --json/--table, library errors. The command gets the Counted (the methodology applied once).
     def decorate(fn: Callable[..., None]) -> Any:
         @functools.wraps(fn)
-        def command(start: str, end: str, methodology: str, **kw: Any) -> None:
-            from liqscope.methodology import load
+        def command(start: str, end: str, methodology: str, catalog: Catalog, **kw: Any) -> None:
+            from liqscope.cli.report import counted_all
 
-            fn(_window(start, end), load(methodology), **kw)
+            (c,) = counted_all(catalog, [methodology], start, end, ())
+            fn(c, **kw)
 
         wrapped: Any = command
         for option in reversed((_START, _END, *before_m, _M, *options, data_dir_option, output_format,
@@ -164,14 +158,13 @@ def oi(at: str | None, assets: tuple[str, ...], lookback_hours: int, catalog: Ca
 
 
 @_windowed()
-def cascades(window: tuple[int, int], m: Any, catalog: Catalog, fmt: str) -> None:
+def cascades(c: Any, fmt: str) -> None:
     """Cascades: runs of minutes whose notional exceeds k x the trailing median (methodology.cascades)."""
     from liqscope.metrics import detect_cascades
 
-    found = detect_cascades(catalog, m, *window)
+    found, m = detect_cascades(c), c.methodology
     if fmt == "json":
-        emit_json({"cascades": found, "rule": m.cascades, "methodology": {"name": m.name,
-                                                                          "fingerprint": m.fingerprint()}})
+        emit_json({"cascades": found, "rule": m.cascades, "methodology": c.meta()})
         return
     _table(f"Cascades (k={m.cascades.k}, baseline {m.cascades.baseline_minutes} min, merge "
            f"{m.cascades.merge_gap_minutes} min)", ["start", "end", "peak minute", "total USD", "long share",
@@ -186,11 +179,11 @@ def _largest(x: Any) -> str:
 
 @_windowed(click.option("--marked", is_flag=True,
                         help="Size-weighted (marked) kernel: mark = log(1 + usd / median)."))
-def hawkes(window: tuple[int, int], m: Any, marked: bool, catalog: Catalog, fmt: str) -> None:
+def hawkes(c: Any, marked: bool, fmt: str) -> None:
     """Hawkes self-excitation of liquidations: branching ratio with a 95% CI and a KS goodness of fit."""
     from liqscope.metrics import hawkes as fit
 
-    r = fit(catalog, m, *window, marked=marked)
+    r = fit(c, marked=marked)
     if fmt == "json":
         emit_json(r)
         return
@@ -213,9 +206,10 @@ def hawkes(window: tuple[int, int], m: Any, marked: bool, catalog: Catalog, fmt:
 def health(at: str | None, asset: str, methodology: str, catalog: Catalog, fmt: str) -> None:
     """The leverage-health index (versioned formula in docs/market-structure.md) and its components."""
     from liqscope.methodology import load
-    from liqscope.metrics import health_index
+    from liqscope.metrics import counted, health_index
 
-    r = health_index(catalog, load(methodology), _at(at), asset=asset)
+    at_ns = _at(at)  # the anchor [at - 24 h, at]: the index is taken at its last instant
+    r = health_index(counted(catalog, load(methodology), at_ns - 86_400_000_000_000, at_ns + 1), asset=asset)
     if fmt == "json":
         emit_json(r)
         return
@@ -227,11 +221,11 @@ def health(at: str | None, asset: str, methodology: str, catalog: Catalog, fmt: 
 
 
 @_windowed()
-def flags(window: tuple[int, int], m: Any, catalog: Catalog, fmt: str) -> None:
+def flags(c: Any, fmt: str) -> None:
     """Structural-risk flags, each with its numbers and threshold (methodology.flags)."""
     from liqscope.metrics import structural_flags
 
-    found = structural_flags(catalog, m, *window)
+    found = structural_flags(c)
     if fmt == "json":
         emit_json({"flags": found})
         return
@@ -243,12 +237,11 @@ def flags(window: tuple[int, int], m: Any, catalog: Catalog, fmt: str) -> None:
                         help="N of the top-N share (default: methodology)."),
            click.option("--largest", default=10, show_default=True, type=click.IntRange(1, 1000),
                         help="Rows on the board."))
-def concentration(window: tuple[int, int], m: Any, top: int | None, largest: int, catalog: Catalog,
-                  fmt: str) -> None:
+def concentration(c: Any, top: int | None, largest: int, fmt: str) -> None:
     """Accounts liquidated, concentration (top-N share, HHI, Gini) and the largest liquidations."""
     from liqscope.metrics import concentration as compute
 
-    r = compute(catalog, m, *window, top_n=top, largest_n=largest)
+    r = compute(c, top_n=top, largest_n=largest)
     if fmt == "json":
         emit_json(r)
         return
@@ -266,11 +259,11 @@ def concentration(window: tuple[int, int], m: Any, top: int | None, largest: int
 @_windowed(before_m=(
     click.option("--asset", default="BTC", show_default=True, help="The asset the reference series is about."),
     click.option("--provider", default="coinglass", show_default=True, help="Who published the reference series.")))
-def compare(window: tuple[int, int], m: Any, asset: str, provider: str, catalog: Catalog, fmt: str) -> None:
+def compare(c: Any, asset: str, provider: str, fmt: str) -> None:
     """liqscope's hourly totals beside an imported external series, with the ratio; flags impossible hours."""
     from liqscope.metrics import compare as run
 
-    r = run(catalog, m, *window, asset=asset, provider=provider)
+    r = run(c, asset=asset, provider=provider)
     if fmt == "json":
         emit_json(r)
         return

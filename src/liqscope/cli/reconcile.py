@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from liqscope._time import parse_iso_ns
 from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format, venue_choice
 from liqscope.store import Catalog
 
@@ -31,14 +30,10 @@ def reconcile(from_name: str, to_name: str, start: str, end: str, venue_ids: tup
     Contributions are exact Shapley values over the dimensions that differ and sum to the difference
     exactly; the same is done for the long, short and per-asset totals. Every variant comes from one scan.
     """
-    from liqscope.cli.report import _narrow
-    from liqscope.methodology import load
+    from liqscope.cli.report import counted_all
     from liqscope.metrics import reconcile as compute
 
-    start_ns, end_ns = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
-    if end_ns <= start_ns:
-        raise click.BadParameter("--end must be after --start", param_hint="--end")
-    r = compute(catalog, _narrow(load(from_name), venue_ids), _narrow(load(to_name), venue_ids), start_ns, end_ns)
+    r = compute(*counted_all(catalog, [from_name, to_name], start, end, venue_ids))
     if chart is not None:
         from liqscope.metrics.waterfall import waterfall_png
 
@@ -61,8 +56,11 @@ def _render(r: Any, chart: Path | None) -> None:
     console.print(f"[bold]Reconciliation[/bold] {r.start} → {r.end} (anchor, UTC)")
     for label, side, key in (("from", a, "from"), ("to", b, "to")):
         w = r.windows[key]
-        console.print(f"  {label:<4} [bold]{side.name}[/bold] {side.fingerprint}  {usd(side.total_usd)}  "
+        figure = usd(side.total_usd) if side.covered else side.note
+        console.print(f"  {label:<4} [bold]{side.name}[/bold] {side.fingerprint}  {figure}  "
                       f"window {w.start} → {w.end} ({w.detail})")
+    if r.note:
+        console.print(f"[yellow]{r.note}[/yellow]")
     console.print(f"Difference [bold]{usd(r.difference_usd)}[/bold] over {len(r.differing)} differing "
                   f"dimension(s), {r.variants} variants from one scan")
     t = Table(title="Contributions (exact Shapley values)", title_justify="left")

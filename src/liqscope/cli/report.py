@@ -36,23 +36,22 @@ def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tupl
            note_format: str | None, out_dir: Path, engine: str, catalog: Catalog, fmt: str) -> None:
     """Liquidated notional over [START, END): total, long/short, per asset and venue, largest, coverage."""
     from liqscope._render import render_report
-    from liqscope.methodology import load
     from liqscope.metrics import report as compute
 
     if engine == "spark":
-        from liqscope.engines.spark import report as compute  # type: ignore[assignment]  # same call, other engine
-    start_ns, end_ns = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
-    if end_ns <= start_ns:
-        raise click.BadParameter("--end must be after --start", param_hint="--end")
+        from liqscope.engines.spark import report as compute  # same call, other engine
+    names = list(dict.fromkeys(methodologies))
     if note_format:
+        from liqscope.methodology import builtin_names
         from liqscope.reporting import write_note
 
-        for path in write_note(catalog, [load(x) for x in methodologies], start_ns, end_ns, out_dir, note_format,
-                               venues=venue_ids, largest_n=largest):
+        # One methodology: the note's range spans every built-in one. Several: exactly those.
+        every = names + [n for n in builtin_names() if n not in names] if len(names) == 1 else names
+        for path in write_note(counted_all(catalog, every, start, end, venue_ids), out_dir, note_format,
+                               largest_n=largest):
             console.print(str(path))
         return
-    reports = [compute(catalog, _narrow(load(x), venue_ids), start_ns, end_ns, largest_n=largest)
-               for x in dict.fromkeys(methodologies)]
+    reports = [compute(c, largest_n=largest) for c in counted_all(catalog, names, start, end, venue_ids)]
     if len(reports) == 1 and fmt == "json":
         emit_json(reports[0])
     elif len(reports) == 1:
@@ -60,6 +59,17 @@ def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tupl
         _extras(reports[0])
     else:
         _emit_range(reports, fmt)
+
+
+def counted_all(catalog: Catalog, names: list[str], start: str, end: str, venue_ids: tuple[str, ...]) -> list[Any]:
+    """Each methodology (name or path) applied once to the anchor [START, END), narrowed to ``--venue``."""
+    from liqscope.methodology import load
+    from liqscope.metrics import counted
+
+    start_ns, end_ns = parse_iso_ns(start, what="--start"), parse_iso_ns(end, what="--end")
+    if end_ns <= start_ns:
+        raise click.BadParameter("--end must be after --start", param_hint="--end")
+    return [counted(catalog, load(n), start_ns, end_ns, venues=venue_ids) for n in names]
 
 
 def _emit_range(reports: list[Any], fmt: str) -> None:
@@ -73,19 +83,14 @@ def _emit_range(reports: list[Any], fmt: str) -> None:
         _render_range(spread, reports)
 
 
-def _narrow(m: Any, venue_ids: tuple[str, ...]) -> Any:
-    if not venue_ids:
-        return m
-    return msgspec.structs.replace(m, coverage=msgspec.structs.replace(m.coverage, venues=tuple(sorted(venue_ids))))
-
-
-
 def _extras(r: Any) -> None:
     from liqscope._render import usd
 
     w = r.window
     if w is not None and w.kind != "fixed":
         console.print(f"Window: {w.detail}: {w.start} → {w.end}")
+    if not r.coverage.covered:
+        console.print(f"[yellow]{'; '.join(r.coverage.notes)}[/yellow]")
     if r.estimate is not None:
         e = r.estimate
         console.print(f"Throttle-adjusted: estimate [bold]{usd(e.estimate_usd)}[/bold], "
@@ -97,6 +102,7 @@ def _render_range(spread: Any, reports: list[Any]) -> None:
     from rich.table import Table
 
     from liqscope._render import compact_usd, usd
+    from liqscope.metrics import NOT_COVERED
 
     def span(pair: Any) -> str:
         return f"{compact_usd(pair[0])}–{compact_usd(pair[1])}"
@@ -109,6 +115,10 @@ def _render_range(spread: Any, reports: list[Any]) -> None:
     for col in ("methodology", "fingerprint", "window (UTC)", "total USD", "long USD", "short USD", "events"):
         t.add_column(col, justify="right" if "USD" in col or col == "events" else "left")
     for r in reports:
+        if not r.coverage.covered:
+            t.add_row(r.methodology["name"], r.methodology["fingerprint"], f"{r.start} → {r.end}", NOT_COVERED,
+                      "", "", "")
+            continue
         t.add_row(r.methodology["name"], r.methodology["fingerprint"], f"{r.start} → {r.end}", usd(r.total_usd),
                   usd(r.long_usd), usd(r.short_usd), f"{r.events:,}")
     console.print(t)

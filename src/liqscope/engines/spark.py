@@ -1,12 +1,16 @@
-"""The report's counted figures on Apache Spark, over the same Parquet lake (the ``spark`` extra).
+"""Apache Spark as an engine for the counted relation, over the same Parquet lake (the ``spark`` extra).
 
-The counting rules mirror ``methodology.compile.compile_counted`` clause by clause: the window
-[start, end) on ``ts_event``; coverage (venues, instrument kinds, assets, liquidation kinds, synthetic
-rows out unless ``include_synthetic``, with SQL's NULL semantics); copies deduplicated by ``event_id``
-keeping the earliest ``ts_recv`` then ``record_key``; the valuation column; the minimum notional; and
-``n`` (one count per account under ``account`` dedupe). Sums stay ``DECIMAL(38, 18)`` on both engines,
-so totals, sides, assets, venues and the largest board are equal to DuckDB's to the last digit
-(tests/engines/test_spark.py). Estimation ``throttle_adjusted`` is DuckDB-only for now and is refused.
+Spark runs the SQL the methodology compiled, never a re-written copy of it: ``SparkEngine`` registers
+the ``Counted``'s own file list as a view, asks the ``Counted`` for its query over that view, binds the
+parameters as literals and transpiles DuckDB's dialect to Spark's with sqlglot. Each metric's own SQL
+over ``counted`` (group-bys, the largest board, ...) goes through the same translation, so a metric
+runs unchanged on either engine::
+
+    report(counted(catalog, m, start, end).on(SparkEngine(spark)))
+
+Spark reads with ``spark.sql.decimalOperations.allowPrecisionLoss`` off, so DECIMAL(38, 18) sums and
+sums of an estimate keep every digit, as DuckDB's do. Which metrics match DuckDB exactly, and which
+cannot yet, is declared in tests/engines/test_conformance.py.
 
 Which files to read comes from the lake's manifests, read locally; ``lake_uri`` points Spark at the
 same files elsewhere (an object store the lake is mirrored to), see docs/spark.md.
@@ -14,28 +18,27 @@ same files elsewhere (an object store the lake is mirrored to), see docs/spark.m
 
 from __future__ import annotations
 
-import decimal
 import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from liqscope._time import iso_ns
 from liqscope.errors import ConfigError
-from liqscope.methodology import Methodology
-from liqscope.metrics.report import Coverage, Largest, Report, SideTotals, VenueCoverage, _split, exact
+from liqscope.metrics import Counted, Report
+from liqscope.metrics import report as _report
 from liqscope.store import EVENT_SCHEMA, Catalog
-from liqscope.venues import venues
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["counted", "event_uris", "report", "session", "spark_schema"]
+__all__ = ["SparkEngine", "event_uris", "on_spark", "report", "session", "spark_schema", "to_spark_sql"]
 
-_PRICE = {"fill": "notional_usd", "order": "notional_order_usd"}  # as compile.py's valuation fragment
-_EXACT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.decimalOperations.allowPrecisionLoss": "false"}
 
 
 def session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
@@ -56,8 +59,7 @@ def session(master: str | None = None, conf: dict[str, str] | None = None) -> Sp
     master = master or os.environ.get("LIQSCOPE_SPARK_MASTER")
     if master:
         builder = builder.master(master)
-    for key, value in {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false",
-                       **(conf or {})}.items():
+    for key, value in {**_CONF, "spark.ui.showConsoleProgress": "false", **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -88,125 +90,135 @@ def event_uris(catalog: Catalog, files: list[Path], lake_uri: str | None = None)
     return [f"{base}/{p.relative_to(catalog.layout.lake).as_posix()}" for p in files]
 
 
-def counted(spark: SparkSession, uris: list[str], m: Methodology, start_ns: int, end_ns: int) -> DataFrame:
-    """The counted events of ``m`` in [start_ns, end_ns), with ``usd_floor``, ``usd`` and ``n`` columns.
+def _literal(value: object) -> Any:
+    from sqlglot import exp
 
-    Raises:
-        ConfigError: The methodology asks for something this engine does not compute (an estimate).
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if value is None:
+        return exp.Null()
+    if isinstance(value, int | float | Decimal):
+        text = format(value, "f") if isinstance(value, Decimal) else repr(value)
+        return exp.Literal.number(text)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, list | tuple):
+        if not value:  # every list parameter holds names: an empty one is still an array of strings
+            return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("ARRAY<STRING>"))
+        return exp.Array(expressions=[_literal(v) for v in value])
+    raise ConfigError(f"the spark engine cannot bind a parameter of type {type(value).__name__}")
+
+
+def to_spark_sql(sql: str, params: Mapping[str, object] | None = None, tables: Mapping[str, str] | None = None) -> str:
+    """DuckDB SQL (as compiled by ``methodology.compile`` and written by the metrics) -> Spark SQL.
+
+    ``$name`` parameters are bound as literals (our own values: numbers, names, lists of names);
+    ``tables`` renames tables (``counted`` -> the session's view of it).
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+    import sqlglot
+    from sqlglot import exp
 
-    if m.estimation.mode != "floor":
-        raise ConfigError(f"the spark engine computes the observed floor only; estimation.mode "
-                          f"{m.estimation.mode!r} runs on the duckdb engine")
-    schema = spark_schema()
-    df = spark.read.schema(schema).parquet(*uris) if uris else spark.createDataFrame([], schema)
-    c = m.coverage
-    cond = (F.col("ts_event") >= F.lit(start_ns)) & (F.col("ts_event") < F.lit(end_ns))
-    if c.venues:
-        cond &= F.col("venue").isin(list(c.venues))
-    cond &= F.col("instrument_kind").isin(list(c.instrument_kinds))
-    if c.assets:
-        cond &= F.col("base_asset").isin(list(c.assets))
-    cond &= F.col("liquidation_kind").isin(list(c.liquidation_kinds))
-    cond &= F.lit(c.include_synthetic) | ~F.col("synthetic")  # NULL synthetic drops out, as in DuckDB
-    scoped = df.where(cond).withColumn("usd_floor", F.col(_PRICE[m.valuation.price]))
-    if m.counting.dedupe != "every_copy":
-        first = Window.partitionBy("event_id").orderBy("ts_recv", "record_key")
-        scoped = scoped.withColumn("_copy", F.row_number().over(first)).where("_copy = 1").drop("_copy")
-    kept = scoped.where(F.col("usd_floor") >= F.lit(m.counting.min_notional_usd))
-    n = F.lit(1)
-    if m.counting.dedupe == "account":
-        per_account = Window.partitionBy("venue", "account").orderBy("ts_event", "event_id")
-        n = (F.when(F.col("account").isNull(), 1).when(F.row_number().over(per_account) == 1, 1).otherwise(0))
-    return kept.withColumn("usd", F.col("usd_floor")).withColumn("hidden_var", F.lit(0.0)).withColumn("n", n)
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    values = dict(params or {})
+    for node in list(tree.find_all(exp.Placeholder, exp.Parameter)):
+        name = node.name
+        if name not in values:
+            raise ConfigError(f"the spark engine: no value for parameter ${name}")
+        node.replace(_literal(values[name]))
+    for t in tree.find_all(exp.Table):
+        if tables and t.name in tables:
+            t.set("this", exp.to_identifier(tables[t.name]))
+    return tree.sql(dialect="spark")
 
 
-def report(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *, largest_n: int = 10,
-           spark: SparkSession | None = None, lake_uri: str | None = None) -> Report:
-    """The report's counted figures computed on Spark: totals, long/short, by asset, by venue, largest,
-    and per-venue coverage. Window kinds resolve as on DuckDB; live-capture coverage, accounts, flags and
-    estimates are not computed here (their fields stay empty, and a note says so).
+class _Result:
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
+
+
+class _Connection:
+    # DuckDB's connection surface the metrics use (execute -> fetchall/fetchone), run on Spark.
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        self.views: dict[str, str] = {}
+        self.frames: list[DataFrame] = []
+
+    def view(self, name: str, df: DataFrame) -> str:
+        real = f"liqscope_{name}_{uuid.uuid4().hex[:12]}"
+        df.createOrReplaceTempView(real)
+        self.views[name] = real
+        return real
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> _Result:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        if isinstance(tree, exp.Create):  # CREATE TEMP TABLE x AS SELECT ...: a cached view
+            df = self.spark.sql(to_spark_sql(tree.expression.sql(dialect="duckdb"), params, self.views)).cache()
+            self.frames.append(df)
+            self.view(tree.this.name, df)
+            return _Result([])
+        if isinstance(tree, exp.Delete):  # DELETE FROM x WHERE c: x becomes the rows where c is not true
+            table = tree.this.name
+            cond = tree.args["where"].this.sql(dialect="duckdb")
+            df = self.spark.sql(to_spark_sql(f"SELECT * FROM {table} WHERE NOT coalesce(({cond}), false)", params,
+                                             self.views)).cache()
+            self.frames.append(df)
+            self.view(table, df)
+            return _Result([])
+        return _Result([tuple(r) for r in self.spark.sql(to_spark_sql(sql, params, self.views)).collect()])
+
+    def close(self) -> None:
+        for real in self.views.values():
+            self.spark.catalog.dropTempView(real)
+        for df in self.frames:
+            df.unpersist()
+
+
+class SparkEngine:
+    """Runs a ``Counted`` on Spark: its files as a view, its compiled SQL transpiled (see the module doc).
 
     Args:
-        catalog: The lake (its manifests say which files count).
-        methodology: The rules.
-        start_ns: Anchor start, inclusive, ns UTC.
-        end_ns: Anchor end, exclusive.
-        largest_n: Rows in the largest board.
         spark: A session (default: ``session()``).
-        lake_uri: Where Spark reads the lake's files, when not at the local paths (``s3a://bucket/lake``).
+        lake_uri: Where Spark reads the lake's files, when not at the local paths (``s3a://bucket/lake``;
+            default ``$LIQSCOPE_SPARK_LAKE``).
     """
-    from liqscope.metrics._segments import resolve_in_lake
 
-    spark = spark or session()  # first: a missing pyspark is a ConfigError naming the extra
-    from pyspark.sql import functions as F
+    name = "spark"
 
-    window = resolve_in_lake(catalog, methodology, start_ns, end_ns)
-    start_ns, end_ns = window.start_ns, window.end_ns
-    files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns) if end_ns > start_ns else []
-    df = counted(spark, event_uris(catalog, files, lake_uri or os.environ.get("LIQSCOPE_SPARK_LAKE")),
-                 methodology, start_ns, end_ns)
-    # Two Spark jobs: one grouped scan (venue x asset x side) and the largest board.
-    cells = df.groupBy("venue", "base_asset", "liquidated_side").agg(
-        F.sum("usd"), F.sum("n"), F.count(F.lit(1)), F.min("ts_event"), F.max("ts_event")).collect()
-    largest_rows = (df.orderBy(F.col("usd").desc(), "ts_event", "event_id").limit(largest_n)
-                    .select("venue", "market", "liquidated_side", "usd", "ts_event", "account", "event_id",
-                            "raw_ref").collect())
-    by_asset = _split(_rollup([(r[1], r[2], r[3], r[4]) for r in cells]))
-    by_venue = _split(_rollup([(r[0], r[2], r[3], r[4]) for r in cells]))
-    venue_rows: dict[str, list[int]] = {}
-    for venue, _, _, _, _, rows, lo, hi in cells:
-        acc = venue_rows.setdefault(venue, [0, lo, hi])
-        acc[0], acc[1], acc[2] = acc[0] + rows, min(acc[1], lo), max(acc[2], hi)
-    return _assemble(methodology, window, start_ns, end_ns, by_asset, by_venue, largest_rows,
-                     [(v, *acc) for v, acc in sorted(venue_rows.items())])
+    def __init__(self, spark: SparkSession | None = None, lake_uri: str | None = None) -> None:
+        self.spark = spark or session()  # first: a missing pyspark is a ConfigError naming the extra
+        self.lake_uri = lake_uri or os.environ.get("LIQSCOPE_SPARK_LAKE")
+        for key, value in _CONF.items():
+            self.spark.conf.set(key, value)
+
+    @contextmanager
+    def connect(self, c: Counted, columns: Sequence[str]) -> Iterator[_Connection]:
+        con = _Connection(self.spark)
+        try:
+            schema = spark_schema()
+            uris = event_uris(c.catalog, list(c.files), self.lake_uri)
+            df = self.spark.read.schema(schema).parquet(*uris) if uris else self.spark.createDataFrame([], schema)
+            q = c.compile(con.view("events", df))
+            con.execute(f"CREATE TEMP TABLE counted AS SELECT {', '.join(columns)} FROM ({q.sql})", q.params)
+            yield con
+        finally:
+            con.close()
 
 
-def _rollup(rows: list[tuple[Any, Any, Decimal | None, int]]) -> list[tuple[Any, Any, Decimal, int]]:
-    # Sum the cells of each (key, side) exactly (60 digits), as one GROUP BY key, side would.
-    out: dict[tuple[Any, Any], list[Any]] = {}
-    for key, side, usd, n in rows:
-        acc = out.setdefault((key, side), [Decimal(0), 0])
-        acc[0], acc[1] = _EXACT.add(acc[0], usd or Decimal(0)), acc[1] + n
-    return [(key, side, usd, n) for (key, side), (usd, n) in out.items()]
+def on_spark(c: Counted, spark: SparkSession | None = None, lake_uri: str | None = None) -> Counted:
+    """``c`` run by Spark: every metric given the result computes on Spark."""
+    return c.on(SparkEngine(spark, lake_uri))
 
 
-def _assemble(methodology: Methodology, window: Any, start_ns: int, end_ns: int, by_asset: dict[str, SideTotals],
-              by_venue: dict[str, SideTotals], largest_rows: list[Any], venue_rows: list[tuple]) -> Report:
-    # The same assembly as metrics.report.report, from the same kinds of rows.
-    totals = SideTotals()
-    for t in by_venue.values():
-        for f in ("long_usd", "short_usd", "total_usd", "events", "long_events", "short_events"):
-            setattr(totals, f, getattr(totals, f) + getattr(t, f))
-    registry = venues()
-    per_venue = [
-        VenueCoverage(venue=v, events=n, first_event=iso_ns(lo), last_event=iso_ns(hi),
-                      sampled=registry[v].sampled if v in registry else False,
-                      sampling=registry[v].sampling if v in registry else None)
-        for v, n, lo, hi in venue_rows
-    ]
-    sampling = {c.venue: c.sampling for c in per_venue if c.sampling}
-    notes = ["computed on Apache Spark: totals, sides, assets, venues and the largest board; live-capture "
-             "coverage, accounts and flags are computed by the duckdb engine only"]
-    if methodology.coverage.include_synthetic:
-        notes.append("coverage.include_synthetic is set: SYNTHETIC rows (from `liqscope simulate`) count here")
-    if sampling:
-        notes.append("sampled feeds (" + ", ".join(sorted(sampling)) + ") send only some liquidations: "
-                     "their totals are floors, not estimates")
-    firsts, lasts = [r[2] for r in venue_rows], [r[3] for r in venue_rows]
-    return Report(
-        start=iso_ns(start_ns), end=iso_ns(end_ns), total_usd=totals.total_usd, long_usd=totals.long_usd,
-        short_usd=totals.short_usd, unknown_side_usd=totals.total_usd - totals.long_usd - totals.short_usd,
-        events=totals.events, long_events=totals.long_events, short_events=totals.short_events,
-        by_asset=by_asset, by_venue=by_venue,
-        largest=[Largest(venue=v, market=mk, side=s, notional_usd=exact(u), ts=iso_ns(t), ts_event=t, account=a,
-                         event_id=i, raw_ref=r) for v, mk, s, u, t, a, i, r in largest_rows],
-        methodology={"name": methodology.name, "version": methodology.version,
-                     "fingerprint": methodology.fingerprint(), "engine": "spark"},
-        coverage=Coverage(venues=[c.venue for c in per_venue], first_event=iso_ns(min(firsts)) if firsts else None,
-                          last_event=iso_ns(max(lasts)) if lasts else None, per_venue=per_venue, sampling=sampling,
-                          complete=not sampling, notes=notes),
-        window=window,
-    )
+def report(c: Counted, *, largest_n: int = 10, spark: SparkSession | None = None,
+           lake_uri: str | None = None) -> Report:
+    """``metrics.report`` of ``c`` computed on Spark (``liqscope report --engine spark``)."""
+    return _report(on_spark(c, spark, lake_uri), largest_n=largest_n)

@@ -20,8 +20,10 @@ __all__ = ["Query", "Variant", "compile_counted", "compile_variant_totals"]
 
 _SECOND_NS = 1_000_000_000
 # Closed sets: the dedupe level and the price basis pick one of these fragments, nothing else is spliced.
-_FIRST_COPY = "row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1"
-_DEDUPE = {"every_copy": "", "identity": f"QUALIFY {_FIRST_COPY}", "account": f"QUALIFY {_FIRST_COPY}"}
+# Plain SQL every engine runs (no QUALIFY, no DuckDB-only functions): Spark runs the same text, transpiled.
+_COPY_RANK = "row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key)"
+_FIRST_COPY = f"{_COPY_RANK} = 1"
+_DEDUPE = {"every_copy": "", "identity": " AND copy_rank = 1", "account": " AND copy_rank = 1"}
 _PRICE = {"fill": "notional_usd", "order": "notional_order_usd"}
 # One count per account per window where the venue names accounts; USD is unchanged (docs/methodology.md).
 _COUNT = {
@@ -49,9 +51,9 @@ class Variant(msgspec.Struct, frozen=True):
 
 def _coverage_sql(p: str, indent: str) -> str:
     return f"\n{indent}AND ".join((
-        f"(len(${p}venues) = 0 OR list_contains(${p}venues, venue))",
+        f"(array_length(${p}venues) = 0 OR list_contains(${p}venues, venue))",
         f"list_contains(${p}instrument_kinds, instrument_kind)",
-        f"(len(${p}assets) = 0 OR list_contains(${p}assets, base_asset))",
+        f"(array_length(${p}assets) = 0 OR list_contains(${p}assets, base_asset))",
         f"list_contains(${p}liquidation_kinds, liquidation_kind)",
         f"(${p}include_synthetic OR NOT synthetic)"))
 
@@ -72,7 +74,7 @@ def _hidden_ctes(name: str, observations: str, price: str, p: str) -> str:
     return f"""{name}_occupied AS (
   SELECT venue, market, ts_event // {_SECOND_NS} AS second, count(*) AS observed,
          sum(CAST({price} AS DOUBLE)) AS usd, sum(CAST({price} AS DOUBLE) ^ 2) AS usd2
-  FROM ({observations}) GROUP BY ALL
+  FROM ({observations}) GROUP BY venue, market, ts_event // {_SECOND_NS}
 ),
 {name}_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
@@ -131,26 +133,27 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
     estimating = m.estimation.mode == "throttle_adjusted"
     if estimating:
         k = m.estimation.neighbourhood_seconds
-        observations = (f"SELECT * FROM {relation} WHERE ts_event >= $est_start AND ts_event < $est_end "
-                        f"AND list_contains($sampled_venues, venue) QUALIFY {_FIRST_COPY}")
+        observations = (f"SELECT * FROM (SELECT *, {_COPY_RANK} AS copy_rank FROM {relation} "
+                        "WHERE ts_event >= $est_start AND ts_event < $est_end "
+                        "AND list_contains($sampled_venues, venue)) WHERE copy_rank = 1")
         ctes.append(_hidden_ctes("hidden", observations, price, "est_"))
         params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
                    "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
+    dedupe = m.counting.dedupe
+    rank = "" if dedupe == "every_copy" else f", {_COPY_RANK} AS copy_rank"
     ctes.append(f"""scoped AS (
-  SELECT *, {price} AS usd_floor
+  SELECT *, {price} AS usd_floor{rank}
   FROM {relation}
   WHERE ts_event >= $start AND ts_event < $end
     AND {_coverage_sql("", "    ")}
-  {_DEDUPE[m.counting.dedupe]}
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)""")
-    count = _COUNT[m.counting.dedupe]
+kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE usd_floor >= $min_notional{_DEDUPE[dedupe]})""")
     if estimating:
-        select = (f"SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
-                  f"       coalesce(hidden.hidden_var, 0.0) AS hidden_var, {count} AS n\n"
+        select = ("SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
+                  "       coalesce(hidden.hidden_var, 0.0) AS hidden_var\n"
                   f"FROM kept {_join_hidden('hidden', 'kept')}")
     else:
-        select = f"SELECT *, usd_floor AS usd, 0.0 AS hidden_var, {count} AS n FROM kept"
+        select = "SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept"
     return Query("WITH " + ",\n".join(ctes) + "\n" + select, params)
 
 

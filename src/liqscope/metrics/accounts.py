@@ -10,10 +10,9 @@ from __future__ import annotations
 import duckdb
 import msgspec
 
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.store import Catalog
+from liqscope.metrics._counted import Counted
 
-__all__ = ["ACCOUNT_METHOD", "AccountCount", "accounts_liquidated"]
+__all__ = ["ACCOUNT_METHOD", "AccountCount", "accounts_liquidated", "count_accounts"]
 
 ACCOUNT_METHOD = ("exact: distinct liquidated account addresses on the venues that publish them; venues that "
                   "publish none are listed as not covered and are NOT estimated")
@@ -29,28 +28,17 @@ class AccountCount(msgspec.Struct, kw_only=True):
     method: str = ACCOUNT_METHOD
 
 
-def accounts_liquidated(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-                        con: duckdb.DuckDBPyConnection | None = None) -> AccountCount:
-    """Count distinct liquidated accounts among the counted events of [start, end).
+def accounts_liquidated(c: Counted) -> AccountCount:
+    """Count distinct liquidated accounts among the counted events."""
+    with c.connect(("venue", "account")) as con:
+        return count_accounts(con)
 
-    Args:
-        con: A connection that already holds this methodology's ``counted`` table (``report`` passes
-            its own); ``None`` builds it here.
-    """
-    own = con is None
-    if con is None:
-        files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns)
-        q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-        con = catalog.connect()
-        con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
-    try:
-        rows = con.execute("SELECT venue, count(account), count(DISTINCT account) FROM counted GROUP BY venue "
-                           "ORDER BY venue").fetchall()
-        distinct = con.execute(  # type: ignore[index]  # an aggregate: always one row
-            "SELECT count(DISTINCT account) FROM counted").fetchone()[0]
-    finally:
-        if own:
-            con.close()
+
+def count_accounts(con: duckdb.DuckDBPyConnection) -> AccountCount:
+    """``accounts_liquidated`` over a connection that already holds the ``counted`` table."""
+    rows = con.execute("SELECT venue, count(account), count(DISTINCT account) FROM counted GROUP BY venue "
+                       "ORDER BY venue").fetchall()
+    distinct = con.execute("SELECT count(DISTINCT account) FROM counted").fetchone()[0]  # type: ignore[index]
     covered = [v for v, with_acct, _ in rows if with_acct]
     return AccountCount(accounts=int(distinct) if covered else None,
                         events_with_account=sum(int(r[1]) for r in rows), venues_covered=covered,

@@ -2,7 +2,8 @@
 
 Rule (the thresholds are ``methodology.cascades``, part of the fingerprint):
 
-1. Per-minute notional of the counted liquidations (the methodology's coverage, dedupe, valuation).
+1. Per-minute notional of the counted liquidations (the methodology's coverage, dedupe, valuation and
+   estimation: a minute's notional is an aggregate), over the counted window and the week before it.
 2. A minute's baseline is the MEDIAN notional of the previous ``baseline_minutes`` minutes *that have
    at least one liquidation* (looking back up to 7 days). A minute without any is treated as not
    observed: the lake cannot tell a quiet minute from a recorder that was off, and counting recorder
@@ -24,11 +25,10 @@ from decimal import Decimal
 import msgspec
 
 from liqscope._time import iso_ns
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.report import Largest, exact
-from liqscope.store import Catalog
+from liqscope.metrics._counted import Counted, exact
+from liqscope.metrics.report import LARGEST_SQL, Largest, largest_rows
 
-__all__ = ["LOOKBACK_NS", "Cascade", "cascade_minutes", "detect_cascades", "detect_segments"]
+__all__ = ["LOOKBACK_NS", "Cascade", "cascade_minutes", "detect_cascades"]
 
 MINUTE_NS = 60_000_000_000
 LOOKBACK_NS = 7 * 24 * 60 * MINUTE_NS
@@ -61,35 +61,29 @@ def warmup_minutes(baseline_minutes: int) -> int:
     return max(1, math.ceil(baseline_minutes / 4))
 
 
-def cascade_minutes(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int
-                    ) -> list[tuple[int, Decimal, Decimal | None, bool]]:
-    """Every observed minute in [start, end): (minute ns, notional, baseline or None, hot)."""
-    rule = methodology.cascades
-    lo = start_ns - LOOKBACK_NS
-    files = catalog.event_files(methodology.coverage.venues or None, lo, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), lo, end_ns)
-    con = catalog.connect()
-    try:
-        rows = con.execute(f"SELECT ts_event // {MINUTE_NS} * {MINUTE_NS} AS m, sum(usd) FROM ({q.sql}) "
-                           "GROUP BY m ORDER BY m", q.params).fetchall()
-    finally:
-        con.close()
-    history: deque[Decimal] = deque(maxlen=rule.baseline_minutes)
+def cascade_minutes(c: Counted) -> list[tuple[int, Decimal, Decimal | None, bool]]:
+    """Every observed minute of the counted window: (minute ns, notional, baseline or None, hot)."""
+    rule = c.methodology.cascades
+    history = c.span(c.start_ns - LOOKBACK_NS, c.end_ns, "the window and the week before it (cascade baselines)")
+    with history.connect(("ts_event", "usd")) as con:
+        rows = con.execute(f"SELECT ts_event // {MINUTE_NS} * {MINUTE_NS} AS m, sum(usd) FROM counted "
+                           "GROUP BY m ORDER BY m").fetchall()
+    trailing: deque[Decimal] = deque(maxlen=rule.baseline_minutes)
     need = warmup_minutes(rule.baseline_minutes)
     out = []
     for minute, usd in rows:
         usd = exact(usd)
-        baseline = Decimal(statistics.median(history)) if len(history) >= need else None
-        if minute >= start_ns:
+        baseline = Decimal(statistics.median(trailing)) if len(trailing) >= need else None
+        if minute >= c.start_ns:
             out.append((minute, usd, baseline, baseline is not None and usd > rule.k * baseline))
-        history.append(usd)
+        trailing.append(usd)
     return out
 
 
-def detect_cascades(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int) -> list[Cascade]:
-    """Detect cascades in [start_ns, end_ns) under ``methodology`` (see the module docstring)."""
-    rule = methodology.cascades
-    minutes = cascade_minutes(catalog, methodology, start_ns, end_ns)
+def detect_cascades(c: Counted) -> list[Cascade]:
+    """Detect cascades in the counted window (see the module docstring)."""
+    rule = c.methodology.cascades
+    minutes = cascade_minutes(c)
     groups: list[list[tuple[int, Decimal, Decimal | None, bool]]] = []
     for m in (m for m in minutes if m[3]):
         if groups and m[0] - groups[-1][-1][0] <= rule.merge_gap_minutes * MINUTE_NS:
@@ -98,16 +92,12 @@ def detect_cascades(catalog: Catalog, methodology: Methodology, start_ns: int, e
             groups.append([m])
     if not groups:
         return []
-    files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-    con = catalog.connect()
     out = []
-    try:
-        con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
+    with c.connect() as con:
         for g in groups:
             c0, c1 = g[0][0], g[-1][0] + MINUTE_NS
             b = {"a": c0, "b": c1}
-            total, long_, short, n = con.execute(  # type: ignore[misc]  # an aggregate: always one row
+            total, long_, short, n = con.execute(
                 "SELECT coalesce(sum(usd), 0), coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
                 "coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), coalesce(sum(n), 0) FROM counted "
                 "WHERE ts_event >= $a AND ts_event < $b", b).fetchone()
@@ -119,22 +109,12 @@ def detect_cascades(catalog: Catalog, methodology: Methodology, start_ns: int, e
             assets = [r[0] for r in con.execute(
                 "SELECT base_asset FROM counted WHERE ts_event >= $a AND ts_event < $b GROUP BY 1 "
                 "ORDER BY sum(usd) DESC, 1", b).fetchall()]
-            v, mk, side, usd, ts, acct, eid, ref = con.execute(  # type: ignore[misc]  # the cascade has events
-                "SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref FROM counted "
-                "WHERE ts_event >= $a AND ts_event < $b ORDER BY usd DESC, ts_event, event_id LIMIT 1", b).fetchone()
+            (largest,) = largest_rows(con.execute(LARGEST_SQL, {"n": 1, "lo": c0, "hi": c1}).fetchall())
             peak = max(g, key=lambda m: (m[1], -m[0]))
             sided = long_ + short
             out.append(Cascade(
                 start_ns=c0, end_ns=c1, start=iso_ns(c0), end=iso_ns(c1), peak_minute_ns=peak[0],
                 peak_minute=iso_ns(peak[0]), peak_usd=peak[1], baseline_usd=g[0][2] or Decimal(0), total_usd=total,
                 long_usd=long_, short_usd=short, long_share=exact(long_ / sided) if sided else None, events=n,
-                hot_minutes=len(g), venues=venues, assets=assets,
-                largest_event=Largest(venue=v, market=mk, side=side, notional_usd=exact(usd), ts=iso_ns(ts),
-                                      ts_event=ts, account=acct, event_id=eid, raw_ref=ref)))
-    finally:
-        con.close()
+                hot_minutes=len(g), venues=venues, assets=assets, largest_event=largest))
     return out
-
-
-# The name the methodology's "event_segment" window kind calls (liqscope.metrics._segments).
-detect_segments = detect_cascades

@@ -13,9 +13,7 @@ import msgspec
 
 from liqscope._time import iso_ns
 from liqscope.market import reference_buckets
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.report import exact
-from liqscope.store import Catalog
+from liqscope.metrics._counted import Counted, exact
 
 __all__ = ["VENUE_EXCHANGE", "Comparison", "HourComparison", "compare"]
 
@@ -55,26 +53,23 @@ class Comparison(msgspec.Struct, kw_only=True):
     methodology: dict[str, object]
 
 
-def compare(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *, asset: str = "BTC",
-            provider: str = "coinglass", series: str = "liquidations_1h") -> Comparison:
-    """Compare liqscope's hourly totals of ``asset`` with a stored reference series."""
-    buckets = reference_buckets(catalog, start_ns, end_ns, provider=provider, asset=asset, series=series)
-    covers = sorted({c for b in buckets for c in b.covers.split(",")})
-    scope = [v for v, ex in VENUE_EXCHANGE.items() if ex in covers and
-             (not methodology.coverage.venues or v in methodology.coverage.venues)]
-    m = msgspec.structs.replace(methodology, coverage=msgspec.structs.replace(
-        methodology.coverage, venues=tuple(scope), assets=(asset.upper(),)))
-    files = catalog.event_files(scope, start_ns, end_ns) if scope else []
-    q = compile_counted(m, catalog.relation_sql(files), start_ns, end_ns)
-    con = catalog.connect()
-    try:
+def compare(c: Counted, *, asset: str = "BTC", provider: str = "coinglass",
+            series: str = "liquidations_1h") -> Comparison:
+    """Compare liqscope's hourly totals of ``asset`` in the counted window with a stored reference series.
+
+    liqscope's side keeps the counted rows of ``asset`` on the venues the reference covers (and the
+    methodology counts); hourly totals are aggregates (they include an estimate where it estimates).
+    """
+    buckets = reference_buckets(c.catalog, c.start_ns, c.end_ns, provider=provider, asset=asset, series=series)
+    covers = sorted({x for b in buckets for x in b.covers.split(",")})
+    scope = [v for v, ex in VENUE_EXCHANGE.items() if ex in covers]
+    with c.connect(("venue", "base_asset", "liquidated_side", "ts_event", "usd")) as con:
+        con.execute("DELETE FROM counted WHERE NOT (list_contains($scope, venue) AND base_asset = $asset)",
+                    {"scope": scope, "asset": asset.upper()})
         rows = con.execute(
             f"SELECT ts_event // {HOUR_NS} * {HOUR_NS} AS h, coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
-            f"coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), sum(usd) FROM ({q.sql}) GROUP BY h",
-            q.params).fetchall()
-        venues = [r[0] for r in con.execute(f"SELECT DISTINCT venue FROM ({q.sql}) ORDER BY 1", q.params).fetchall()]
-    finally:
-        con.close()
+            f"coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), sum(usd) FROM counted GROUP BY h").fetchall()
+        venues = [r[0] for r in con.execute("SELECT DISTINCT venue FROM counted ORDER BY 1").fetchall()]
     ours = {h: (exact(lo), exact(sh), exact(t)) for h, lo, sh, t in rows}
     zero = (Decimal(0), Decimal(0), Decimal(0))
     hours = []
@@ -90,4 +85,4 @@ def compare(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: i
     return Comparison(provider=provider, series=series, asset=asset.upper(), reference_covers=covers,
                       liqscope_venues=venues, hours=hours, hours_exceeding=[h.hour for h in hours if h.exceeds],
                       liqscope_only_hours=[iso_ns(h) for h in sorted(ours) if h not in seen],
-                      methodology={"name": m.name, "version": m.version, "fingerprint": m.fingerprint()})
+                      methodology=c.meta())

@@ -9,9 +9,9 @@ from decimal import Decimal
 import duckdb
 import msgspec
 
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.accounts import AccountCount, accounts_liquidated
-from liqscope.metrics.report import Largest, exact
+from liqscope.metrics._counted import Counted, exact
+from liqscope.metrics.accounts import AccountCount, count_accounts
+from liqscope.metrics.report import LARGEST_SQL, Largest, largest_rows
 from liqscope.store import Catalog
 from liqscope.store._writer import read_raw
 
@@ -75,7 +75,8 @@ def concentration_stats(amounts: Sequence[Decimal], top_n: int, unit: str) -> Co
 def concentration_stats_sql(con: duckdb.DuckDBPyConnection, table: str, top_n: int) -> ConcentrationStats:
     """``concentration_stats`` by event, computed inside DuckDB so no event leaves the database.
 
-    ``table`` is a closed-set name of a temp table with a ``usd`` column (``counted``). The top-N share
+    ``table`` is a closed-set name of a temp table with a ``usd_floor`` column (``counted``): each
+    liquidation at its observed notional. The top-N share
     and the total are exact decimals; HHI and Gini are ratios computed in double precision and
     rounded to 12 significant digits.
     """
@@ -84,9 +85,9 @@ def concentration_stats_sql(con: duckdb.DuckDBPyConnection, table: str, top_n: i
                coalesce(sum(usd) FILTER (rk_desc <= $top), 0),
                sum(CAST(usd AS DOUBLE) * CAST(usd AS DOUBLE)),
                sum(rk_asc * CAST(usd AS DOUBLE))
-        FROM (SELECT usd, row_number() OVER (ORDER BY usd DESC) AS rk_desc,
-                     row_number() OVER (ORDER BY usd ASC) AS rk_asc
-              FROM {table} WHERE usd > 0)""", {"top": top_n}).fetchone()  # type: ignore[misc]  # aggregate, one row
+        FROM (SELECT usd_floor AS usd, row_number() OVER (ORDER BY usd_floor DESC) AS rk_desc,
+                     row_number() OVER (ORDER BY usd_floor ASC) AS rk_asc
+              FROM {table} WHERE usd_floor > 0)""", {"top": top_n}).fetchone()  # type: ignore[misc]
     if not n:
         return ConcentrationStats(unit="event", units=0, total_usd=_ZERO, top_n=top_n, top_share=None, hhi=None,
                                   gini=None)
@@ -99,36 +100,29 @@ def concentration_stats_sql(con: duckdb.DuckDBPyConnection, table: str, top_n: i
                               gini=Decimal(f"{max(gini, 0.0):.12g}"))
 
 
-def concentration(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-                  top_n: int | None = None, largest_n: int = 10) -> Concentration:
-    """Concentration of the counted liquidations of [start, end); ``top_n`` defaults to the
-    methodology's ``flags.top_accounts``."""
-    top_n = top_n or methodology.flags.top_accounts
-    files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-    con = catalog.connect()
-    try:
-        con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
-        event_usd = [exact(r[0]) for r in con.execute("SELECT usd FROM counted").fetchall()]
-        acct = con.execute("SELECT account, list(DISTINCT venue ORDER BY venue), sum(usd), count(*) FROM counted "
-                           "WHERE account IS NOT NULL GROUP BY account ORDER BY sum(usd) DESC, account").fetchall()
-        board = con.execute("SELECT venue, market, liquidated_side, usd, ts_event, account, event_id, raw_ref "
-                            "FROM counted ORDER BY usd DESC, ts_event, event_id LIMIT $n", {"n": largest_n}).fetchall()
-    finally:
-        con.close()
-    from liqscope._time import iso_ns
-
+def concentration(c: Counted, *, top_n: int | None = None, largest_n: int = 10) -> Concentration:
+    """Concentration of the counted liquidations; ``top_n`` defaults to the methodology's
+    ``flags.top_accounts``. Each liquidation (and each account's sum) is taken at its observed notional:
+    an estimate of what a sampled feed hid names no liquidation and no account."""
+    top_n = top_n or c.methodology.flags.top_accounts
+    with c.connect(("venue", "market", "liquidated_side", "account", "ts_event", "event_id", "raw_ref",
+                    "usd_floor")) as con:
+        event_usd = [exact(r[0]) for r in con.execute("SELECT usd_floor FROM counted").fetchall()]
+        acct = con.execute("SELECT account, list(DISTINCT venue ORDER BY venue), sum(usd_floor), count(*) "
+                           "FROM counted WHERE account IS NOT NULL GROUP BY account "
+                           "ORDER BY sum(usd_floor) DESC, account").fetchall()
+        board = con.execute(LARGEST_SQL, {"n": largest_n, "lo": c.start_ns, "hi": c.end_ns}).fetchall()
+        accounts = count_accounts(con)
     by_account = concentration_stats([exact(r[2]) for r in acct], top_n, "account") if acct else None
     acct_total = sum((exact(r[2]) for r in acct), _ZERO)
     return Concentration(
         by_event=concentration_stats(event_usd, top_n, "event"),
         by_account=by_account,
-        accounts=accounts_liquidated(catalog, methodology, start_ns, end_ns),
+        accounts=accounts,
         top_accounts=[AccountRow(account=a, venues=list(v), notional_usd=exact(u), events=n,
                                  share=exact(exact(u) / acct_total) if acct_total else _ZERO)
                       for a, v, u, n in acct[:top_n]],
-        largest=[Largest(venue=v, market=m, side=s, notional_usd=exact(u), ts=iso_ns(t), ts_event=t, account=a,
-                         event_id=i, raw_ref=r) for v, m, s, u, t, a, i, r in board],
+        largest=largest_rows(board),
     )
 
 

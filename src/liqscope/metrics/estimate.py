@@ -29,8 +29,8 @@ import msgspec
 
 from liqscope.methodology.spec import Estimation
 
-__all__ = ["Calibration", "CoverageResult", "Estimate", "FeedEvent", "calibrate", "hidden_by_window", "interval",
-           "measure_coverage", "sample_like_binance"]
+__all__ = ["CoverageResult", "Estimate", "EstimateCalibration", "FeedEvent", "calibrate", "hidden_by_window",
+           "interval", "measure_coverage", "sample_like_binance"]
 
 FeedEvent = tuple[str, int, float]  # (market, ts_event ns, notional USD): a complete or sampled feed
 _NS = 1_000_000_000
@@ -182,7 +182,7 @@ def _coverage(blocks: Sequence[tuple[float, float, float, float]], level: Decima
                           mean_floor_over_truth=statistics.fmean(f / t for f, _, _, t in blocks))
 
 
-class Calibration(msgspec.Struct, kw_only=True):
+class EstimateCalibration(msgspec.Struct, kw_only=True):
     """Fitted estimation constants and how they did on the feed they were fitted on."""
 
     base: Decimal
@@ -193,7 +193,7 @@ class Calibration(msgspec.Struct, kw_only=True):
 
 
 def calibrate(complete: Sequence[FeedEvent], *, neighbourhood_seconds: int = 5, level: Decimal = Decimal("0.9"),
-              block_seconds: int = 3_600) -> Calibration:
+              block_seconds: int = 3_600) -> EstimateCalibration:
     """Fit ``base``, ``slope`` and ``dispersion`` on a complete feed (every liquidation, e.g. Bybit
     ``allLiquidation`` or Hyperliquid fills) sampled the way Binance samples.
 
@@ -221,7 +221,7 @@ def calibrate(complete: Sequence[FeedEvent], *, neighbourhood_seconds: int = 5, 
         lo, hi = (lo, mid) if _covered(blocks, float(level), mid) >= float(level) * len(blocks) else (mid, hi)
     dispersion = _round(hi, "ROUND_CEILING")
     final = [(f, h, v * float(dispersion), t) for f, h, v, t in blocks]
-    return Calibration(base=e.base, slope=e.slope, dispersion=dispersion, occupied_windows=len(truth),
+    return EstimateCalibration(base=e.base, slope=e.slope, dispersion=dispersion, occupied_windows=len(truth),
                        coverage=_coverage(final, level))
 
 

@@ -9,8 +9,7 @@ import msgspec
 
 from liqscope._time import iso_ns
 from liqscope.errors import ConfigError
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.report import exact
+from liqscope.metrics._counted import Counted, exact
 from liqscope.store import Catalog
 
 __all__ = ["EventFilter", "EventRow", "EventsPage", "LakeSummary", "VenueExtent", "events", "lake_summary"]
@@ -22,16 +21,17 @@ EventOrder = Literal["time_desc", "time_asc", "usd_desc"]
 _ORDER = {
     "time_desc": "ts_event DESC, event_id",
     "time_asc": "ts_event ASC, event_id",
-    "usd_desc": "usd DESC, ts_event, event_id",
+    "usd_desc": "usd_floor DESC, ts_event, event_id",
 }
-_COLUMNS = ("venue, market, base_asset, liquidated_side, usd, price, quantity, quantity_unit, ts_event, ts_recv, "
+# Each row at its observed notional (``usd_floor``): an estimate applies to aggregates, never to one event.
+_COLUMNS = ("venue, market, base_asset, liquidated_side, usd_floor, price, quantity, quantity_unit, ts_event, ts_recv, "
             "liquidation_kind, account, source, event_id, raw_ref")
 _FILTER = """
-WHERE (len($f_venues) = 0 OR list_contains($f_venues, venue))
+WHERE (array_length($f_venues) = 0 OR list_contains($f_venues, venue))
   AND (CAST($f_side AS VARCHAR) IS NULL OR coalesce(liquidated_side, 'UNKNOWN') = $f_side)
-  AND (len($f_assets) = 0 OR list_contains($f_assets, base_asset))
-  AND (len($f_markets) = 0 OR list_contains($f_markets, market))
-  AND usd >= $f_min
+  AND (array_length($f_assets) = 0 OR list_contains($f_assets, base_asset))
+  AND (array_length($f_markets) = 0 OR list_contains($f_markets, market))
+  AND usd_floor >= $f_min
 """.strip()
 
 
@@ -49,7 +49,8 @@ class EventFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EventRow(msgspec.Struct, kw_only=True):
-    """One counted liquidation, valued under the methodology; ``raw_ref`` leads back to the raw record."""
+    """One counted liquidation at its observed notional under the methodology's valuation (never an
+    estimate); ``raw_ref`` leads back to the raw record."""
 
     venue: str
     market: str
@@ -70,7 +71,8 @@ class EventRow(msgspec.Struct, kw_only=True):
 
 
 class EventsPage(msgspec.Struct, kw_only=True):
-    """One page of counted events, with the count and notional of every event the filter matches."""
+    """One page of counted events, with the count and observed notional of every event the filter
+    matches (under a ``floor`` methodology and no filter, ``matched_usd`` is the report's total)."""
 
     start: str
     end: str
@@ -108,21 +110,13 @@ class LakeSummary(msgspec.Struct, kw_only=True):
     venues: list[VenueExtent]
 
 
-def _fp(m: Methodology) -> dict[str, object]:
-    return {"name": m.name, "version": m.version, "fingerprint": m.fingerprint()}
-
-
-def events(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-           where: EventFilter | None = None, limit: int = 100, offset: int = 0,
+def events(c: Counted, *, where: EventFilter | None = None, limit: int = 100, offset: int = 0,
            order: EventOrder = "time_desc") -> EventsPage:
-    """The events counted under ``methodology`` in [start_ns, end_ns) that match ``where``, one page.
+    """The counted events that match ``where``, one page.
 
     Args:
-        catalog: The lake.
-        methodology: Decides which events count and how they are valued.
-        start_ns: Window start, inclusive, ns UTC (venue time).
-        end_ns: Window end, exclusive.
-        where: Optional narrowing (venue, side, asset, market, minimum notional).
+        c: The counted relation.
+        where: Optional narrowing (venue, side, asset, market, minimum observed notional).
         limit: Page size (>= 1).
         offset: Rows to skip (>= 0).
         order: ``time_desc`` (newest first), ``time_asc`` or ``usd_desc`` (largest first).
@@ -130,22 +124,16 @@ def events(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: in
     if limit < 1 or offset < 0:
         raise ConfigError(f"limit must be >= 1 and offset >= 0, got limit={limit} offset={offset}")
     f = where or EventFilter()
-    files = catalog.event_files(methodology.coverage.venues or f.venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-    params = {**q.params, "f_venues": list(f.venues), "f_side": f.side, "f_assets": list(f.assets),
+    params = {"f_venues": list(f.venues), "f_side": f.side, "f_assets": list(f.assets),
               "f_markets": list(f.markets), "f_min": f.min_notional_usd}
-    con = catalog.connect()
-    try:
-        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM ({q.sql}) {_FILTER}", params)
-        n, usd = con.execute(  # type: ignore[misc]  # an aggregate: always one row
-            "SELECT count(*), coalesce(sum(usd), 0) FROM matched").fetchone()
+    with c.connect() as con:
+        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {_FILTER}", params)
+        n, usd = con.execute("SELECT count(*), coalesce(sum(usd_floor), 0) FROM matched").fetchone()
         rows = con.execute(f"SELECT {_COLUMNS} FROM matched ORDER BY {_ORDER[order]} LIMIT $limit OFFSET $offset",
                            {"limit": limit, "offset": offset}).fetchall()
-    finally:
-        con.close()
     return EventsPage(
-        start=iso_ns(start_ns), end=iso_ns(end_ns), matched=n, matched_usd=exact(usd), limit=limit, offset=offset,
-        order=order, methodology=_fp(methodology),
+        start=iso_ns(c.start_ns), end=iso_ns(c.end_ns), matched=n, matched_usd=exact(usd), limit=limit,
+        offset=offset, order=order, methodology=c.meta(),
         events=[EventRow(venue=v, market=mk, base_asset=a, side=s, notional_usd=exact(u), price=exact(p),
                          quantity=exact(qty), quantity_unit=qu, ts=iso_ns(t), ts_event=t, ts_recv=tr,
                          liquidation_kind=k, account=acc, source=src, event_id=i, raw_ref=r)

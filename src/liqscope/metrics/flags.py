@@ -19,12 +19,10 @@ import duckdb
 import msgspec
 
 from liqscope.market import latest_premium, oi_weighted_funding
-from liqscope.methodology import Methodology, compile_counted
+from liqscope.metrics._counted import Counted, exact
 from liqscope.metrics.concentration import concentration_stats, concentration_stats_sql
-from liqscope.metrics.report import exact
-from liqscope.store import Catalog
 
-__all__ = ["Flag", "structural_flags"]
+__all__ = ["Flag", "flags_of", "structural_flags"]
 
 _ZERO = Decimal(0)
 _CTX = decimal.Context(prec=40)
@@ -42,8 +40,8 @@ class Flag(msgspec.Struct, kw_only=True):
     numbers: dict[str, Any] = {}
 
 
-def _crowded_long(catalog: Catalog, methodology: Methodology, at_ns: int) -> Flag:
-    f = methodology.flags
+def _crowded_long(c: Counted) -> Flag:
+    f, catalog, at_ns = c.methodology.flags, c.catalog, c.end_ns
     weighted = [w for w in oi_weighted_funding(catalog, at_ns) if w.rate_8h is not None]
     total_oi = sum((w.oi_usd for w in weighted), _ZERO)
     funding = exact(_CTX.divide(sum((w.annualized * w.oi_usd for w in weighted if w.annualized is not None), _ZERO),
@@ -62,36 +60,30 @@ def _crowded_long(catalog: Catalog, methodology: Methodology, at_ns: int) -> Fla
                          "funding_assets": [w.asset for w in weighted], "oi_usd": total_oi})
 
 
-def structural_flags(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-                     con: duckdb.DuckDBPyConnection | None = None) -> list[Flag]:
-    """Evaluate the four structural-risk flags over [start, end) under ``methodology``.
+def structural_flags(c: Counted) -> list[Flag]:
+    """Evaluate the four structural-risk flags over the counted relation (thresholds: ``flags``).
 
-    Args:
-        con: A connection that already holds this methodology's ``counted`` table for the window
-            (``report`` passes its own, so the events are scanned once); ``None`` builds it here.
+    Sides and the blue-chip share are aggregates (they include an estimate where the methodology
+    estimates); the top-N share ranks observed liquidations (or accounts) at their observed notional.
     """
-    f = methodology.flags
-    own = con is None
-    if con is None:
-        files = catalog.event_files(methodology.coverage.venues or None, start_ns, end_ns)
-        q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-        con = catalog.connect()
-        con.execute(f"CREATE TEMP TABLE counted AS {q.sql}", q.params)
-    try:
-        long_, short, total = (exact(x) for x in con.execute(  # type: ignore[union-attr]  # aggregate: one row
-            "SELECT coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
-            "coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), coalesce(sum(usd), 0) FROM counted").fetchone())
-        blue = exact(con.execute(  # type: ignore[index]  # an aggregate: always one row
-            "SELECT coalesce(sum(usd), 0) FROM counted WHERE list_contains($b, base_asset)",
-            {"b": list(f.bluechip_assets)}).fetchone()[0])
-        acct = [exact(r[0]) for r in con.execute("SELECT sum(usd) FROM counted WHERE account IS NOT NULL "
-                                                 "GROUP BY account").fetchall()]
-        acct_venues = [r[0] for r in con.execute("SELECT DISTINCT venue FROM counted WHERE account IS NOT NULL "
-                                                 "ORDER BY 1").fetchall()]
-        event_stats = None if acct else concentration_stats_sql(con, "counted", f.top_accounts)
-    finally:
-        if own:
-            con.close()
+    with c.connect(("venue", "base_asset", "liquidated_side", "account", "usd", "usd_floor")) as con:
+        return flags_of(c, con)
+
+
+def flags_of(c: Counted, con: duckdb.DuckDBPyConnection) -> list[Flag]:
+    """``structural_flags`` over a connection that already holds ``c``'s ``counted`` table."""
+    f = c.methodology.flags
+    long_, short, total = (exact(x) for x in con.execute(  # type: ignore[union-attr]  # aggregate: one row
+        "SELECT coalesce(sum(usd) FILTER (liquidated_side = 'LONG'), 0), "
+        "coalesce(sum(usd) FILTER (liquidated_side = 'SHORT'), 0), coalesce(sum(usd), 0) FROM counted").fetchone())
+    blue = exact(con.execute(  # type: ignore[index]  # an aggregate: always one row
+        "SELECT coalesce(sum(usd), 0) FROM counted WHERE list_contains($b, base_asset)",
+        {"b": list(f.bluechip_assets)}).fetchone()[0])
+    acct = [exact(r[0]) for r in con.execute("SELECT sum(usd_floor) FROM counted WHERE account IS NOT NULL "
+                                             "GROUP BY account").fetchall()]
+    acct_venues = [r[0] for r in con.execute("SELECT DISTINCT venue FROM counted WHERE account IS NOT NULL "
+                                             "ORDER BY 1").fetchall()]
+    event_stats = None if acct else concentration_stats_sql(con, "counted", f.top_accounts)
     flags = []
     ratio = exact(long_ / short) if short else None
     flags.append(Flag(
@@ -115,5 +107,5 @@ def structural_flags(catalog: Catalog, methodology: Methodology, start_ns: int, 
         value=stats.top_share, threshold=f.top_accounts_share, basis=basis,
         numbers={"unit": stats.unit, "units": stats.units, "top_n": stats.top_n, "hhi": stats.hhi, "gini": stats.gini,
                  "total_usd": stats.total_usd}))
-    flags.append(_crowded_long(catalog, methodology, end_ns))
+    flags.append(_crowded_long(c))
     return flags

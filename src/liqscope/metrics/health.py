@@ -9,6 +9,9 @@ lhi-1, for one asset at time t (hourly grid):
 - oi_change     = total OI USD now / 24 h ago − 1
 - liq_imbalance = (long − short) / (long + short) of counted liquidations in (t − 24 h, t]
 
+t is the last instant of the counted window (its end, exclusive, minus 1 ns): ``liqscope health --at T``
+counts the anchor [T − 24 h, T] under the methodology, and the history under the same rules.
+
 Each component's value at t is ranked against its own hourly values over the previous 30 days:
 percentile = (count below + ½ count equal) / count, needing ≥ 24 history points. The index is
 100 × the mean percentile of the components available (equal weights); missing components are listed,
@@ -27,8 +30,7 @@ import msgspec
 
 from liqscope._time import iso_ns
 from liqscope.market._store import BY_NAME, relation
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.report import exact
+from liqscope.metrics._counted import Counted, exact
 from liqscope.store import Catalog
 
 __all__ = ["HEALTH_INDEX_VERSION", "HealthComponent", "HealthIndex", "health_index", "percentile_rank"]
@@ -111,23 +113,20 @@ def _weighted(values: dict[tuple[str, str], Decimal], weights: dict[tuple[str, s
     return None
 
 
-def health_index(catalog: Catalog, methodology: Methodology, at_ns: int, *, asset: str = "BTC") -> HealthIndex:
-    """Compute leverage-health index ``HEALTH_INDEX_VERSION`` for ``asset`` at ``at_ns`` (see module doc)."""
+def health_index(c: Counted, *, asset: str = "BTC") -> HealthIndex:
+    """Compute leverage-health index ``HEALTH_INDEX_VERSION`` for ``asset`` at the counted window's last
+    instant (see the module doc); the liquidation component reads the same rules over 30 days before."""
+    catalog, at_ns = c.catalog, c.end_ns - 1
     asset = asset.upper()
     grid = [at_ns - h * HOUR_NS for h in range(HISTORY_HOURS, -1, -1)]     # history ..., now
     lo = grid[0] - 2 * DAY_NS
     funding = _load(catalog, "funding", "rate_8h", asset, lo, at_ns)
     oi = _load(catalog, "open_interest", "oi_usd", asset, lo, at_ns)
     prem = _load(catalog, "premium", "coalesce(premium, premium_index)", asset, lo, at_ns)
-    m = msgspec.structs.replace(methodology, coverage=msgspec.structs.replace(methodology.coverage, assets=(asset,)))
-    files = catalog.event_files(m.coverage.venues or None, lo, at_ns + 1)
-    q = compile_counted(m, catalog.relation_sql(files), lo, at_ns + 1)
-    con = catalog.connect()
-    try:
-        liq = con.execute(f"SELECT ts_event, liquidated_side, usd FROM ({q.sql}) WHERE liquidated_side IS NOT NULL "
-                          "ORDER BY ts_event", q.params).fetchall()
-    finally:
-        con.close()
+    with c.span(lo, at_ns + 1, "30 days of history (health index)").connect(
+            ("ts_event", "base_asset", "liquidated_side", "usd")) as con:
+        liq = con.execute("SELECT ts_event, liquidated_side, usd FROM counted WHERE base_asset = $asset "
+                          "AND liquidated_side IS NOT NULL ORDER BY ts_event", {"asset": asset}).fetchall()
     liq_ts = [r[0] for r in liq]
     signed = [Decimal(r[2]) if r[1] == "LONG" else -Decimal(r[2]) for r in liq]
     absolute = [Decimal(r[2]) for r in liq]
@@ -167,6 +166,4 @@ def health_index(catalog: Catalog, methodology: Methodology, at_ns: int, *, asse
     used = [c.percentile for c in comps if c.percentile is not None]
     index = exact(_CTX.divide(100 * sum(used, Decimal(0)), Decimal(len(used)))) if used else None
     return HealthIndex(version=HEALTH_INDEX_VERSION, asset=asset, at=iso_ns(at_ns), at_ns=at_ns, index=index,
-                       components=comps, missing=missing,
-                       methodology={"name": methodology.name, "version": methodology.version,
-                                    "fingerprint": methodology.fingerprint()})
+                       components=comps, missing=missing, methodology=c.meta())

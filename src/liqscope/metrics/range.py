@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope.metrics._counted import NOT_COVERED
 from liqscope.metrics.report import Report, SideTotals
 
 __all__ = ["Range", "StatRange", "ranges"]
@@ -26,7 +27,9 @@ class StatRange(msgspec.Struct, kw_only=True):
 class Range(msgspec.Struct, kw_only=True):
     """Each statistic's [min, max] across methodologies, and which methodologies were compared.
 
-    A slice (asset, venue) that a methodology does not count is 0 under it, so its minimum is 0.
+    A slice (asset, venue) that a methodology does not count is 0 under it, so its minimum is 0. A
+    methodology that covers none of the requested venues has no figure: it is listed in
+    ``methodologies`` with ``note`` "not covered by this methodology" and left out of every [min, max].
     """
 
     methodologies: list[dict[str, object]]
@@ -38,7 +41,7 @@ class Range(msgspec.Struct, kw_only=True):
 
 
 def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
-    return min(values), max(values)
+    return (min(values), max(values)) if values else (_ZERO, _ZERO)
 
 
 def _slices(reports: Sequence[Report], attr: str) -> dict[str, StatRange]:
@@ -58,6 +61,8 @@ def ranges(reports: Sequence[Report]) -> Range:
     """
     if not reports:
         raise ValueError("ranges() needs at least one report")
-    return Range(methodologies=[r.methodology for r in reports],
-                 **{f: _span([getattr(r, f) for r in reports]) for f in _FIELDS},
-                 by_asset=_slices(reports, "by_asset"), by_venue=_slices(reports, "by_venue"))
+    members = [{**r.methodology, "covered": r.coverage.covered,
+                "note": None if r.coverage.covered else NOT_COVERED} for r in reports]
+    counted = [r for r in reports if r.coverage.covered]
+    return Range(methodologies=members, **{f: _span([getattr(r, f) for r in counted]) for f in _FIELDS},
+                 by_asset=_slices(counted, "by_asset"), by_venue=_slices(counted, "by_venue"))

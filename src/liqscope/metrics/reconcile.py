@@ -16,18 +16,9 @@ from fractions import Fraction
 
 import msgspec
 
-from liqscope._registry import venues
-from liqscope._time import iso_ns
-from liqscope.methodology import (
-    DIMENSIONS,
-    Methodology,
-    ResolvedWindow,
-    Variant,
-    compile_variant_totals,
-)
-from liqscope.metrics._segments import SegmentFinder, resolve_in_lake
-from liqscope.metrics.report import exact
-from liqscope.store import Catalog
+from liqscope.errors import ConfigError
+from liqscope.methodology import DIMENSIONS, Methodology, ResolvedWindow, Variant, compile_variant_totals
+from liqscope.metrics._counted import Counted, exact
 
 __all__ = ["Part", "Reconciliation", "Side", "reconcile", "shapley"]
 
@@ -36,11 +27,14 @@ _QUANTUM = Decimal("1e-18")  # the lake's precision: every variant total is a mu
 
 
 class Side(msgspec.Struct, kw_only=True):
-    """One end of a reconciliation: a methodology and its total."""
+    """One end of a reconciliation: a methodology and its total (``note`` says "not covered by this
+    methodology" when the request's venues are all outside its coverage; nothing is attributed then)."""
 
     name: str
     fingerprint: str
     total_usd: Decimal
+    covered: bool = True
+    note: str | None = None
 
 
 class Part(msgspec.Struct, kw_only=True):
@@ -67,6 +61,7 @@ class Reconciliation(msgspec.Struct, kw_only=True):
     start: str
     end: str
     windows: dict[str, ResolvedWindow]
+    note: str | None = None   # set when a side covers none of the requested venues: nothing is attributed
 
 
 def shapley(values: Sequence[Decimal], k: int) -> list[Decimal]:
@@ -109,32 +104,33 @@ def _variant(a: Methodology, b: Methodology, dims: Sequence[str]) -> Methodology
     return msgspec.structs.replace(a, **{d: getattr(b, d) for d in dims})
 
 
-def reconcile(catalog: Catalog, a: Methodology, b: Methodology, start_ns: int, end_ns: int, *,
-              segments: SegmentFinder | None = None) -> Reconciliation:
-    """Attribute total(b) - total(a) over the anchor [start_ns, end_ns) to the five dimensions.
+def reconcile(a: Counted, b: Counted) -> Reconciliation:
+    """Attribute total(b) - total(a) to the five dimensions.
 
-    Args:
-        catalog: The lake.
-        a: The methodology reconciled from.
-        b: The methodology reconciled to.
-        start_ns: Anchor start, inclusive, ns UTC; each methodology resolves its own window from it.
-        end_ns: Anchor end, exclusive.
-        segments: Finds the cascades for an ``event_segment`` window (default: the lake's detector).
+    Both are counted relations over the same lake and anchor (each with its own resolved window); when
+    either covers none of the requested venues the result says so in that side's ``note`` and
+    attributes nothing (every contribution 0).
     """
-    windows = {"from": resolve_in_lake(catalog, a, start_ns, end_ns, segments),
-               "to": resolve_in_lake(catalog, b, start_ns, end_ns, segments)}
-    differing = [d for d in DIMENSIONS if a.dimension(d) != b.dimension(d)]
+    for c in (a, b):
+        if c.engine.name != "duckdb":  # declared in tests/engines/test_conformance.py
+            raise ConfigError(f"reconcile runs its 2^k variants in one DuckDB scan; engine {c.engine.name!r} "
+                              "does not run it yet")
+    windows = {"from": a.window, "to": b.window}
+    ma, mb = a.methodology, b.methodology
+    if not (a.coverage.covered and b.coverage.covered):
+        return _uncovered(a, b, windows)
+    differing = [d for d in DIMENSIONS if ma.dimension(d) != mb.dimension(d)]
     variants = []
     for mask in range(1 << len(differing)):
         dims = [d for i, d in enumerate(differing) if mask >> i & 1]
         w = windows["to" if "window" in dims else "from"]
-        variants.append(Variant(methodology=_variant(a, b, dims), start_ns=w.start_ns, end_ns=w.end_ns))
-    registry = venues()
-    sampled = sorted(v for v, spec in registry.items() if spec.sampled)
+        variants.append(Variant(methodology=_variant(ma, mb, dims), start_ns=w.start_ns, end_ns=w.end_ns))
+    sampled = sorted({*a.coverage.sampled_venues, *b.coverage.sampled_venues})
     wanted = None if not (a.coverage.venues and b.coverage.venues) else {*a.coverage.venues, *b.coverage.venues}
-    pad = max(m.estimation.neighbourhood_seconds for m in (a, b)) * 1_000_000_000
+    pad = max(m.estimation.neighbourhood_seconds for m in (ma, mb)) * 1_000_000_000
     lo = min(v.start_ns for v in variants) - pad
     hi = max(v.end_ns for v in variants) + pad
+    catalog = a.catalog
     q = compile_variant_totals(variants, catalog.relation_sql(catalog.event_files(wanted, lo, hi)), sampled)
     con = catalog.connect()
     try:
@@ -157,9 +153,30 @@ def reconcile(catalog: Catalog, a: Methodology, b: Methodology, start_ns: int, e
     by_asset = {k: _part(v, differing) for k, v in per_asset.items()}
     by_asset = {k: p for k, p in by_asset.items() if p.from_usd or p.to_usd}
     return Reconciliation(
-        from_=Side(name=a.name, fingerprint=a.fingerprint(), total_usd=whole.from_usd),
-        to=Side(name=b.name, fingerprint=b.fingerprint(), total_usd=whole.to_usd),
+        from_=Side(name=a.name, fingerprint=a.fingerprint, total_usd=whole.from_usd),
+        to=Side(name=b.name, fingerprint=b.fingerprint, total_usd=whole.to_usd),
         difference_usd=whole.difference_usd, contributions=whole.contributions,
         long=_part(long_, differing), short=_part(short, differing),
         by_asset=dict(sorted(by_asset.items(), key=lambda kv: (-abs(kv[1].difference_usd), kv[0]))),
-        differing=list(differing), variants=n, start=iso_ns(start_ns), end=iso_ns(end_ns), windows=windows)
+        differing=list(differing), variants=n, start=a.window.anchor_start, end=a.window.anchor_end,
+        windows=windows)
+
+
+def _uncovered(a: Counted, b: Counted, windows: dict[str, ResolvedWindow]) -> Reconciliation:
+    # One side counts nothing the request asked for: say so in its own row; attribute nothing.
+    from liqscope.metrics.report import report
+
+    def side(c: Counted) -> Side:
+        total = report(c, largest_n=1).total_usd if c.coverage.covered else _ZERO
+        return Side(name=c.name, fingerprint=c.fingerprint, total_usd=total, covered=c.coverage.covered,
+                    note=c.coverage.note)
+
+    fa, fb = side(a), side(b)
+    zero: dict[str, Decimal] = {d: _ZERO for d in DIMENSIONS}
+    flat = Part(from_usd=_ZERO, to_usd=_ZERO, difference_usd=_ZERO, contributions=dict(zero))
+    return Reconciliation(from_=fa, to=fb, difference_usd=_ZERO, contributions=zero, long=flat,
+                          short=msgspec.structs.replace(flat, contributions=dict(zero)), by_asset={}, differing=[],
+                          variants=0, start=a.window.anchor_start, end=a.window.anchor_end, windows=windows,
+                          note="; ".join(f"{c.name}: {c.coverage.note} ({', '.join(c.coverage.requested_venues)})"
+                                         for c in (a, b) if not c.coverage.covered)
+                          + ": nothing to attribute")

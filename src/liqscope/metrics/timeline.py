@@ -9,9 +9,7 @@ import msgspec
 
 from liqscope._time import iso_ns
 from liqscope.errors import ConfigError, UnknownName
-from liqscope.methodology import Methodology, compile_counted
-from liqscope.metrics.report import exact
-from liqscope.store import Catalog
+from liqscope.metrics._counted import Counted, exact
 
 __all__ = ["BUCKETS", "MAX_BUCKETS", "Bucket", "Timeline", "TimelineBucket", "timeline"]
 
@@ -37,10 +35,15 @@ class TimelineBucket(msgspec.Struct, kw_only=True):
     short_events: int = 0
     unknown_side_events: int = 0
     events: int = 0
+    estimated: bool = False   # the USD figures include the throttle-adjusted estimate
 
 
 class Timeline(msgspec.Struct, kw_only=True):
-    """Every bucket of [start, end), empty ones included, aligned to the epoch (UTC)."""
+    """Every bucket of the counted window [start, end), empty ones included, aligned to the epoch (UTC).
+
+    The buckets sum to the report's total under the same methodology (estimate included, when it
+    estimates; ``estimated`` marks such figures).
+    """
 
     start: str
     end: str
@@ -51,19 +54,15 @@ class Timeline(msgspec.Struct, kw_only=True):
     events: int
     peak: TimelineBucket | None
     methodology: dict[str, object]
+    estimated: bool = False
 
 
-def timeline(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: int, *,
-             bucket: str = "1h", venues: tuple[str, ...] = ()) -> Timeline:
-    """Counted notional per ``bucket`` over [start_ns, end_ns) under ``methodology``.
+def timeline(c: Counted, *, bucket: str = "1h") -> Timeline:
+    """Counted notional per ``bucket`` over the counted window.
 
     Args:
-        catalog: The lake.
-        methodology: Decides which events count and how they are valued.
-        start_ns: Window start, inclusive, ns UTC (venue time).
-        end_ns: Window end, exclusive.
+        c: The counted relation (its resolved window is the timeline's span).
         bucket: One of ``BUCKETS`` (``1m`` … ``1d``).
-        venues: Only these venues (empty: the methodology's coverage).
 
     Raises:
         UnknownName: ``bucket`` is not one of ``BUCKETS``.
@@ -72,25 +71,21 @@ def timeline(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: 
     if bucket not in BUCKETS:
         raise UnknownName("bucket", bucket, get_args(Bucket))
     width = BUCKETS[bucket]
+    start_ns, end_ns = c.start_ns, c.end_ns
     first = start_ns // width * width
     count = -(-(end_ns - first) // width)
     if count > MAX_BUCKETS:
         raise ConfigError(f"bucket: {count:,} buckets of {bucket} exceed {MAX_BUCKETS:,}; "
                           f"pick a wider bucket (valid values: {', '.join(BUCKETS)}) or a shorter window")
-    files = catalog.event_files(methodology.coverage.venues or venues or None, start_ns, end_ns)
-    q = compile_counted(methodology, catalog.relation_sql(files), start_ns, end_ns)
-    con = catalog.connect()
-    try:
-        rows = con.execute(
-            f"SELECT ts_event // $width * $width AS b, liquidated_side, sum(usd), count(*) FROM ({q.sql}) "
-            "WHERE len($only) = 0 OR list_contains($only, venue) GROUP BY ALL ORDER BY b",
-            {**q.params, "width": width, "only": list(venues)}).fetchall()
-    finally:
-        con.close()
+    with c.connect(("ts_event", "liquidated_side", "usd", "usd_floor", "n")) as con:
+        rows = con.execute("SELECT ts_event // $width * $width AS b, liquidated_side, sum(usd), sum(n), "
+                           "sum(usd) - sum(usd_floor) FROM counted GROUP BY ALL ORDER BY b",
+                           {"width": width}).fetchall()
     out = [TimelineBucket(ts=iso_ns(first + i * width), ts_ns=first + i * width) for i in range(max(count, 0))]
-    for b, side, usd, n in rows:
+    for b, side, usd, n, hidden in rows:
         t = out[(b - first) // width]
         usd = exact(usd)
+        t.estimated = t.estimated or bool(hidden)
         if side == "LONG":
             t.long_usd += usd
             t.long_events += n
@@ -109,6 +104,4 @@ def timeline(catalog: Catalog, methodology: Methodology, start_ns: int, end_ns: 
     peak = max((t for t in out if t.events), key=lambda t: t.total_usd, default=None)
     return Timeline(start=iso_ns(start_ns), end=iso_ns(end_ns), bucket=bucket, bucket_ns=width, buckets=out,
                     total_usd=exact(sum((t.total_usd for t in out), _ZERO)), events=sum(t.events for t in out),
-                    peak=peak,
-                    methodology={"name": methodology.name, "version": methodology.version,
-                                 "fingerprint": methodology.fingerprint()})
+                    peak=peak, methodology=c.meta(), estimated=any(t.estimated for t in out))

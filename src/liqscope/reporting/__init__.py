@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from liqscope.methodology import Methodology
-from liqscope.reporting._note import Counted, Flag, Note, Reconciliation, Step, build_note
-from liqscope.store import Catalog
+from liqscope.metrics import Counted
+from liqscope.reporting._note import Difference, Note, NoteEntry, VenueStep, build_note
 
-__all__ = ["CAPTIONS", "Counted", "Flag", "Note", "Reconciliation", "Step", "build_note", "write_note"]
+__all__ = ["CAPTIONS", "Difference", "Note", "NoteEntry", "VenueStep", "build_note", "write_note"]
 
 CAPTIONS = {
     "range": "Total liquidated notional under each methodology; the shaded band is the range.",
@@ -20,13 +19,11 @@ CAPTIONS = {
 }
 
 
-def write_note(catalog: Catalog, methodologies: list[Methodology], start_ns: int, end_ns: int, out_dir: Path,
-               fmt: str, *, venues: tuple[str, ...] = (), largest_n: int = 10) -> list[Path]:
-    """Write the note for [start_ns, end_ns) as ``fmt`` (``md`` or ``html``) into ``out_dir``.
+def write_note(counted: list[Counted], out_dir: Path, fmt: str, *, largest_n: int = 10) -> list[Path]:
+    """Write the note over ``counted`` as ``fmt`` (``md`` or ``html``) into ``out_dir``.
 
-    ``methodologies[0]`` heads the note. With one methodology the range spans every built-in one; with
-    several, exactly those. The PNG charts are written to ``out_dir/charts/``; the HTML also embeds
-    them, so it can be sent alone.
+    ``counted[0]`` heads the note; the range and the reconciliations span the others. The PNG charts
+    are written to ``out_dir/charts/``; the HTML also embeds them, so it can be sent alone.
 
     Returns:
         The files written, the note first.
@@ -42,9 +39,7 @@ def write_note(catalog: Catalog, methodologies: list[Methodology], start_ns: int
     if fmt not in ("md", "html"):
         raise UnknownName("note format", fmt, ["html", "md"])
     require_extra("charts", "matplotlib")
-    # One methodology: its range spans every built-in one. Several: exactly those.
-    note = build_note(catalog, methodologies, start_ns, end_ns, venues=venues, largest_n=largest_n,
-                      all_builtins=len(methodologies) == 1)
+    note = build_note(counted, largest_n=largest_n)
     pngs = _charts.render(note)
     out_dir = Path(out_dir)
     (out_dir / "charts").mkdir(parents=True, exist_ok=True)

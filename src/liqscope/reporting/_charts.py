@@ -96,10 +96,10 @@ def render(note: Note) -> dict[str, bytes]:
         ax.legend(frameon=False, loc="lower right")
         out["assets"] = _png(fig, foot)
 
-    if len(note.counted) > 1:
-        fig, ax = _figure(plt, 0.9 + 0.4 * len(note.counted))
-        labels = [f"{x.name} [{x.fingerprint}]" for x in note.counted][::-1]
-        vals = [_f(x.report.total_usd) for x in note.counted][::-1]
+    if len(note.entries) > 1:
+        fig, ax = _figure(plt, 0.9 + 0.4 * len(note.entries))
+        labels = [f"{x.name} [{x.fingerprint}]" for x in note.entries][::-1]
+        vals = [_f(x.report.total_usd) for x in note.entries][::-1]
         ax.axvspan(min(vals), max(vals), color="#d2a8ff", alpha=0.25, label="range")
         ax.barh(labels, vals, color=[SELECTED if i == len(vals) - 1 else NEUTRAL for i in range(len(vals))])
         for y, v in enumerate(vals):

@@ -7,6 +7,7 @@ import html
 import re
 from decimal import Decimal
 
+from liqscope.metrics import NOT_COVERED
 from liqscope.reporting._note import Note
 
 Block = tuple  # ("h1"|"h2"|"p"|"ul"|"table"|"figure", ...)
@@ -41,11 +42,16 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                      "followed by the fingerprint of the methodology that produced it, in brackets."))
     out.append(("h2", "Headline"))
     spread = "all methodologies agree" if lo == hi else f"range {compact(lo)} – {compact(hi)} across methodologies"
+    estimated = (f" The figures include the throttle-adjusted estimate of what sampled feeds did not send "
+                 f"(observed floor {usd(r.estimate.floor_usd)} {tag(fp)}); the largest liquidations are observed "
+                 "orders." if r.estimated and r.estimate else "")
     out.append(("p", f"**{usd(r.total_usd)}** {tag(fp)} of positions were liquidated in **{r.events:,}** "
-                     f"liquidations {tag(fp)}; {spread}."))
+                     f"liquidations {tag(fp)}; {spread}.{estimated}"))
     out.append(("table", ["methodology", "total USD", "liquidations", "long USD", "short USD", "fingerprint"],
-                [[x.name, usd(x.report.total_usd), f"{x.report.events:,}", usd(x.report.long_usd),
-                  usd(x.report.short_usd), f"`{x.fingerprint}`"] for x in note.counted]))
+                [[x.name, usd(x.report.total_usd) + (" (estimated)" if x.report.estimated else ""),
+                  f"{x.report.events:,}", usd(x.report.long_usd),
+                  usd(x.report.short_usd), f"`{x.fingerprint}`"] if x.report.coverage.covered else
+                 [x.name, NOT_COVERED, "", "", "", f"`{x.fingerprint}`"] for x in note.entries]))
     if "range" in charts:
         out.append(("figure", "range", charts["range"]))
     out.append(("h2", "Long/short structure"))
@@ -77,17 +83,19 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                 [[v, usd(t.total_usd), share(t.total_usd, r.total_usd), usd(t.long_usd), usd(t.short_usd),
                   f"{t.events:,}", f"`{fp}`"] for v, t in r.by_venue.items()]))
     out.append(("h2", "Data differences explained"))
-    if not note.reconciliations:
+    if not note.differences:
         out.append(("p", "Every methodology gives the same figures for this window: nothing to reconcile."))
-    for rec in note.reconciliations:
+    for rec in note.differences:
         out.append(("p", f"From **{rec.a}** {usd(rec.a_total_usd)} {tag(rec.a_fingerprint)} to **{rec.b}** "
                          f"{usd(rec.b_total_usd)} {tag(rec.b_fingerprint)}: a difference of "
                          f"{usd(rec.b_total_usd - rec.a_total_usd)}."))
         pair = f"`{rec.a_fingerprint}` → `{rec.b_fingerprint}`"
-        if rec.dimensions:
+        if rec.by_rule.note:
+            out.append(("p", f"{rec.by_rule.note}."))
+        elif rec.by_rule.differing:
             out.append(("p", "By the rule that differs (Shapley attribution, liqscope.metrics.reconcile):"))
             out.append(("table", ["rule", "USD", "fingerprints"],
-                        [[d, f"{v:+,.2f}", pair] for d, v in rec.dimensions.items() if v]))
+                        [[d, f"{v:+,.2f}", pair] for d, v in rec.by_rule.contributions.items() if v]))
         out.append(("p", "By venue:"))
         out.append(("table", ["step", "USD", "liquidations", "fingerprint"],
                     [[f"{rec.a} total", usd(rec.a_total_usd), "", f"`{rec.a_fingerprint}`"],
@@ -95,7 +103,8 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                      [f"{rec.b} total", usd(rec.b_total_usd), "", f"`{rec.b_fingerprint}`"]]))
     out.append(("h2", "Structural-risk flags"))
     state = {True: "**RAISED**", False: "not raised", None: "not computable"}
-    out.append(("ul", [f"{state[f.raised]}: {f.name}: {f.detail} {tag(f.fingerprint)}"
+    out.append(("ul", [f"{state[f.raised]}: {f.name.replace('_', ' ')}: {f.basis}: "
+                       f"{'no data' if f.value is None else f'{f.value:.4g}'} (threshold {f.threshold}) {tag(fp)}"
                        for f in note.flags] or ["no flag could be computed for this window"]))
     out.append(("h2", "Coverage and caveats"))
     cov = r.coverage
@@ -104,7 +113,7 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                  for v in cov.per_venue]))
     out.append(("ul", note.caveats or ["none"]))
     out.append(("p", "Methodologies: " + "; ".join(
-        f"{x.name} v{x.version} `{x.fingerprint}`: {x.description.rstrip('.')}" for x in note.counted)
+        f"{x.name} v{x.version} `{x.fingerprint}`: {x.description.rstrip('.')}" for x in note.entries)
         + ". Produced by liqscope."))
     return out
 

@@ -15,7 +15,7 @@ from importlib.resources import files
 
 import msgspec
 
-from liqscope.simulate import _hawkes
+from liqscope._hawkes import fit_sessions
 
 RECORDINGS = (
     "binance_usdm_bandsthobaby_2024-08-17_all.frames.jsonl.gz",
@@ -125,7 +125,10 @@ def calibration() -> Calibration:
         for s, rows in sorted(by_symbol.items())
     )
     # Sessions never span two recordings.
-    mu, n, beta = _hawkes.fit(_sessions([[o.T for o in recording] for recording in recordings]))
+    fit = fit_sessions(_sessions([[o.T for o in recording] for recording in recordings]))
+    mu, n, beta = fit.mu, fit.branching_ratio, fit.beta
+    if mu is None or n is None or beta is None:
+        raise ValueError("the bundled recordings gave no Hawkes fit (too few liquidations)")
     return Calibration(
         sources=RECORDINGS,
         events=len(orders),

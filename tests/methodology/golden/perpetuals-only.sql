@@ -7,15 +7,14 @@
 -- $start = 1766793600000000000  (2025-12-27T00:00:00.000Z)
 -- $venues = []
 WITH scoped AS (
-  SELECT *, notional_usd AS usd_floor
+  SELECT *, notional_usd AS usd_floor, row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) AS copy_rank
   FROM events
   WHERE ts_event >= $start AND ts_event < $end
-    AND (len($venues) = 0 OR list_contains($venues, venue))
+    AND (array_length($venues) = 0 OR list_contains($venues, venue))
     AND list_contains($instrument_kinds, instrument_kind)
-    AND (len($assets) = 0 OR list_contains($assets, base_asset))
+    AND (array_length($assets) = 0 OR list_contains($assets, base_asset))
     AND list_contains($liquidation_kinds, liquidation_kind)
     AND ($include_synthetic OR NOT synthetic)
-  QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
-SELECT *, usd_floor AS usd, 0.0 AS hidden_var, 1 AS n FROM kept
+kept AS (SELECT *, 1 AS n FROM scoped WHERE usd_floor >= $min_notional AND copy_rank = 1)
+SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept

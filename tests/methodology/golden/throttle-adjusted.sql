@@ -16,7 +16,7 @@
 WITH hidden_occupied AS (
   SELECT venue, market, ts_event // 1000000000 AS second, count(*) AS observed,
          sum(CAST(notional_usd AS DOUBLE)) AS usd, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2
-  FROM (SELECT * FROM events WHERE ts_event >= $est_start AND ts_event < $est_end AND list_contains($sampled_venues, venue) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1) GROUP BY ALL
+  FROM (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) AS copy_rank FROM events WHERE ts_event >= $est_start AND ts_event < $est_end AND list_contains($sampled_venues, venue)) WHERE copy_rank = 1) GROUP BY venue, market, ts_event // 1000000000
 ),
 hidden_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
@@ -40,17 +40,16 @@ hidden AS (
   FROM hidden_count
 ),
 scoped AS (
-  SELECT *, notional_usd AS usd_floor
+  SELECT *, notional_usd AS usd_floor, row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) AS copy_rank
   FROM events
   WHERE ts_event >= $start AND ts_event < $end
-    AND (len($venues) = 0 OR list_contains($venues, venue))
+    AND (array_length($venues) = 0 OR list_contains($venues, venue))
     AND list_contains($instrument_kinds, instrument_kind)
-    AND (len($assets) = 0 OR list_contains($assets, base_asset))
+    AND (array_length($assets) = 0 OR list_contains($assets, base_asset))
     AND list_contains($liquidation_kinds, liquidation_kind)
     AND ($include_synthetic OR NOT synthetic)
-  QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) = 1
 ),
-kept AS (SELECT * FROM scoped WHERE usd_floor >= $min_notional)
+kept AS (SELECT *, 1 AS n FROM scoped WHERE usd_floor >= $min_notional AND copy_rank = 1)
 SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,
-       coalesce(hidden.hidden_var, 0.0) AS hidden_var, 1 AS n
+       coalesce(hidden.hidden_var, 0.0) AS hidden_var
 FROM kept LEFT JOIN hidden ON (hidden.venue = kept.venue AND hidden.market = kept.market AND hidden.second = kept.ts_event // 1000000000)

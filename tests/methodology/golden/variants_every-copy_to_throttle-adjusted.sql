@@ -23,7 +23,7 @@ WITH base AS MATERIALIZED (
 h0_occupied AS (
   SELECT venue, market, ts_event // 1000000000 AS second, count(*) AS observed,
          sum(CAST(notional_usd AS DOUBLE)) AS usd, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2
-  FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY ALL
+  FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY venue, market, ts_event // 1000000000
 ),
 h0_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
@@ -48,9 +48,9 @@ h0 AS (
 ),
 flagged AS (
   SELECT *,
-  ((len($c0_venues) = 0 OR list_contains($c0_venues, venue))
+  ((array_length($c0_venues) = 0 OR list_contains($c0_venues, venue))
    AND list_contains($c0_instrument_kinds, instrument_kind)
-   AND (len($c0_assets) = 0 OR list_contains($c0_assets, base_asset))
+   AND (array_length($c0_assets) = 0 OR list_contains($c0_assets, base_asset))
    AND list_contains($c0_liquidation_kinds, liquidation_kind)
    AND ($c0_include_synthetic OR NOT synthetic)) AS c0,
   (ts_event >= $w0_start AND ts_event < $w0_end) AS w0,

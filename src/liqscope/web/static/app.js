@@ -47,12 +47,42 @@ function option(select, value, text) {
 }
 
 function showError(where, err) {
+  // A panel that failed empties and says why: it never keeps a previous window's numbers.
   const el = $(where);
-  el.replaceChildren();
-  const p = document.createElement("p");
+  const p = document.createElement(el.tagName === "TABLE" ? "td" : "p");
   p.className = "error";
   p.textContent = String(err.message || err);
-  el.appendChild(p);
+  if (el.tagName === "TABLE") {
+    const body = el.querySelector("tbody");
+    const tr = document.createElement("tr");
+    p.colSpan = el.querySelectorAll("thead th").length;
+    tr.appendChild(p);
+    body.replaceChildren(tr);
+  } else {
+    el.replaceChildren(p);
+  }
+  el.dataset.error = p.textContent;
+}
+
+function clearError(where) {
+  delete $(where).dataset.error;
+}
+
+// Fetch one panel's data and render it; on failure (or when a newer refresh started) nothing stale stays.
+async function panel(token, ids, load, render, onError) {
+  let data;
+  try {
+    data = await load();
+  } catch (err) {
+    if (token !== state.token) return false;
+    for (const id of ids) showError(id, err);
+    if (onError) onError(err);
+    return false;
+  }
+  if (token !== state.token) return false;
+  for (const id of ids) clearError(id);
+  render(data);
+  return true;
 }
 
 function cell(tr, content, cls) {
@@ -69,16 +99,18 @@ function refCell(tr, ref) {
   td.title = `raw_ref ${ref}: sha256 of the raw input file : line number`;
 }
 
-function renderKpis(r, tl, fp) {
-  $("kpi-total").textContent = usdCompact(r.total_usd);
-  $("kpi-total").title = usd(r.total_usd);
-  $("kpi-events").textContent = `${count(r.events)} liquidations`;
-  $("kpi-long").textContent = usdCompact(r.long_usd);
-  $("kpi-long").title = usd(r.long_usd);
-  $("kpi-long-s").textContent = `${pct(r.long_usd, r.total_usd)} of notional · ${count(r.long_events)} events`;
-  $("kpi-short").textContent = usdCompact(r.short_usd);
-  $("kpi-short").title = usd(r.short_usd);
-  $("kpi-short-s").textContent = `${pct(r.short_usd, r.total_usd)} of notional · ${count(r.short_events)} events`;
+const ESTIMATED = "includes the throttle-adjusted estimate of what sampled feeds did not send";
+
+function clearKpis(err) {
+  for (const id of ["kpi-total", "kpi-long", "kpi-short", "kpi-meth", "kpi-fp"]) {
+    $(id).textContent = "–";
+    $(id).title = "";
+  }
+  for (const id of ["kpi-events", "kpi-long-s", "kpi-short-s"]) $(id).textContent = "–";
+  $("notes").textContent = `⚠ ${String(err.message || err)}`;
+}
+
+function renderPeak(tl) {
   if (tl.peak) {
     $("kpi-peak").textContent = usdCompact(tl.peak.total_usd);
     $("kpi-peak-s").replaceChildren(timeEl(tl.peak.ts_ns, false), document.createTextNode(` + ${tl.bucket}`));
@@ -86,6 +118,19 @@ function renderKpis(r, tl, fp) {
     $("kpi-peak").textContent = "–";
     $("kpi-peak-s").textContent = "no events";
   }
+}
+
+function renderKpis(r, fp) {
+  $("kpi-total").textContent = usdCompact(r.total_usd);
+  $("kpi-total").title = usd(r.total_usd) + (r.estimated ? ` (${ESTIMATED})` : "");
+  $("kpi-total").dataset.estimated = String(Boolean(r.estimated));
+  $("kpi-events").textContent = `${count(r.events)} liquidations` + (r.estimated ? " · estimated total" : "");
+  $("kpi-long").textContent = usdCompact(r.long_usd);
+  $("kpi-long").title = usd(r.long_usd);
+  $("kpi-long-s").textContent = `${pct(r.long_usd, r.total_usd)} of notional · ${count(r.long_events)} events`;
+  $("kpi-short").textContent = usdCompact(r.short_usd);
+  $("kpi-short").title = usd(r.short_usd);
+  $("kpi-short-s").textContent = `${pct(r.short_usd, r.total_usd)} of notional · ${count(r.short_events)} events`;
   $("kpi-meth").textContent = `${r.methodology.name} v${r.methodology.version}`;
   $("kpi-fp").textContent = fp;
   $("kpi-fp").title = "Methodology fingerprint: a hash of every rule behind these numbers";
@@ -95,7 +140,9 @@ function renderKpis(r, tl, fp) {
 }
 
 function renderTimeline(tl) {
-  $("timeline-title").textContent = `Liquidated notional per ${tl.bucket} bucket (USD), ${utc(tl.start, false)} → ${utc(tl.end, false)}`;
+  $("timeline-title").textContent = `Liquidated notional per ${tl.bucket} bucket (USD), ${utc(tl.start, false)} → ${utc(tl.end, false)}`
+    + (tl.estimated ? " · estimated" : "");
+  $("timeline").dataset.totalUsd = String(tl.total_usd);
   const el = $("timeline");
   el.classList.toggle("empty", !tl.events);
   if (tl.events) stackedTimeline(el, tl);
@@ -154,31 +201,30 @@ function renderCoverage(c) {
   ul.appendChild(li);
 }
 
-async function rangeItems(p) {
-  // Every built-in methodology over the same window: one /api/range request when the server has it.
-  if (state.server.panels.includes("range")) {
-    const res = await api("range", { start: p.start, end: p.end, venue: p.venue });
-    const items = res.data.methodologies.map((t) => ({ label: t.name, value: t.total_usd, fingerprint: t.fingerprint, by_venue: t.by_venue }));
-    return { items, bounds: res.data.range.total_usd.map(Number) };
-  }
-  const reports = await Promise.all(state.methodologies.map((m) => api("report", { ...p, methodology: m.name, largest: 1 })));
-  const items = reports.map((res) => ({
-    label: res.data.methodology.name, value: res.data.total_usd, fingerprint: res.meta.methodologies[0].fingerprint,
-    by_venue: Object.fromEntries(Object.entries(res.data.by_venue).map(([v, t]) => [v, t.total_usd])),
-  }));
-  const vals = items.map((it) => Number(it.value));
-  return { items, bounds: [Math.min(...vals), Math.max(...vals)] };
-}
-
-async function renderRange(p) {
-  const { items, bounds } = await rangeItems(p);
-  for (const it of items) it.selected = it.label === p.methodology;
-  const [lo, hi] = bounds;
-  $("kpi-range").textContent = lo === hi ? usdCompact(lo) : `${usdCompact(lo)} – ${usdCompact(hi)}`;
-  $("kpi-range").title = `${usd(lo)} – ${usd(hi)}`;
-  $("kpi-range-s").textContent = `${items.length} methodologies · ${lo === hi ? "they agree" : `spread ${usdCompact(hi - lo)}`}`;
-  rangeChart($("range"), items);
-  await renderReconcile(items, p);
+async function renderRange(token, p) {
+  // Every built-in methodology over the same window; one that excludes the chosen venue has its own row
+  // saying so. The reconciliation reads the range's figures for its default pair.
+  let items = null;
+  const ok = await panel(token, ["range"], () => api("range", { start: p.start, end: p.end, venue: p.venue }), (res) => {
+    items = res.data.methodologies.map((t) => ({
+      label: t.name, value: t.total_usd, fingerprint: t.fingerprint, covered: t.covered, note: t.note,
+      selected: t.name === p.methodology,
+    }));
+    const [lo, hi] = res.data.range.total_usd.map(Number);
+    const counted = items.filter((it) => it.covered);
+    $("kpi-range").textContent = lo === hi ? usdCompact(lo) : `${usdCompact(lo)} – ${usdCompact(hi)}`;
+    $("kpi-range").title = `${usd(lo)} – ${usd(hi)}`;
+    const left = items.length - counted.length;
+    $("kpi-range-s").textContent = `${counted.length} methodologies · ${lo === hi ? "they agree" : `spread ${usdCompact(hi - lo)}`}`
+      + (left ? ` · ${left} not covering this venue` : "");
+    rangeChart($("range"), items);
+  }, (err) => {
+    $("kpi-range").textContent = "–";
+    $("kpi-range").title = "";
+    $("kpi-range-s").textContent = String(err.message || err);
+  });
+  const reconciled = await renderReconcile(token, p, items);
+  return ok && reconciled;
 }
 
 const DIMENSION_NOTES = {
@@ -187,18 +233,40 @@ const DIMENSION_NOTES = {
   estimation: "observed floor or throttle-adjusted estimate",
 };
 
-async function renderReconcile(items, p) {
-  const a = items.find((it) => it.selected) || items[0];
+function coverageRows(rec) {
+  // One row per side: its total, or why it has none.
+  const table = document.createElement("table");
+  table.className = "board";
+  const body = document.createElement("tbody");
+  for (const side of [rec.from, rec.to]) {
+    const tr = document.createElement("tr");
+    cell(tr, side.name);
+    cell(tr, side.covered ? usd(side.total_usd) : side.note, side.covered ? "num" : "muted");
+    cell(tr, side.fingerprint, "mono");
+    body.appendChild(tr);
+  }
+  table.appendChild(body);
+  return table;
+}
+
+async function renderReconcile(token, p, items) {
+  const a = p.methodology;
   const select = $("reconcile-b");
-  if (!select.value || select.value === a.label) {
+  if (items && (!select.value || select.value === a)) {
     // Default: the methodology furthest from the selected one (the biggest difference to explain).
-    const far = items.filter((it) => it !== a).reduce((best, it) => (!best || Math.abs(it.value - a.value) > Math.abs(best.value - a.value) ? it : best), null);
+    const from = items.find((it) => it.label === a);
+    const far = items.filter((it) => it.label !== a && it.covered).reduce((best, it) => (!best || Math.abs(it.value - from.value) > Math.abs(best.value - from.value) ? it : best), null);
     if (far) select.value = far.label;
   }
-  const b = items.find((it) => it.label === select.value) || a;
-  $("reconcile-pair").textContent = `${a.label} → `;
-  if (state.server.panels.includes("reconcile")) {
-    const rec = (await api("reconcile", { start: p.start, end: p.end, a: a.label, b: b.label })).data;
+  const b = select.value || a;
+  $("reconcile-pair").textContent = `${a} → `;
+  return panel(token, ["reconcile"], () => api("reconcile", { start: p.start, end: p.end, a, b, venue: p.venue }), (res) => {
+    const rec = res.data;
+    if (rec.note) {
+      $("reconcile-sub").textContent = rec.note;
+      $("reconcile").replaceChildren(coverageRows(rec));
+      return;
+    }
     const steps = [{ label: `${rec.from.name}`, value: rec.from.total_usd, kind: "start", note: `fingerprint ${rec.from.fingerprint}` }];
     for (const [dim, v] of Object.entries(rec.contributions)) {
       if (Number(v)) steps.push({ label: dim, value: v, kind: "delta", note: DIMENSION_NOTES[dim] || "" });
@@ -208,26 +276,18 @@ async function renderReconcile(items, p) {
       ? `${usd(rec.difference_usd)} difference, attributed to the rules that differ (${rec.differing.join(", ")}; Shapley values).`
       : "Both methodologies give the same total on this window.";
     waterfall($("reconcile"), steps);
-    return;
-  }
-  // Without the reconciliation metric: the difference venue by venue, from the two reports.
-  const venues = [...new Set([...Object.keys(a.by_venue), ...Object.keys(b.by_venue)])];
-  const steps = [{ label: a.label, value: a.value, kind: "start", note: `fingerprint ${a.fingerprint}` }];
-  for (const v of venues) {
-    const d = Number(b.by_venue[v] || 0) - Number(a.by_venue[v] || 0);
-    if (d) steps.push({ label: v, value: d, kind: "delta", note: `${b.label} minus ${a.label} on ${v}` });
-  }
-  steps.push({ label: b.label, value: b.value, kind: "end", note: `fingerprint ${b.fingerprint}` });
-  $("reconcile-sub").textContent = `Difference by venue (${a.fingerprint} → ${b.fingerprint}).`;
-  waterfall($("reconcile"), steps);
+  }, (err) => { $("reconcile-sub").textContent = String(err.message || err); });
 }
 
-async function renderEvents(p) {
+async function renderEvents(p, token = state.token) {
   const side = $("ev-side").value;
   const asset = $("ev-asset").value.trim();
   const min = $("ev-min").value.trim();
-  const res = await api("events", { ...p, side, asset: asset ? [asset] : [], min_notional_usd: min, limit: state.evLimit, offset: state.evOffset });
-  const page = res.data;
+  return panel(token, ["events"], () => api("events", { ...p, side, asset: asset ? [asset] : [], min_notional_usd: min, limit: state.evLimit, offset: state.evOffset }),
+    (res) => renderEventRows(res.data), (err) => { $("events-count").textContent = String(err.message || err); });
+}
+
+function renderEventRows(page) {
   $("events-count").textContent = `(${count(page.matched)} match, ${usdCompact(page.matched_usd)}; rows ${page.matched ? page.offset + 1 : 0}–${page.offset + page.events.length})`;
   const body = $("events").querySelector("tbody");
   body.replaceChildren();
@@ -248,31 +308,32 @@ async function renderEvents(p) {
 }
 
 export async function refresh() {
+  // Each panel fetches and renders on its own: one failing empties itself and says why, the others render.
   const token = ++state.token;
   document.body.dataset.state = "loading";
   const p = windowParams();
-  try {
-    const [rep, tl] = await Promise.all([
-      api("report", { ...p, largest: 10 }),
-      api("timeline", { ...p, bucket: $("bucket").value }),
-    ]);
-    if (token !== state.token) return;
-    const r = rep.data;
-    const fp = rep.meta.methodologies[0].fingerprint;
-    renderKpis(r, tl.data, fp);
-    renderTimeline(tl.data);
-    renderBreakdowns(r);
-    renderLargest(r.largest);
-    renderCoverage(r.coverage);
-    await Promise.all([renderRange(p), renderEvents(p), renderMarket(state.server, p, api)]);
-    if (token !== state.token) return;
-    state.renders += 1;
-    Object.assign(document.body.dataset, { state: "ready", fingerprint: fp, renders: String(state.renders) });
-  } catch (err) {
-    if (token !== state.token) return;
-    showError("timeline", err);
-    document.body.dataset.state = "error";
-  }
+  let fp = "";
+  const done = await Promise.all([
+    panel(token, ["by-asset", "by-venue", "largest", "coverage"], () => api("report", { ...p, largest: 10 }), (rep) => {
+      const r = rep.data;
+      fp = rep.meta.methodologies[0].fingerprint;
+      renderKpis(r, fp);
+      renderBreakdowns(r);
+      renderLargest(r.largest);
+      renderCoverage(r.coverage);
+    }, clearKpis),
+    panel(token, ["timeline"], () => api("timeline", { ...p, bucket: $("bucket").value }), (tl) => {
+      renderTimeline(tl.data);
+      renderPeak(tl.data);
+    }, () => { $("kpi-peak").textContent = "–"; $("kpi-peak-s").textContent = "–"; }),
+    renderRange(token, p),
+    renderEvents(p, token),
+    renderMarket(state.server, p, api).then(() => true, (err) => { showError("market", err); return false; }),
+  ]);
+  if (token !== state.token) return;
+  state.renders += 1;
+  Object.assign(document.body.dataset, { state: "ready", fingerprint: fp, renders: String(state.renders),
+    failed: String(done.filter((ok) => !ok).length) });
 }
 
 function lakeLine() {
@@ -323,7 +384,7 @@ async function init() {
   for (const id of ["methodology", "venue", "bucket"]) $(id).addEventListener("change", () => { state.evOffset = 0; refresh(); });
   for (const id of ["start", "end"]) $(id).addEventListener("change", () => { state.evOffset = 0; autoBucket(); refresh(); });
   $("latest").addEventListener("click", () => { setLatestWindow(); refresh(); });
-  for (const id of ["ev-side", "ev-asset", "ev-min"]) $(id).addEventListener("change", () => { state.evOffset = 0; renderEvents(windowParams()).catch((e) => showError("events-count", e)); });
+  for (const id of ["ev-side", "ev-asset", "ev-min"]) $(id).addEventListener("change", () => { state.evOffset = 0; renderEvents(windowParams()); });
   $("ev-prev").addEventListener("click", () => { state.evOffset = Math.max(0, state.evOffset - state.evLimit); renderEvents(windowParams()); });
   $("ev-next").addEventListener("click", () => { state.evOffset += state.evLimit; renderEvents(windowParams()); });
   let resize;

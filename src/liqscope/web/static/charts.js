@@ -178,15 +178,20 @@ export function rangeChart(container, items) {
   const margin = { left: 150, right: 100, top: 6, bottom: 28 };
   const f = frame(container, margin.top + margin.bottom + Math.max(items.length, 1) * rowH, margin);
   const { svg, x0, x1, y0, y1 } = f;
-  const vals = items.map((it) => Number(it.value));
+  // A methodology that covers none of the chosen venues has a row saying so, and no bar.
+  const vals = items.filter((it) => it.covered !== false).map((it) => Number(it.value));
   const max = Math.max(...vals, 0) || 1;
   const sx = (v) => x0 + (v / max) * (x1 - x0);
-  if (items.length > 1) {
+  if (vals.length > 1) {
     svg.appendChild(svgEl("rect", { x: sx(Math.min(...vals)), y: y1, width: Math.max(sx(Math.max(...vals)) - sx(Math.min(...vals)), 2), height: y0 - y1, class: "band" }));
   }
   items.forEach((it, i) => {
     const y = y1 + i * rowH;
     svg.appendChild(svgEl("text", { x: x0 - 8, y: y + rowH * 0.65, class: "label", "text-anchor": "end" }, it.label));
+    if (it.covered === false) {
+      svg.appendChild(svgEl("text", { x: x0 + 6, y: y + rowH * 0.65, class: "value not-covered" }, it.note));
+      return;
+    }
     const bar = svgEl("rect", { x: x0, y: y + 4, width: Math.max(sx(Number(it.value)) - x0, 1), height: rowH - 8, class: `bar ${it.selected ? "selected" : "neutral"}` });
     bar.addEventListener("mousemove", (e) => tip.show(e, [
       [h("b", null, it.label), " ", h("code", null, it.fingerprint)], [usd(it.value)], it.note && [it.note],
