@@ -91,3 +91,13 @@ class Server:
         self.app.state.stopping.set()
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def data(app, path: str):
+    """The ``data`` of a 200 success envelope for ``path`` (asserts the 200)."""
+    from liqscope.api._inprocess import get
+
+    status, _, body = get(app, path)
+    payload = json.loads(body, parse_float=Decimal)
+    assert status == 200, payload
+    return payload["data"]

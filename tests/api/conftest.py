@@ -17,3 +17,11 @@ def app(lake):
     from liqscope.api import create_app
 
     return create_app(lake.root, poll_s=0.1)
+
+
+@pytest.fixture(scope="module")
+def fig():
+    """The session's figures, summed by hand from the raw frames (tests/api/_lake.py)."""
+    from tests.api._lake import independent_figures
+
+    return independent_figures()

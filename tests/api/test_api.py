@@ -12,22 +12,11 @@ from liqscope.api import MissingExtra, require_extra
 from liqscope.api._inprocess import get
 from liqscope.cli import main
 from liqscope.venues import venues
-from tests.api._lake import SESSION, independent_figures
+from tests.api._lake import SESSION
+from tests.api._lake import data as _data
 
 START, END = SESSION
 W = f"start={START}&end={END}"
-
-
-@pytest.fixture(scope="module")
-def fig():
-    return independent_figures()
-
-
-def _data(app, path: str):
-    status, _, body = get(app, path)
-    payload = json.loads(body, parse_float=Decimal)
-    assert status == 200, payload
-    return payload["data"]
 
 
 def test_report_counts_each_liquidation_once_and_every_copy_counts_both_recorders(app, fig):

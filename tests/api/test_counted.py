@@ -10,26 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from liqscope._time import parse_iso_ns
-from liqscope.api._inprocess import get
 from liqscope.cli import main
 from liqscope.methodology import builtin_names
 from liqscope.metrics import NOT_COVERED
-from tests.api._lake import SESSION, independent_figures, session_frames
+from tests.api._lake import SESSION, session_frames
+from tests.api._lake import data as _data
 
 START, END = SESSION
 W = f"start={START}&end={END}"
-
-
-@pytest.fixture(scope="module")
-def fig():
-    return independent_figures()
-
-
-def _data(app, path: str):
-    status, _, body = get(app, path)
-    payload = json.loads(body, parse_float=Decimal)
-    assert status == 200, payload
-    return payload["data"]
 
 
 def test_range_with_one_venue_lists_the_methodology_that_excludes_it_as_not_covered(app, fig):

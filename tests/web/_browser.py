@@ -1,8 +1,26 @@
-"""What both browser tests watch in the page: dialogs, script errors, console errors, CSP violations."""
+"""The browser tests' shared parts: Debian's chromium (where, how it starts, what if it is missing) and what
+they watch in the page (dialogs, script errors, console errors, CSP violations)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def require_browser() -> ModuleType:
+    """playwright.sync_api, or skip the calling module (fail it under CI, which installs chromium)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must have /usr/bin/chromium (scripts/test installs Debian's chromium)", pytrace=False)
+        pytest.skip("no /usr/bin/chromium here (apt-get install chromium)", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api")
 
 # Recorded in the page before any of its own script runs (an init script is not subject to the page's CSP).
 _WATCH_CSP = """

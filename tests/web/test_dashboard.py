@@ -21,18 +21,12 @@ from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
 from tests._data import COINM_ARCHIVE
 from tests.api._lake import Server
-from tests.web._browser import csp_violations, watch
+from tests.web._browser import ARGS, CHROMIUM, csp_violations, require_browser, watch
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go outside the work tree: $LIQSCOPE_ARTIFACTS, else <tmp>/liqscope-dashboard.
 ARTIFACTS = Path(os.environ.get("LIQSCOPE_ARTIFACTS") or Path(tempfile.gettempdir()) / "liqscope-dashboard")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail("CI must have /usr/bin/chromium (scripts/test installs Debian's chromium)", pytrace=False)
-    pytest.skip("no /usr/bin/chromium here (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_browser()
 
 
 @pytest.fixture

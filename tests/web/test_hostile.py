@@ -9,7 +9,6 @@ must fire no dialog, show the symbol as text, and the page must load with zero C
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,13 @@ from liqscope.api import create_app
 from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
 from tests.api._lake import Server
-from tests.web._browser import csp_violations, watch
+from tests.web._browser import ARGS, CHROMIUM, csp_violations, require_browser, watch
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "venues" / "binance_usdm" / "ws_force_order.jsonl"
 PAYLOAD = "<img/src='x'/onerror=alert(document.domain)>"
 SYMBOL = PAYLOAD + "USDT"
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail("CI must have /usr/bin/chromium (scripts/test installs Debian's chromium)", pytrace=False)
-    pytest.skip("no /usr/bin/chromium here (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_browser()
 
 @pytest.fixture
 def hostile_lake(tmp_path):

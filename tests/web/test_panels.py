@@ -9,10 +9,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -21,16 +19,11 @@ from liqscope.api import create_app
 from liqscope.cli import main
 from liqscope.metrics import NOT_COVERED
 from tests.api._lake import Server
+from tests.web._browser import ARGS, CHROMIUM, require_browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WINDOW = ("2025-12-27T00:00:00Z", "2025-12-29T00:00:00Z")
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail("CI must have /usr/bin/chromium (scripts/test installs Debian's chromium)", pytrace=False)
-    pytest.skip("no /usr/bin/chromium here (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_browser()
 
 
 @pytest.fixture(scope="module")
