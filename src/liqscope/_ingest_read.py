@@ -611,7 +611,9 @@ class Candidates:
     def __init__(self, ordinals: pa.Array | None = None) -> None:
         self._a = array.array("q")
         if ordinals is not None and len(ordinals):  # uint64 from arrow, copied once as int64 (all < 2**63)
-            self._a.frombytes(memoryview(ordinals.to_numpy(zero_copy_only=True).view("int64")).cast("B"))
+            # The data buffer itself (no nulls here): numpy is not a runtime dependency.
+            data = ordinals.buffers()[1]
+            self._a.frombytes(memoryview(data)[ordinals.offset * 8:(ordinals.offset + len(ordinals)) * 8])
 
     def __len__(self) -> int:
         return len(self._a)
