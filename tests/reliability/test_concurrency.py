@@ -19,7 +19,7 @@ from pathlib import Path
 
 from liqscope.capture import Feed
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 from liqscope.verify import verify_lake
 from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN
@@ -36,7 +36,7 @@ _READER = r"""
 import json, sys, time
 from pathlib import Path
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog
 root, stop = Path(sys.argv[1]), Path(sys.argv[2])
 polls = doubled = 0
@@ -54,7 +54,7 @@ while not stop.exists():
         doubled += n != distinct
     for name in ("standard", "every-copy"):
         try:
-            report(c, load(name), 1_577_836_800 * 10**9, 1_798_761_600 * 10**9)
+            report(counted(c, load(name), 1_577_836_800 * 10**9, 1_798_761_600 * 10**9))
         except Exception:
             if all(p.exists() for p in c.event_files()):
                 raise
@@ -111,7 +111,7 @@ def _done(proc: subprocess.Popen[str], timeout: float = 120) -> str:
 
 
 def _totals(root: Path, name: str) -> tuple[Decimal, int]:
-    r = report(Catalog(root), load(name), *ALL)
+    r = report(counted(Catalog(root), load(name), *ALL))
     return r.total_usd, r.events
 
 

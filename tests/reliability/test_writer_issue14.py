@@ -20,7 +20,7 @@ import pytest
 from liqscope.capture._rollup import Rollup
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import report
+from liqscope.metrics import counted, report
 from liqscope.store import Catalog, _compact, _writer
 from liqscope.store._compact import compact
 from liqscope.verify import repair_lake, verify_lake
@@ -35,7 +35,7 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def _totals(root: Path, name: str = "every-copy") -> tuple[Decimal, int]:
-    r = report(Catalog(root), load(name), *ALL)
+    r = report(counted(Catalog(root), load(name), *ALL))
     return r.total_usd, r.events
 
 
