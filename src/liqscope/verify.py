@@ -36,11 +36,12 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope._identity import ID_SCHEME
 from liqscope.errors import LiqscopeError, StoreError
 from liqscope.ingest import ingest_bytes
 from liqscope.store import Catalog
 from liqscope.store._schema import RECORD_SCHEMA
-from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw, recover
+from liqscope.store._writer import BatchWriter, Manifest, older_id_schemes, read_manifest, read_raw, recover
 from liqscope.venues import _instruments
 
 __all__ = ["Problem", "RepairReport", "VerifyReport", "repair_lake", "verify_lake"]
@@ -58,7 +59,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
             ``extra_file`` (a quarantine file the rebuild does not produce), ``missing_rows`` /
             ``extra_rows`` / ``different_rows`` (in one file), ``different_file`` (a quarantine file),
             ``raw_missing`` / ``raw_corrupt`` (the journal itself), ``unreadable_manifest``,
-            ``not_rebuildable`` (the journal no longer ingests, e.g. an unknown venue).
+            ``not_rebuildable`` (the journal no longer ingests, e.g. an unknown venue), ``old_id_scheme``
+            (event ids of an older id scheme: ``liqscope migrate`` rebuilds them).
         path: The file at fault, relative to the data directory.
         batch: The batch the file belongs to, when known.
         rows: How many rows are affected (0 when not row-level).
@@ -226,7 +228,7 @@ class _Rows:
         self.state: dict[str, str] = {}  # file -> "missing" / "unreadable: ..." when it cannot be read
         self.files = self.rows = 0
 
-    def add(self, lake: Path, rel: str, skip: set[str]) -> None:
+    def add(self, lake: Path, rel: str, skip: set[str], *, drop_ids: bool = False) -> None:
         got = _read(lake / rel)
         self.files += 1
         if isinstance(got, str):
@@ -235,6 +237,8 @@ class _Rows:
         assert isinstance(got, list)
         part = rel.rsplit("/", 1)[0]
         for row in got:
+            if drop_ids and "event_id" in row:  # an older id scheme: every other column is still compared
+                row["event_id"] = None
             if _origin(row) not in skip:
                 self.by_part[part].append((_canon(row), rel))
                 self.rows += 1
@@ -308,6 +312,11 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
     """
     problems: list[Problem] = []
     every, live = _read_manifests(catalog, problems)
+    old = older_id_schemes(live)
+    if old:
+        problems.append(Problem(kind="old_id_scheme", path=_rel(catalog, catalog.layout.batches), batch=old[0],
+                                detail=f"{len(old)} batch(es) hold event ids of an older id scheme than {ID_SCHEME} "
+                                       "(compared without their ids); run `liqscope migrate` to rebuild them"))
     skip: set[str] = set()  # raw inputs whose rows cannot be checked
     skipped, replayed = [], set()
     with tempfile.TemporaryDirectory(prefix="liqscope-verify-") as tmp:
@@ -332,14 +341,14 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
                 if rel.startswith(_QUARANTINE):
                     lake_quarantine[rel] = m.batch
                 else:
-                    have.add(catalog.layout.lake, rel, skip)
+                    have.add(catalog.layout.lake, rel, skip, drop_ids=bool(old))
         for m in rebuilt.manifests():
             if m.batch in replayed:
                 for rel in m.files:
                     if rel.startswith(_QUARANTINE):
                         want_quarantine[rel] = _read(rebuilt.layout.lake / rel)
                     else:
-                        want.add(rebuilt.layout.lake, rel, skip)
+                        want.add(rebuilt.layout.lake, rel, skip, drop_ids=bool(old))
         found = _compare(have, want, _homes(live))
         for (kind, rel), rows in sorted(found.items()):
             problems.append(Problem(kind=kind, path=_rel(catalog, catalog.layout.lake / rel), batch=_file_batch(rel),

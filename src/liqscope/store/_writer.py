@@ -39,6 +39,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope._identity import ID_SCHEME
 from liqscope.errors import CommitConflict, LakeWriteFailed, StoreError
 from liqscope.store._layout import Layout
 
@@ -77,6 +78,19 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     # Batches this one supersedes (written by `liqscope compact` and capture rollups): their files no
     # longer count, since this batch holds the same rows. Catalog.manifests() leaves every batch named here out.
     replaces: list[str] = []
+    # The event id scheme of this batch's event rows (liqscope._identity); manifests written before ids were
+    # versioned have none: scheme 1. A compaction or rollup carries the oldest scheme it merged.
+    id_scheme: int = 1
+
+
+def holds_events(m: Manifest) -> bool:
+    """True when the batch lists event rows (whose ids follow its ``id_scheme``)."""
+    return any(rel.startswith("events/") for rel in m.files)
+
+
+def older_id_schemes(live: Iterable[Manifest]) -> list[str]:
+    """The live batches holding event rows under an id scheme older than ``ID_SCHEME`` (oldest first)."""
+    return [m.batch for m in live if m.id_scheme < ID_SCHEME and holds_events(m)]
 
 
 def new_batch_id() -> str:
@@ -544,6 +558,14 @@ class BatchWriter:
                     # Every record was committed by another writer meanwhile. The raw input is kept, so say
                     # that this batch read it: a manifest with no files, and no raw blob left unaccounted for.
                     self.emptied = True
+                events = self.layout.events
+                if any(final.is_relative_to(events) for _, final in self._staged) and (
+                        old := older_id_schemes(listing.live())):
+                    # Dedupe compares event ids: rows of two schemes would count one liquidation twice.
+                    self.abort()
+                    raise StoreError(f"{lake}: {len(old)} committed batch(es) ({old[0]}, ...) hold event ids of "
+                                     f"an older id scheme than this liqscope writes ({ID_SCHEME}); run `liqscope "
+                                     "migrate` to rebuild them from the raw journal, then write again")
                 for tmp_file, final in self._staged:
                     os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
                     crash_point("commit:file-in-place")
@@ -551,7 +573,7 @@ class BatchWriter:
                     _fsync_dir(parent)
                 manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
                                     files=[os.path.relpath(final, lake) for _, final in self._staged],
-                                    inputs=list(self.inputs), meta=meta or {})
+                                    inputs=list(self.inputs), meta=meta or {}, id_scheme=ID_SCHEME)
                 try:
                     publish_manifest(self.layout, manifest, "commit")
                 except LakeWriteFailed:

@@ -22,6 +22,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from liqscope import _identity
 from liqscope._registry import BatchPart
 from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES
@@ -64,7 +65,7 @@ class _Wrapped(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _SHAPES = col.Shapes(_Wrapped, _Event)
 # Keys each strict shape proves present: stream, data, e, E, o + 11 body fields / e, E, o + 11.
 _KEYS: dict[type, int] = {_Wrapped: 16, _Event: 14}
-_blake = functools.partial(hashlib.blake2b, digest_size=10)
+_md5 = functools.partial(hashlib.md5, usedforsecurity=False)  # liqscope._identity, scheme 2
 _hexdigest = methodcaller("hexdigest")
 _SIDE = {"SELL": "LONG", "BUY": "SHORT"}  # parse.CLOSED_POSITION, as column values
 _PROBE_RX = Received(ts_ns=1_700_000_000_000_000_000, ref="probe")
@@ -115,7 +116,8 @@ def _chunk(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], s
     t_ms = [b.T for b in bodies]
     canon = map("|".join, zip(s, side, [b.o for b in bodies], [b.f for b in bodies], q, p, ap,
                               [b.X for b in bodies], l_, z, map(str, t_ms), repeat("None"), strict=False))
-    digests = pa.array(map(_hexdigest, map(_blake, map(str.encode, canon))), type=pa.string(), size=n)
+    digests = pc.utf8_slice_codeunits(pa.array(map(_hexdigest, map(_md5, map(str.encode, canon))), type=pa.string(),
+                                                size=n), 0, _identity.DIGEST_CHARS)
 
     markets = pa.array(s, type=pa.string())
     side_arr = pa.array(side, type=pa.string())

@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import NoReturn
 
+from liqscope import _identity
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Margining, PositionSide, PriceKind, QtyUnit, Received, mul
 from liqscope.venues import _instruments, _tardis
@@ -61,8 +61,7 @@ def identity(inst_id: str, detail: wire.Detail, venue: str = VENUE) -> str:
     """OKX sends no id: the liquidation's identity is (instId, ts, side, posSide, sz, bkPx)."""
     parts = (inst_id, detail.ts, detail.side, detail.posSide, detail.sz, detail.bkPx)
     canon = "|".join(str(v) for v in parts)
-    digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
-    return f"{venue}:{inst_id}:{detail.ts}:{digest}"
+    return f"{venue}:{inst_id}:{detail.ts}:{_identity.digest(canon)}"
 
 
 def ts_ns(ts: str) -> int:
