@@ -13,6 +13,7 @@ path only has to be right about the records it takes (tests/test_normalize_batch
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import tomllib
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 
 from liqscope import _identity
 from liqscope._registry import BatchPart
-from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, Source
+from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, LiquidationEvent, Source
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 
@@ -56,7 +57,9 @@ class Rules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     quantity: str
     notional: list[str]
     ts_event_ms: str
-    by_symbol: bool
+    # Fields whose values alone decide the instrument columns (kind, assets, margining, quantity unit,
+    # contract size): the reference parser is run once per distinct combination (``Probe``).
+    by_symbol: list[str]
     order_price: str | None = None
     notional_order: list[str] | None = None
     fill_to_order_ratio: list[str] | None = None
@@ -87,10 +90,10 @@ def load(path: Path) -> Mapping:
     known = set(fields[0])
     if any(set(f) != known for f in fields):
         raise ValueError(f"{path}: every shape must name the same fields")
-    used = {m.mapping.market, m.mapping.side.field, m.mapping.price, m.mapping.quantity, *m.mapping.notional,
-            m.mapping.ts_event_ms, *m.identity.prefix, *(f for f in m.identity.digest if not f.startswith("'")),
-            *(m.mapping.notional_order or []), *(m.mapping.fill_to_order_ratio or []),
-            *([m.mapping.order_price] if m.mapping.order_price else [])}
+    r = m.mapping
+    used = {*r.by_symbol, r.market, r.side.field, r.price, r.quantity, *r.notional, *(r.notional_order or []),
+            r.ts_event_ms, *m.identity.prefix, *(f for f in m.identity.digest if not f.startswith("'")),
+            *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else [])} - {"contract_size"}
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
     return m
@@ -163,14 +166,20 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
                               for k, v in rules.side.map.items()) + " END"
     digest = _identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
     event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), digest]) + ")"
-    decimals = sorted({rules.price, rules.quantity, *rules.notional, *(rules.notional_order or []),
-                       *([rules.order_price] if rules.order_price else [])})
-    select = [f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market", f"{side} AS liquidated_side",
+    decimals = _decimals(rules)
+    key = "concat_ws(chr(31), " + ", ".join(cols[f] for f in rules.by_symbol) + ")"
+    select = [f"{key} AS instrument_key", f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market",
+              f"{side} AS liquidated_side",
               f"CAST({cols[rules.ts_event_ms]} AS BIGINT) AS ts_ms", f"{event_id} AS event_id",
               *(f"{cols[d]} AS {d}" for d in decimals)]
     sql = (f"SELECT {', '.join(select)} FROM (SELECT json_extract_string(line, "
            f"[{', '.join(_lit(fields[n][0]) for n in names)}]) AS v FROM lines)")
     return _Plan(prefix=shape.template[:shape.template.index("<")], pattern=f"^{_pattern(shape.template)}$", sql=sql)
+
+
+def _decimals(rules: Rules) -> list[str]:
+    return sorted({rules.price, rules.quantity, *rules.notional, *(rules.notional_order or []),
+                   *([rules.order_price] if rules.order_price else [])} - {"contract_size"})
 
 
 def _lines(raws: Sequence[bytes]) -> pa.Array:
@@ -190,7 +199,7 @@ def _utf8(raw: bytes) -> bool:
 
 
 def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source,
-        by_symbol: Callable[[pa.Array], tuple[pa.Array, dict[str, pa.Array]]] | None = None) -> BatchPart:
+        probe: Probe) -> BatchPart:
     """Normalize the records of ``raws`` the mapping takes; hand back the others (``VenueSpec.parse_batch``).
 
     Args:
@@ -199,7 +208,8 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
         ts_recv: Receipt time of each record (ns).
         refs: Raw reference of each record.
         source: How the records reached us.
-        by_symbol: Markets -> (mask of those the reference parser accepts, symbol-derived columns).
+        probe: The venue's reference parser run on the ``by_symbol`` field values (a probe record of valid
+            numbers): the event it builds, or None when it rejects them.
     """
     import duckdb
 
@@ -226,7 +236,7 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
                 con.register("lines", pa.table({"line": lines.filter(mask)}))
                 got = con.sql(plan.sql).to_arrow_table()  # a projection: DuckDB keeps the row order
                 con.unregister("lines")
-                table, taken = _finish(m, got, index, recv, recv_ok, ref_arr, source, by_symbol)
+                table, taken = _finish(m, got, index, recv, recv_ok, ref_arr, source, probe)
                 tables.append(table)
                 rows.append(taken)
     finally:
@@ -241,14 +251,40 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
     return BatchPart(table=tables[0] if tables else None, rows=taken_list, fallback=fallback)
 
 
+Probe = Callable[[tuple[str, ...]], LiquidationEvent | None]
+# The event columns that depend on the instrument alone, taken from the reference parser's probe event.
+_BY_INSTRUMENT = ("instrument_kind", "base_asset", "quote_asset", "settle_asset", "margining", "quantity_unit",
+                  "contract_size", "contract_size_unit")
+
+
+def _probe_row(probe: Probe, key: str) -> tuple[object, ...] | None:
+    try:
+        event = probe(tuple(key.split("\x1f")))
+    except Exception:  # whatever it is, the per-record path meets it again and decides
+        return None
+    if event is None:
+        return None
+    return tuple(v.value if isinstance(v, enum.Enum) else v for v in (getattr(event, k) for k in _BY_INSTRUMENT))
+
+
+def _instrument_columns(keys: pa.Array, ok: pa.Array, probe: Probe) -> tuple[pa.Array, dict[str, pa.Array]]:
+    # (mask of the keys the reference parser accepts, instrument columns): one probe per distinct key.
+    keys = pc.if_else(ok, keys, "").fill_null("")
+    unique = pc.unique(keys)
+    index = pc.index_in(keys, unique)
+    found = [_probe_row(probe, k) if k else None for k in unique.to_pylist()]
+    columns = {k: pa.array([f[j] if f else None for f in found], type=col.MONEY if k == "contract_size" else
+                           pa.string()).take(index) for j, k in enumerate(_BY_INSTRUMENT)}
+    return pa.array([f is not None for f in found], type=pa.bool_()).take(index), columns
+
+
 def _finish(m: Mapping, got: pa.Table, index: pa.Array, recv_all: pa.Array, recv_ok: pa.Array, ref_arr: pa.Array,
-            source: Source, by_symbol: Any) -> tuple[pa.Table, pa.Array]:
+            source: Source, probe: Probe) -> tuple[pa.Table, pa.Array]:
     rules = m.mapping
     n = got.num_rows
     ok = got["ok"].combine_chunks().fill_null(False)
-    names = {rules.price, rules.quantity, *rules.notional, *(rules.notional_order or []),
-             *([rules.order_price] if rules.order_price else [])}
-    dec = {k: pc.cast(got[k].combine_chunks(), col.MONEY) for k in sorted(names)}
+    names = _decimals(rules)
+    dec = {k: pc.cast(got[k].combine_chunks(), col.MONEY) for k in names}
     zero = pa.scalar(Decimal(0), col.MONEY)
     for arr in dec.values():
         ok = pc.and_(ok, pc.greater(arr, zero))
@@ -261,27 +297,25 @@ def _finish(m: Mapping, got: pa.Table, index: pa.Array, recv_all: pa.Array, recv
         a, b = rules.fill_to_order_ratio
         ratio = pc.divide(pc.cast(dec[a], pa.float64()), pc.cast(dec[b], pa.float64()))
         ok = pc.and_(ok, pc.and_(pc.greater(ratio, 0.5 * (1 + _MARGIN)), pc.less(ratio, 2 * (1 - _MARGIN))))
-    notional, fits = col.exact_product(*(dec[k] for k in rules.notional))
-    ok = pc.and_(ok, fits)
-    notional_order = notional
-    if rules.notional_order:
-        notional_order, fits = col.exact_product(*(dec[k] for k in rules.notional_order))
-        ok = pc.and_(ok, fits)
     t_ms = got["ts_ms"].combine_chunks()
     ok = pc.and_(ok, col.in_range(t_ms, _TS_MIN_MS, _TS_MAX_MS, high_inclusive=False))
     recv = recv_all.take(index)
     ok = pc.and_(ok, recv_ok.take(index))
-    markets = got["market"].combine_chunks()
-    symbol_columns: dict[str, pa.Array] = {}
-    if by_symbol is not None:
-        known, symbol_columns = by_symbol(pc.if_else(ok, markets, ""))
-        ok = pc.and_(ok, known)
+    known, symbol_columns = _instrument_columns(got["instrument_key"].combine_chunks(), ok, probe)
+    ok = pc.and_(ok, known)
+    factors = {**dec, "contract_size": pc.if_else(ok, symbol_columns["contract_size"], Decimal(1))}
+    notional, fits = col.exact_product(*(factors[k] for k in rules.notional))
+    ok = pc.and_(ok, fits)
+    notional_order = notional
+    if rules.notional_order:
+        notional_order, fits = col.exact_product(*(factors[k] for k in rules.notional_order))
+        ok = pc.and_(ok, fits)
     ok = ok.fill_null(False)
     ts_event = pc.multiply(pc.if_else(ok, t_ms, 0), 1_000_000)
     columns: dict[str, pa.Array] = {
         **{k: pa.repeat(pa.scalar(v, pa.string()), n) for k, v in {**m.constants, "source": str(source)}.items()},
         **symbol_columns,
-        "market": markets,
+        "market": got["market"].combine_chunks(),
         "liquidated_side": got["liquidated_side"].combine_chunks(),
         "price": dec[rules.price],
         "order_price": dec[rules.order_price] if rules.order_price else pa.nulls(n, col.MONEY),
