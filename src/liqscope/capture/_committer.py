@@ -109,14 +109,14 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
             committed: list = []
             for venue, chunks in msg[1].items():
                 for path, first_line, text in chunks:
-                    append_member(Path(path), text)
+                    member = append_member(Path(path), text)
                     frames = [Frame(ln.line, first_line + ln.line - 1, ln.ts, ln.conn, ln.payload)
                               for ln in iter_lines(text, name=path) if ln.payload is not None]
                     if frames:
                         commit_frames(catalog, venue, text, frames, file=path,
                                       meta={"session": session, "first_line": str(first_line)},
                                       check_existing=False, recent=recent[venue], result=results[venue],
-                                      committed=committed, known=known)
+                                      committed=committed, known=known, compressed=member)
             for manifest, rows in committed:
                 rollup.committed(manifest, rows)
             rollup.collect()

@@ -249,8 +249,12 @@ def commit_lock(layout: Layout) -> Iterator[Listing]:
         _unlock(fd)
 
 
-def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
-    """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent)."""
+def store_raw(layout: Layout, sha: str, data: bytes, *, compressed: bytes | None = None) -> Path:
+    """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent).
+
+    ``compressed``, when given, is a gzip of exactly ``data`` already made (a capture's transcript member):
+    it is kept as it is instead of compressing ``data`` again.
+    """
     path = layout.raw_blob(sha)
     if path.exists():
         return path
@@ -258,7 +262,7 @@ def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     try:
         tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
         try:
-            _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
+            _fsync_write(tmp, compressed if compressed is not None else gzip.compress(data, compresslevel=6, mtime=0))
         except LakeWriteFailed:
             tmp.unlink(missing_ok=True)
             raise
