@@ -28,6 +28,7 @@ import os
 import re
 import tempfile
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,7 @@ from liqscope._identity import ID_SCHEME
 from liqscope.errors import LiqscopeError, StoreError
 from liqscope.ingest import ingest_bytes
 from liqscope.store import Catalog
+from liqscope.store._layout import Layout
 from liqscope.store._schema import RECORD_SCHEMA
 from liqscope.store._writer import BatchWriter, Manifest, older_id_schemes, read_manifest, read_raw, recover
 from liqscope.venues import _instruments
@@ -427,12 +429,15 @@ class RepairReport(msgspec.Struct, kw_only=True):
         orphans_dir: Where they went.
         rebuilt: Batches whose lost manifest was re-derived from the raw journal.
         after: ``verify_lake`` once repaired.
+        restored_raw: Raw blobs of capture batches that were missing or torn, restored from the transcript
+            member they were copied from (capture keeps them without an fsync of their own: docs/store.md).
     """
 
     moved_aside: list[str]
     orphans_dir: str | None
     rebuilt: list[str]
     after: VerifyReport
+    restored_raw: list[str] = []
 
 
 def repair_lake(catalog: Catalog) -> RepairReport:
@@ -455,6 +460,7 @@ def repair_lake(catalog: Catalog) -> RepairReport:
     if fd is None and layout.lake.exists():
         raise StoreError(f"{layout.lake}: a writer is busy; run `liqscope verify --repair` again when it is done")
     _unlock(fd)
+    restored = _restore_capture_blobs(catalog)
     copies = layout.raw / "_batches"
     set_aside: list[str] = []
     for path in sorted(layout.batches.glob("*.json")) if layout.batches.exists() else []:
@@ -486,4 +492,42 @@ def repair_lake(catalog: Catalog) -> RepairReport:
             os.replace(path, settled / path.name)
     catalog.invalidate()
     return RepairReport(moved_aside=set_aside + moved.moved, orphans_dir=moved.orphans, rebuilt=rebuilt,
-                        after=verify_lake(catalog))
+                        after=verify_lake(catalog), restored_raw=restored)
+
+
+def _intact(layout: Layout, sha: str) -> bool:
+    try:
+        return hashlib.sha256(read_raw(layout, sha)).hexdigest() == sha
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+def _restore_capture_blobs(catalog: Catalog) -> list[str]:
+    # A capture batch's raw blob is a transcript member's text, fsynced in the transcript before the commit;
+    # the blob itself is written without an fsync, so a crash can lose it. Take it back from the transcript.
+    from liqscope.store._writer import store_raw
+    from liqscope.store.transcript import gzip_members
+
+    problems: list[Problem] = []
+    every, _ = _read_manifests(catalog, problems)
+    wanted: dict[str, set[str]] = defaultdict(set)  # transcript file -> shas whose blob is missing or torn
+    for m in every:
+        if m.meta.get("kind") == "capture" and not m.replaces and m.meta.get("file"):
+            for sha in m.inputs:
+                if not _intact(catalog.layout, sha):
+                    wanted[m.meta["file"]].add(sha)
+    restored = []
+    for file, shas in sorted(wanted.items()):
+        try:
+            members, _ = gzip_members(Path(file).read_bytes())
+        except OSError:
+            continue  # the transcript is gone too: verify reports the blob as missing
+        for text in members:
+            sha = hashlib.sha256(text).hexdigest()
+            if sha in shas:
+                blob = catalog.layout.raw_blob(sha)
+                if blob.exists():
+                    blob.unlink()  # torn: store_raw keeps an existing blob as it is
+                store_raw(catalog.layout, sha, text)
+                restored.append(sha)
+    return sorted(restored)

@@ -249,11 +249,14 @@ def commit_lock(layout: Layout) -> Iterator[Listing]:
         _unlock(fd)
 
 
-def store_raw(layout: Layout, sha: str, data: bytes, *, compressed: bytes | None = None) -> Path:
+def store_raw(layout: Layout, sha: str, data: bytes, *, compressed: bytes | None = None,
+              durable: bool = True) -> Path:
     """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent).
 
     ``compressed``, when given, is a gzip of exactly ``data`` already made (a capture's transcript member):
-    it is kept as it is instead of compressing ``data`` again.
+    it is kept as it is instead of compressing ``data`` again. ``durable=False`` skips the two fsyncs (the
+    rename stays atomic): only for bytes already durable elsewhere, from where ``verify --repair`` restores
+    them (a capture's transcript member; docs/store.md, "Fsyncs").
     """
     path = layout.raw_blob(sha)
     if path.exists():
@@ -262,13 +265,20 @@ def store_raw(layout: Layout, sha: str, data: bytes, *, compressed: bytes | None
     try:
         tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
         try:
-            _fsync_write(tmp, compressed if compressed is not None else gzip.compress(data, compresslevel=6, mtime=0))
+            blob = compressed if compressed is not None else gzip.compress(data, compresslevel=6, mtime=0)
+            if durable:
+                _fsync_write(tmp, blob)
+            else:
+                with writing(tmp):
+                    tmp.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_bytes(blob)
         except LakeWriteFailed:
             tmp.unlink(missing_ok=True)
             raise
         crash_point("raw:tmp-written")
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
         crash_point("raw:stored")
     finally:
         _unlock(fd)
