@@ -79,8 +79,9 @@ SELECT json_extract_string(line, '$.data.o.s') AS market,
        CASE json_extract_string(line, '$.data.o.S') WHEN 'SELL' THEN 'LONG' ELSE 'SHORT' END AS liquidated_side,
        CAST(json_extract_string(line, '$.data.o.z') AS DECIMAL(38, 18)) AS quantity,
        CAST(json_extract_string(line, '$.data.o.ap') AS DECIMAL(38, 18)) AS price,
-       CAST(CAST(json_extract_string(line, '$.data.o.z') AS DECIMAL(38, 18))
-            * CAST(json_extract_string(line, '$.data.o.ap') AS DECIMAL(38, 18)) AS DECIMAL(38, 18)) AS notional_usd,
+       -- at scale 9 each (Binance sends at most 8 decimals), so the exact product fits DECIMAL(38, 18)
+       CAST(json_extract_string(line, '$.data.o.z') AS DECIMAL(38, 9))
+            * CAST(json_extract_string(line, '$.data.o.ap') AS DECIMAL(38, 9)) AS notional_usd,
        CAST(json_extract_string(line, '$.data.o.T') AS BIGINT) * 1000000 AS ts_event,
        md5(line) AS event_id
 FROM lines"""
