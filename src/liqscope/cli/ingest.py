@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from liqscope.cli._common import (
     console,
     data_dir_option,
-    emit_json,
+    emit,
     err_console,
     library_errors,
     main,
@@ -41,7 +41,6 @@ def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Cata
     `-` reads standard input; pipes and FIFOs work too (read once, copied into the data directory while
     they are ingested).
     """
-    from liqscope._render import render_ingest
     from liqscope.ingest import ingest_file, ingest_stream
 
     results, unreadable = [], []
@@ -56,16 +55,19 @@ def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Cata
             unreadable.append(str(e))
             err_console.print(f"[red]error[/red]: {e}")
     failed = [_all_failed(r) for r in results if r.records and r.quarantined == r.records]
-    if fmt == "json":
-        emit_json({"ok": not (unreadable or failed), "results": results, "unreadable": unreadable,
-                   "failed": failed})
-    else:
-        for r in results:
-            render_ingest(console, r)
+    emit(fmt, {"ok": not (unreadable or failed), "results": results, "unreadable": unreadable, "failed": failed},
+         rows=results, table=lambda: _render(results))
     for f in failed:
         err_console.print(f"[red]error[/red]: {f['message']}", highlight=False)
     if unreadable or failed:
         raise SystemExit(1)
+
+
+def _render(results: list[IngestResult]) -> None:
+    from liqscope._render import render_ingest
+
+    for r in results:
+        render_ingest(console, r)
 
 
 def _all_failed(r: IngestResult) -> dict[str, object]:
