@@ -33,8 +33,6 @@ Format = Literal["json", "nl", "csv", "table"]
 FORMATS: tuple[Format, ...] = ("json", "nl", "csv", "table")
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
-# Mappings of records keyed by a name that are not spelled ``by_<dim>``, and the name's field in the array.
-_KEYED = {"capture": "venue", "venues": "venue"}
 _HELP = {
     "json": "Print the whole result as one JSON object.",
     "nl": "Print the result's rows as newline-delimited JSON, one object per line.",
@@ -74,7 +72,9 @@ def _rank(x: Any, key: str | None = None) -> Any:
         return [_rank(v) for v in x]
     if not isinstance(x, dict):
         return x
-    name = key[3:] if key and key.startswith("by_") and len(key) > 3 else _KEYED.get(key or "")
+    # A ranking is a ``by_<dim>`` mapping of records (by_asset, by_venue); other mappings keyed by a name (per-venue
+    # capture coverage, a capture's venue stats) are lookups, not orders, and stay objects.
+    name = key[3:] if key and key.startswith("by_") and len(key) > 3 else None
     if name and x and all(isinstance(v, dict) for v in x.values()):
         return [{name: k, **{f: _rank(v, f) for f, v in rec.items() if f != name}} for k, rec in x.items()]
     return {k: _rank(v, k) for k, v in x.items()}
