@@ -55,8 +55,10 @@ def output_format(fn: Callable[..., Any] | None = None, *, default: Format = "ta
         wrapped: Any = wrapper
         for name in reversed(FORMATS):
             text = _HELP[name] + (" (default)" if name == default else "")
-            extra = {"default": True} if name == default else {}  # one default; the others must not set one
-            wrapped = click.option(f"--{name}", "fmt", flag_value=name, help=text, **extra)(wrapped)
+            # Exactly one of the flags sharing ``fmt`` carries the default; a default on the others would win.
+            option = (click.option(f"--{name}", "fmt", flag_value=name, help=text, default=True) if name == default
+                      else click.option(f"--{name}", "fmt", flag_value=name, help=text))
+            wrapped = option(wrapped)
         return cast("Callable[..., Any]", wrapped)
 
     return decorate(fn) if fn is not None else decorate

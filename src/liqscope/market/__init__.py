@@ -34,6 +34,7 @@ from liqscope.market._query import (
     oi_weighted_funding,
     open_interest,
     reference_buckets,
+    reference_extents,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "open_interest",
     "premium_of",
     "reference_buckets",
+    "reference_extents",
     "resolve_intervals",
     "venue_default_hours",
 ]
