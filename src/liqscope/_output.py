@@ -125,8 +125,8 @@ def _cell(v: Any) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, Decimal):
-        return format(v, "f")
+    if isinstance(v, Decimal):  # the exact value as a plain decimal string, trailing zeros dropped
+        return format(v.normalize(), "f") if v else "0"
     if isinstance(v, (list, dict)):
         return _ENCODER.encode(v).decode()
     return str(v)

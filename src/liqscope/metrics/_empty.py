@@ -87,6 +87,8 @@ def why_empty(c: Counted, *, venue: str | None = None, asset: str | None = None,
     m = c.name
     if not c.coverage.covered:
         return Empty(code="not_covered", reason=f"{', '.join(c.coverage.requested_venues)}: {NOT_COVERED} ({m})")
+    if venue and c.coverage.venues and venue not in c.coverage.venues:
+        return Empty(code="not_covered", reason=f"{venue}: {NOT_COVERED} ({m} counts {', '.join(c.coverage.venues)})")
     cat = c.catalog
     asset = asset.upper() if asset else None
     con = cat.connect()
