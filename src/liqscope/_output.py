@@ -126,7 +126,8 @@ def _cell(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, Decimal):  # the exact value as a plain decimal string, trailing zeros dropped
-        return format(v.normalize(), "f") if v else "0"
+        text = format(v, "f")    # (not Decimal.normalize(): it rounds to the context's 28 digits)
+        return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
     if isinstance(v, (list, dict)):
         return _ENCODER.encode(v).decode()
     return str(v)
