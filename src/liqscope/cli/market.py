@@ -272,9 +272,11 @@ def _compare_text(r: Any) -> None:
     if r.empty is not None:
         console.print(f"[yellow]Nothing to compare ({r.empty.code})[/yellow]: {r.empty.reason}")
     _table("Hourly", ["hour", "long", "ref long", "short", "ref short", "ratio", "exceeds"],
-           [[h.hour, f"{h.long_usd:,.0f}", f"{h.reference_long_usd:,.0f}", f"{h.short_usd:,.0f}",
-             f"{h.reference_short_usd:,.0f}", "no coverage" if h.status == "no_coverage" else
-             None if h.ratio is None else f"{h.ratio:.3f}", ", ".join(h.exceeds) or None] for h in r.hours])
+           [[h.hour, *((None, f"{h.reference_long_usd:,.0f}", None, f"{h.reference_short_usd:,.0f}", "no coverage")
+                       if h.status == "no_coverage" else
+                       (f"{h.long_usd:,.0f}", f"{h.reference_long_usd:,.0f}", f"{h.short_usd:,.0f}",
+                        f"{h.reference_short_usd:,.0f}", None if h.ratio is None else f"{h.ratio:.3f}")),
+             ", ".join(h.exceeds) or None] for h in r.hours])
     if r.hours_exceeding:
         console.print(f"[red]liqscope exceeds the wider total in {len(r.hours_exceeding)} hours[/red]: "
                       + ", ".join(r.hours_exceeding))

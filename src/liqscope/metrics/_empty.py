@@ -55,11 +55,11 @@ def synthetic_excluded(c: Counted, *, venues: Sequence[str] | None = None, asset
     """Stored simulated rows in ``c``'s window that its methodology leaves out (0 when it counts them)."""
     if c.coverage.include_synthetic or not c.coverage.covered or not c.files:
         return 0
-    synthetic, _ = _in_window(c, venues, asset)
+    synthetic, _ = _in_window(c, venues, asset, c.start_ns, c.end_ns)
     return synthetic
 
 
-def _in_window(c: Counted, venues: Sequence[str] | None, asset: str | None) -> tuple[int, int]:
+def _in_window(c: Counted, venues: Sequence[str] | None, asset: str | None, lo: int, hi: int) -> tuple[int, int]:
     cat = c.catalog
     con = cat.connect()
     try:
@@ -68,20 +68,21 @@ def _in_window(c: Counted, venues: Sequence[str] | None, asset: str | None) -> t
             f"FROM {cat.relation_sql(list(c.files))} "
             "WHERE ts_event >= $lo AND ts_event < $hi AND (len($venues) = 0 OR list_contains($venues, venue)) "
             "AND (CAST($asset AS VARCHAR) IS NULL OR base_asset = $asset)",
-            {"lo": c.start_ns, "hi": c.end_ns, "venues": list(venues or []), "asset": asset}).fetchone()
+            {"lo": lo, "hi": hi, "venues": list(venues or []), "asset": asset}).fetchone()
     finally:
         con.close()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def why_empty(c: Counted, *, venue: str | None = None, asset: str | None = None,
-              filtered: bool = False) -> Empty:
+              within: tuple[int, int] | None = None, filtered: bool = False) -> Empty:
     """The reason an answer over ``c`` (optionally narrowed to one venue / asset) counted nothing.
 
     Args:
         c: The counted relation whose answer was empty.
         venue: The venue the answer was narrowed to, if any.
         asset: The base asset the answer was narrowed to, if any (upper-cased as the lake stores it).
+        within: The part [start, end) of ``c``'s window the answer was narrowed to (one timeline bucket).
         filtered: The answer applied a further filter (side, market, minimum notional).
     """
     m = c.name
@@ -116,16 +117,17 @@ def why_empty(c: Counted, *, venue: str | None = None, asset: str | None = None,
                                     f"({len(assets):,} other assets)")
     finally:
         con.close()
-    synthetic, real = _in_window(c, scope, asset)
+    start, end = max(c.start_ns, within[0]) if within else c.start_ns, min(c.end_ns, within[1]) if within else c.end_ns
+    synthetic, real = _in_window(c, scope, asset, start, end)
     what = f"{asset + ' ' if asset else ''}events of {', '.join(scope)}"
     if synthetic and not real and not c.coverage.include_synthetic:
         return Empty(code="synthetic_excluded", synthetic_rows=synthetic, lake_first_event=first, lake_last_event=last,
                      reason=f"the window holds only SYNTHETIC rows ({synthetic:,}, from `liqscope simulate`), and "
                             f"{m} leaves them out (coverage.include_synthetic = false)")
     if not synthetic and not real:
-        if lo is not None and hi is not None and (hi < c.start_ns or lo >= c.end_ns):
+        if lo is not None and hi is not None and (hi < start or lo >= end):
             return Empty(code="window_outside_lake", lake_first_event=first, lake_last_event=last,
-                         reason=f"the window {iso_ns(c.start_ns)} → {iso_ns(c.end_ns)} lies outside the lake: its "
+                         reason=f"the window {iso_ns(start)} → {iso_ns(end)} lies outside the lake: its "
                                 f"{what} run from {first} to {last}")
         return Empty(code="no_events_in_window", lake_first_event=first, lake_last_event=last,
                      reason=f"no {what} stored in the window, although the lake spans {first} "

@@ -133,6 +133,6 @@ def explain(c: Counted, *, venue: str | None = None, asset: str | None = None, s
                                usd_floor=exact(uf), n=n, account=acc, source=src, event_id=i, raw_ref=r)
                 for v, mk, a, s, acc, t, i, r, src, u, uf, n in listed],
         methodology=c.meta(),
-        empty=why_empty(c, venue=venue, asset=asset, filtered=side is not None or bucket is not None)
+        empty=why_empty(c, venue=venue, asset=asset, within=(lo, hi) if bucket else None, filtered=side is not None)
         if not rows else None,
     )
