@@ -66,7 +66,9 @@ def test_each_v3_frame_gives_the_hand_computed_event(line, venue, market, side, 
 
 def test_the_four_tardis_v3_frames_total_12343_07_usd():
     """4,750 + 800 + 80 + 6,713.07: the figure the issue quotes for the corpus's v3 frames."""
-    by_hand = Decimal(475) * 10 + Decimal(8) * 100 + Decimal(8) * 10 + Decimal(30) * Decimal("0.01") * Decimal("22376.9")
+    inverse = Decimal(475) * 10 + Decimal(8) * 100 + Decimal(8) * 10   # contracts x USD face value
+    linear = Decimal(30) * Decimal("0.01") * Decimal("22376.9")         # contracts x BTC per contract x price
+    by_hand = inverse + linear
     assert by_hand == Decimal("12343.07")
     events = [e for line in (5, 6, 10, 11) for e in _parse(line)]
     assert len(events) == 4
