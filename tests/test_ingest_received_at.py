@@ -20,6 +20,7 @@ from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
 from liqscope.venues import venues
 from liqscope.verify import verify_lake
+from tests.venues._cases import fixture_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "venues" / "bitmex"
 FRAMES = FIXTURES / "ws_liquidation.jsonl"          # insert + delete of one liquidation order, no time in either
@@ -40,6 +41,17 @@ def _events(catalog: Catalog) -> list[tuple]:
 
 def test_bitmex_is_declared_timeless_and_no_other_venue_is():
     assert [v for v, s in venues().items() if not s.venue_time] == ["bitmex"]
+
+
+@pytest.mark.parametrize("venue_id", sorted(venues()))
+def test_the_declaration_matches_what_the_fixtures_show(venue_id):
+    """A timeless venue's events carry the receipt time as their time; every other venue's, its own time."""
+    events = [e for case in fixture_cases() if case.venue == venue_id and case.format == "jsonl"
+              for _, out in case.outcomes() for e in out.events]
+    if not events:
+        pytest.skip(f"{venue_id} has no raw-frame fixture with events")
+    same = [e.ts_event == e.ts_recv for e in events]
+    assert all(same) if not venues()[venue_id].venue_time else not any(same)
 
 
 def test_a_file_of_timeless_frames_with_no_receipt_time_is_refused_not_stamped_now(tmp_path):
