@@ -48,6 +48,7 @@ __all__ = [
     "ObservationFields",
     "OpenInterest",
     "Parsed",
+    "PositionSnapshot",
     "Premium",
     "Price",
     "ReferenceBucket",
@@ -168,6 +169,14 @@ class AccountPosition(msgspec.Struct, frozen=True, kw_only=True):
     margin_mode: str | None            # "cross" | "isolated" as the venue says
     ts_ns: int                         # the snapshot's time (venue time)
     raw_ref: str
+
+
+class PositionSnapshot(msgspec.Struct, kw_only=True):
+    """Positions read from one snapshot file of many accounts, and the lines that could not be read."""
+
+    positions: list[AccountPosition]
+    accounts: int
+    quarantined: list[tuple[int, str]]   # (line, reason naming the file, line and field)
 
 
 MarketObservation = FundingRate | FundingSchedule | OpenInterest | Premium | Price | ReferenceBucket

@@ -147,8 +147,16 @@ def heatmap(asset: str, start: str, end: str, realized: str, methodology: str, c
                       f"{_usd(h.realized_short_usd)}")
 
 
+def _position_venues() -> list[str]:
+    from liqscope.venues import venues
+
+    return sorted(v for v, spec in venues().items() if spec.positions is not None)
+
+
 @levels.command("measured")
 @click.argument("snapshot", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--venue", type=click.Choice(_position_venues()), default=None,
+              help="The venue the snapshot comes from. Default: the only venue that publishes positions.")
 @_ASSET
 @click.option("--price", required=True, help="The asset's mark price at the snapshot (USD).")
 @click.option("--oi-usd", default=None, help="The venue's open interest of the asset, USD one side: gives the "
@@ -157,24 +165,26 @@ def heatmap(asset: str, start: str, end: str, realized: str, methodology: str, c
 @_M
 @output_format
 @library_errors
-def measured(snapshot: Path, asset: str, price: str, oi_usd: str | None, range_pct: float, methodology: str,
-             fmt: str) -> None:
-    """Measured map from a Hyperliquid clearinghouseState snapshot (JSON lines: {"user", "state"})."""
+def measured(snapshot: Path, venue: str | None, asset: str, price: str, oi_usd: str | None, range_pct: float,
+             methodology: str, fmt: str) -> None:
+    """Measured map from account positions with the venue's liquidation prices (Hyperliquid clearinghouseState
+    snapshot, JSON lines {"user", "state"})."""
     import hashlib
     from decimal import Decimal, InvalidOperation
 
     from liqscope.market import FileContext
     from liqscope.methodology import load
     from liqscope.metrics.levels import measured_map
-    from liqscope.venues.hyperliquid.clearinghouse import parse_snapshot
+    from liqscope.venues import get_venue
 
     try:
         px, oi = Decimal(price), Decimal(oi_usd) if oi_usd else None
     except InvalidOperation:
         raise click.BadParameter("--price and --oi-usd must be decimal numbers") from None
+    read = get_venue(venue or _position_venues()[0]).positions
+    assert read is not None  # --venue only offers venues that publish positions
     data = snapshot.read_bytes()
-    snap = parse_snapshot(data, FileContext(sha=hashlib.sha256(data).hexdigest(), name=snapshot.name,
-                                            ts_recv=time.time_ns()))
+    snap = read(data, FileContext(sha=hashlib.sha256(data).hexdigest(), name=snapshot.name, ts_recv=time.time_ns()))
     r = measured_map(snap.positions, load(methodology), asset, price=px, oi_usd=oi, range_pct=range_pct)
     r.notes += [f"quarantined {reason}" for _, reason in snap.quarantined]
     emit_json(r) if fmt == "json" else _render_map(r)

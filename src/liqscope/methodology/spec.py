@@ -148,9 +148,7 @@ class Levels(_Strict, frozen=True):
     leverage: tuple[int, ...] = (5, 10, 25, 50, 100)
     weights: tuple[Decimal, ...] = (Decimal("0.15"), Decimal("0.30"), Decimal("0.25"), Decimal("0.20"),
                                     Decimal("0.10"))
-    maintenance_margin: dict[str, Decimal] = msgspec.field(
-        default_factory=lambda: {"default": Decimal("0.004"), "binance_usdm": Decimal("0.004"),
-                                 "hyperliquid": Decimal("0.0125")})
+    maintenance_margin: dict[str, Decimal] = msgspec.field(default_factory=lambda: {"default": Decimal("0.004")})
     entry_price: EntryPrice = "typical"
     half_life_hours: Decimal = Decimal(72)
     long_share: Decimal = Decimal("0.5")

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import msgspec
 
-from liqscope._market_types import AccountPosition, FileContext
+from liqscope._market_types import AccountPosition, FileContext, PositionSnapshot
 
-__all__ = ["Snapshot", "parse_snapshot"]
+__all__ = ["parse_snapshot"]
 
 
 class Leverage(msgspec.Struct, frozen=True):
@@ -56,18 +56,10 @@ class SnapshotLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     state: ClearinghouseState
 
 
-class Snapshot(msgspec.Struct, kw_only=True):
-    """Positions read from a snapshot file, and the lines that could not be read."""
-
-    positions: list[AccountPosition]
-    accounts: int
-    quarantined: list[tuple[int, str]]   # (line, reason naming the field)
-
-
 _decode = msgspec.json.Decoder(SnapshotLine).decode
 
 
-def parse_snapshot(data: bytes, ctx: FileContext) -> Snapshot:
+def parse_snapshot(data: bytes, ctx: FileContext) -> PositionSnapshot:
     """Every non-zero position of every account line; a line that does not decode is quarantined."""
     out: list[AccountPosition] = []
     bad: list[tuple[int, str]] = []
@@ -90,4 +82,4 @@ def parse_snapshot(data: bytes, ctx: FileContext) -> Snapshot:
                 size=abs(p.szi), entry_price=p.entryPx, position_value_usd=p.positionValue,
                 liquidation_price=p.liquidationPx, leverage=Decimal(p.leverage.value), margin_mode=p.leverage.type,
                 ts_ns=snap.state.time * 1_000_000, raw_ref=f"{ctx.sha}:{n}"))
-    return Snapshot(positions=out, accounts=accounts, quarantined=bad)
+    return PositionSnapshot(positions=out, accounts=accounts, quarantined=bad)
