@@ -272,7 +272,10 @@ MAX_HEATMAP_ROWS = 160
 
 def levels_heatmap(c: Counted, asset: str, *, realized: Realized = "counted") -> LevelsHeatmap:
     """The map held at the start of every hour of ``c``'s window, on one price grid, with the realized
-    liquidations of each hour (the counted relation, or the CoinGlass reference series)."""
+    liquidations of each hour (the counted relation, or the CoinGlass reference series).
+
+    Without OI in USD or prices for the asset, the heatmap is empty and its ``notes`` say what is missing.
+    """
     rules = c.methodology.levels
     start, end = _hour_floor(c.start_ns), _hour_floor(c.end_ns - 1) + HOUR_NS
     inputs = read_inputs(c.catalog, asset, start - (rules.history_hours + 1) * HOUR_NS, end)
@@ -285,8 +288,11 @@ def levels_heatmap(c: Counted, asset: str, *, realized: Realized = "counted") ->
 
     run(inputs, rules, start - rules.history_hours * HOUR_NS, end, on_hour=snap)
     path = [x for h, _, _ in states for x in (h.low, h.high, h.price) if x is not None]
-    if not path:
-        raise ConfigError(_missing(inputs, start, end))
+    cov = MapCoverage(oi_series=inputs.oi_series, price_series=inputs.price_series, oi_usd=None)
+    if not path or not inputs.oi:  # nothing to draw: an empty heatmap that says why (not an error)
+        return LevelsHeatmap(asset=inputs.asset, start=iso_ns(start), end=iso_ns(end), bucket_usd=Decimal(0), rows=[],
+                             hours=[], realized_source=_source(realized), methodology=c.meta(), coverage=cov,
+                             notes=[*inputs.notes, _missing(inputs, start - rules.history_hours * HOUR_NS, end)])
     lo, hi = min(path) * 0.9, max(path) * 1.1
     width = max(_bucket_width(max(path), rules), nice_step((hi - lo) / MAX_HEATMAP_ROWS))
     first, last = math.floor(lo / width), math.floor(hi / width)
@@ -308,9 +314,7 @@ def levels_heatmap(c: Counted, asset: str, *, realized: Realized = "counted") ->
     step = _width_dec(width)
     return LevelsHeatmap(asset=inputs.asset, start=iso_ns(start), end=iso_ns(end), bucket_usd=step,
                          rows=[(first + i) * step for i in range(n)], hours=hours, realized_source=_source(realized),
-                         methodology=c.meta(), coverage=MapCoverage(oi_series=inputs.oi_series,
-                                                                    price_series=inputs.price_series, oi_usd=None),
-                         notes=inputs.notes)
+                         methodology=c.meta(), coverage=cov, notes=inputs.notes)
 
 
 def _dec(x: float | None) -> Decimal | None:

@@ -46,14 +46,13 @@ function draw(h) {
   for (const hr of h.hours) for (let i = 0; i < ny; i++) max = Math.max(max, Number(hr.long_usd[i]) + Number(hr.short_usd[i]));
   ctx.fillStyle = "#0d1117";
   ctx.fillRect(0, 0, W, H);
-  const scale = max > 0 ? Math.log1p(max) : 1;
   h.hours.forEach((hr, x) => {
     for (let i = 0; i < ny; i++) {
       const l = Number(hr.long_usd[i]);
       const s = Number(hr.short_usd[i]);
       if (l + s <= 0) continue;
       const c = l >= s ? LONG : SHORT;
-      ctx.fillStyle = `rgba(${c[0]},${c[1]},${c[2]},${(Math.log1p(l + s) / scale).toFixed(3)})`;
+      ctx.fillStyle = `rgba(${c[0]},${c[1]},${c[2]},${Math.sqrt((l + s) / max).toFixed(3)})`;  // area-like contrast
       ctx.fillRect(left + x * cw, H - bottom - (i + 1) * ch, Math.ceil(cw), Math.ceil(ch));
     }
   });
@@ -89,7 +88,7 @@ function draw(h) {
   ctx.font = "11px sans-serif";
   for (let k = 0; k <= 4; k++) {
     const i = Math.round((k / 4) * (ny - 1));
-    ctx.fillText(Number(h.rows[i]).toLocaleString("en-US"), 2, H - bottom - i * ch);
+    ctx.fillText(Number(h.rows[i]).toLocaleString("en-US"), 2, Math.max(10, H - bottom - i * ch));
   }
   if (nx) {
     ctx.fillText(utc(h.hours[0].ts, false), left, H - 4);
@@ -112,6 +111,12 @@ async function render() {
     const body = await fetchHeatmap(params);
     if (mine !== token) return;
     const h = body.data;
+    if (!h.hours.length) {
+      say(h.notes.join(" ") || "Nothing to draw in this window.");
+      Object.assign($("levels-chart").dataset, { hours: "0", rows: "0" });
+      panel.dataset.state = "empty";
+      return;
+    }
     draw(h);
     const real = h.hours.reduce((a, x) => a + Number(x.realized_long_usd || 0) + Number(x.realized_short_usd || 0), 0);
     $("levels-sub").textContent = `${h.asset}: estimated (inferred) USD at risk per ${usdCompact(h.bucket_usd)} price row at each hour's start, ` +
