@@ -129,9 +129,9 @@ def test_no_look_ahead_data_after_an_hour_does_not_change_its_prediction(tmp_pat
     assert len(before) == 7 * 24 + 12
     assert before == [(x.ts, x.predicted_long_usd, x.predicted_short_usd, x.baseline_long_usd, x.baseline_short_usd)
                       for x in b.hours if parse_iso_ns(x.ts) < cut]
-    after = [(x.predicted_long_usd, x.predicted_short_usd) for x in a.hours if parse_iso_ns(x.ts) >= cut + 3_600 * 10**9]
-    assert after != [(x.predicted_long_usd, x.predicted_short_usd) for x in b.hours
-                     if parse_iso_ns(x.ts) >= cut + 3_600 * 10**9]
+    later = cut + 3_600 * 10**9
+    after = [(x.predicted_long_usd, x.predicted_short_usd) for x in a.hours if parse_iso_ns(x.ts) >= later]
+    assert after != [(x.predicted_long_usd, x.predicted_short_usd) for x in b.hours if parse_iso_ns(x.ts) >= later]
     # The map as of the hour before CUT reads nothing stamped after it.
     ma = liquidation_map(lake, STANDARD, "BTC", cut - 3_600 * 10**9)
     mb = liquidation_map(other, STANDARD, "BTC", cut - 3_600 * 10**9)
