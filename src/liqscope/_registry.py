@@ -108,6 +108,9 @@ class VenueSpec:
         positions: Optional reader of a snapshot of account positions with the venue's own liquidation
             prices, (file bytes, ``FileContext``) -> ``PositionSnapshot`` (``_market_types``): the input of a
             measured liquidation map (``liqscope levels measured``). ``None``: the venue publishes none.
+        venue_time: False for a timeless venue, whose records carry no time of their own (BitMEX's
+            ``liquidation`` table): its ``ts_event`` is the receipt time (the capture's, or an archive's
+            own, e.g. Tardis's local timestamp), so a file of its records without receipt times is refused.
     """
 
     id: str
@@ -120,6 +123,7 @@ class VenueSpec:
     formats: Mapping[str, Format] = field(default_factory=dict)
     parse_batch: ParseBatch | None = None
     positions: Callable[[bytes, Any], Any] | None = None  # typed loosely: the registry imports no market types
+    venue_time: bool = True
 
     @property
     def sampled(self) -> bool:
