@@ -10,6 +10,7 @@ from liqscope.cli import (  # noqa: F401 - registers commands
     demo,
     explain,
     ingest,
+    levels,
     market,
     raw,
     reconcile,
