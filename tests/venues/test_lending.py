@@ -30,7 +30,7 @@ FX = Path(__file__).parent.parent / "fixtures" / "lending"
 LOGS = FX / "ethereum_liquidation_logs.eth_getLogs.json"
 BLOCKS = FX / "ethereum_blocks.json"
 GRAPH = FX / "aave_v3_ethereum_liquidates_2023.thegraph.json"
-SERIES = Path(__file__).parent.parent.parent / "src" / "liqscope" / "venues" / "_lending" / "chainlink_eth_usd_daily.csv"
+SERIES = Path(__file__).parents[2] / "src" / "liqscope" / "venues" / "_lending" / "chainlink_eth_usd_daily.csv"
 _EXACT = decimal.Context(prec=60)
 RX = Received(ts_ns=1_765_000_000_000_000_000, ref="test:1")
 
@@ -63,15 +63,16 @@ def _chainlink(day: str) -> Decimal:
 
 
 def test_topic0_constants_are_the_keccak_of_the_abi_signatures():
-    assert v2.TOPIC0 == topic0("LiquidationCall(address,address,address,uint256,uint256,address,bool)")
-    assert v1.TOPIC0 == topic0("LiquidationCall(address,address,address,uint256,uint256,uint256,address,bool,uint256)")
-    assert cv2.TOPIC0 == topic0("LiquidateBorrow(address,address,uint256,address,uint256)")
-    assert cv3.TOPIC0_ABSORB_COLLATERAL == topic0("AbsorbCollateral(address,address,address,uint256,uint256)")
-    assert cv3.TOPIC0_ABSORB_DEBT == topic0("AbsorbDebt(address,address,uint256,uint256)")
-    assert morpho.TOPIC0 == topic0("Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)")
+    assert topic0("LiquidationCall(address,address,address,uint256,uint256,address,bool)") == v2.TOPIC0
+    assert topic0("LiquidationCall(address,address,address,uint256,uint256,uint256,address,bool,uint256)") == v1.TOPIC0
+    assert topic0("LiquidateBorrow(address,address,uint256,address,uint256)") == cv2.TOPIC0
+    assert topic0("AbsorbCollateral(address,address,address,uint256,uint256)") == cv3.TOPIC0_ABSORB_COLLATERAL
+    assert topic0("AbsorbDebt(address,address,uint256,uint256)") == cv3.TOPIC0_ABSORB_DEBT
+    assert topic0("Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)") == morpho.TOPIC0
 
 
-# (venue, tx prefix, block time UTC, logIndex, debt asset, debt repaid, collateral asset, collateral seized, side, asset)
+# (venue, tx prefix, block time UTC, logIndex, debt asset, debt repaid, collateral asset, collateral seized,
+#  side, position asset)
 PROVENANCE = [
     ("aave_v3", "0xc1a03e87", "2023-08-18T01:03:47", 255, "USDC", "30.660134", "WETH", "0.018891825379519208",
      PositionSide.LONG, "ETH"),
@@ -164,7 +165,8 @@ def test_the_subgraph_export_ingests_with_its_sampling_disclosed(tmp_path):
                                              "derivatives-plus-lending", "--data-dir", d, "--json"]).output,
                    parse_float=Decimal)
     assert r["events"] == 290 and r["coverage"]["complete"] is False
-    assert r["coverage"]["sampling"]["aave_v3"].startswith("290 events from a sampled source: subgraph export of 290 rows")
+    assert r["coverage"]["sampling"]["aave_v3"].startswith(
+        "290 events from a sampled source: subgraph export of 290 rows")
     assert r["largest"][0]["event_id"] == (
         "aave_v3:ethereum:0x3e0456ff1d34661ac58079f4599ad8021f4a34d1fca7d7d53091458e94ba33ff:21")
     assert round(r["largest"][0]["notional_usd"], 2) == Decimal("4238079.66")

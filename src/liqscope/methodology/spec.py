@@ -87,7 +87,8 @@ class Valuation(_Strict, frozen=True):
     ``lending`` picks the leg of a lending liquidation that is its notional: ``collateral_seized`` (the
     default: as the protocol emits it, with the bonus; Aave's amount leaves out the protocol fee,
     Compound's includes it; what subgraphs and dashboards value) or ``debt_repaid`` (what the liquidator
-    paid; equal, at the oracle's prices, to the collateral seized without the bonus). A leg with no price is "not valued" and does not count (docs/events.md).
+    paid; equal, at the oracle's prices, to the collateral seized without the bonus). A leg with no price
+    is "not valued" and does not count (docs/events.md).
     It is part of the rules (and the fingerprint) only when the coverage includes ``lending``.
     """
 

@@ -73,7 +73,8 @@ class MessariLiquidate(msgspec.Struct, frozen=True):
 
     id: str                  # tx hash (32 bytes) + log index (4 bytes, little-endian) + 4 more bytes
     timestamp: str           # block time, decimal seconds
-    amount_usd: Decimal = msgspec.field(name="amountUSD")  # amountUSD: USD value of the collateral seized, priced by the subgraph
+    # amountUSD: USD value of the collateral seized, priced by the subgraph
+    amount_usd: Decimal = msgspec.field(name="amountUSD")
 
 
 class MessariRecord(msgspec.Struct, frozen=True, kw_only=True):

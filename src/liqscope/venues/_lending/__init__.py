@@ -19,8 +19,8 @@ and ``unknown_side_usd``, never in the long/short split.
 from __future__ import annotations
 
 import csv
-import decimal
 import datetime as dt
+import decimal
 import functools
 import io
 from bisect import bisect_right
@@ -30,9 +30,9 @@ from importlib.resources import files
 
 import msgspec
 
+from liqscope._registry import Format
 from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload, UnknownInstrument
 from liqscope.events import InstrumentKind, LiquidationEvent, Margining, PositionSide, QtyUnit, Received, mul
-from liqscope._registry import Format
 from liqscope.venues._evm import (
     LogRecord,
     MessariRecord,
@@ -43,8 +43,22 @@ from liqscope.venues._evm import (
     split_messari,
 )
 
-__all__ = ["ETH_LOGS", "MESSARI", "SERIES_MAX_AGE", "formats", "parse_messari", "Deployments", "Leg", "Token", "check_log", "lending_event", "load_deployments",
-           "subgraph_event", "token", "tokens_version"]
+__all__ = [
+    "ETH_LOGS",
+    "MESSARI",
+    "SERIES_MAX_AGE",
+    "Deployments",
+    "Leg",
+    "Token",
+    "check_log",
+    "formats",
+    "lending_event",
+    "load_deployments",
+    "parse_messari",
+    "subgraph_event",
+    "token",
+    "tokens_version",
+]
 
 _NS = 1_000_000_000
 SERIES_MAX_AGE = 48 * 3600  # seconds: a daily series older than two days prices nothing
@@ -113,7 +127,8 @@ def _series() -> tuple[list[int], list[tuple[Decimal, str]]]:
     for row in rows:
         at = dt.datetime.fromisoformat(row["chainlink_updatedAt_utc"]).replace(tzinfo=dt.UTC)
         times.append(int(at.timestamp()))
-        values.append((Decimal(row["eth_price_usd"]), f"round {row['round_id']} updated {row['chainlink_updatedAt_utc']}"))
+        label = f"round {row['round_id']} updated {row['chainlink_updatedAt_utc']}"
+        values.append((Decimal(row["eth_price_usd"]), label))
     return times, values
 
 

@@ -31,7 +31,8 @@ def decode_liquidation_call(record: LogRecord) -> wire.LiquidationCall:
     )
 
 
-def parse_call(venue: str, deployments: _lending.Deployments, record: LogRecord, rx: Received) -> list[LiquidationEvent]:
+def parse_call(venue: str, deployments: _lending.Deployments, record: LogRecord,
+               rx: Received) -> list[LiquidationEvent]:
     """One Aave v2/v3 log -> one event; ``venue`` and ``deployments`` say which version's pool it is."""
     _lending.check_log(record, deployments, TOPICS)
     call = decode_liquidation_call(record)

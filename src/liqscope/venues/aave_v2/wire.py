@@ -16,6 +16,7 @@ class LiquidationCall(msgspec.Struct, frozen=True, kw_only=True):
     debtAsset: str               # token repaid
     user: str                    # the borrower liquidated
     debtToCover: int             # debt repaid, in debtAsset's smallest unit
-    liquidatedCollateralAmount: int  # collateral to the liquidator (bonus included, protocol fee NOT: v3 sends it to the treasury)
+    # collateral to the liquidator: bonus included, protocol fee NOT (v3 sends the fee to the treasury)
+    liquidatedCollateralAmount: int
     liquidator: str
     receiveAToken: bool          # the liquidator took aTokens instead of the underlying

@@ -30,8 +30,9 @@ def decode_absorb(record: LogRecord, name: str) -> wire.AbsorbCollateral | wire.
         if len(t) != 4:
             raise UnexpectedPayload("AbsorbCollateral has 3 indexed arguments", field="topics")
         amount, usd = words(record.log.data, 2)
-        return wire.AbsorbCollateral(absorber=address(t[1], field="topics[1]"), borrower=address(t[2], field="topics[2]"),
-                                     asset=address(t[3], field="topics[3]"), collateralAbsorbed=amount, usdValue=usd)
+        return wire.AbsorbCollateral(absorber=address(t[1], field="topics[1]"),
+                                     borrower=address(t[2], field="topics[2]"), asset=address(t[3], field="topics[3]"),
+                                     collateralAbsorbed=amount, usdValue=usd)
     if len(t) != 3:
         raise UnexpectedPayload("AbsorbDebt has 2 indexed arguments", field="topics")
     paid, usd = words(record.log.data, 2)
