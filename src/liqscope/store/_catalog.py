@@ -126,7 +126,8 @@ class Catalog:
             return f"read_parquet([{listing}], union_by_name = true)"
         # Files written before a column existed (the lending columns, ``sampling``) read it as NULL.
         cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
-        return (f"(SELECT * FROM read_parquet([{listing}], union_by_name = true) "
+        # (FROM-first, so it does not read as the empty relation above, which starts "(SELECT".)
+        return (f"(FROM read_parquet([{listing}], union_by_name = true) "
                 f"UNION ALL BY NAME SELECT {cols} WHERE false)")
 
     def records_sql(self, venues: Iterable[str] | None = None) -> str:
