@@ -163,7 +163,8 @@ def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Prob
         else:
             ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"),
                          label=meta.get("file", ""), ts_recv=ts_recv, batch=m.batch,
-                         synthetic=meta.get("synthetic") == "true", instruments=tables)
+                         synthetic=meta.get("synthetic") == "true", instruments=tables,
+                         received_at=meta.get("received_at"))
     except (LiqscopeError, KeyError, ValueError) as e:
         problems.append(Problem(kind="not_rebuildable", path=where, batch=m.batch,
                                 detail=f"the journal no longer ingests: {e}"))
@@ -207,7 +208,9 @@ def _read(path: Path) -> list[dict] | bytes | str:
 
 
 def _canon(row: dict) -> tuple:
-    return tuple(sorted(row.items()))
+    # A column a file predates (the lending columns, for files written before them) reads as NULL: the same
+    # as a NULL the rebuild writes there.
+    return tuple(sorted((k, v) for k, v in row.items() if v is not None))
 
 
 def _key(row: dict) -> str:

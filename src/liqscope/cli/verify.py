@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format
 from liqscope.store import Catalog
 
 if TYPE_CHECKING:
@@ -31,25 +31,24 @@ def verify(repair: bool, catalog: Catalog, fmt: str) -> None:
 
     if repair:
         fixed = repair_lake(catalog)
-        if fmt == "json":
-            emit_json(fixed)
-        else:
-            if fixed.moved_aside:
-                console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
-            if fixed.rebuilt:
-                console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: "
-                              + ", ".join(fixed.rebuilt))
-            _render(fixed.after)
+        emit(fmt, fixed, rows=fixed.after.problems, table=lambda: _render_repair(fixed))
         if not fixed.after.ok:
             raise SystemExit(1)
         return
     r = verify_lake(catalog)
-    if fmt == "json":
-        emit_json(r)
-    else:
-        _render(r)
+    emit(fmt, r, rows=r.problems, table=lambda: _render(r))
     if not r.ok:
         raise SystemExit(1)
+
+
+def _render_repair(fixed: Any) -> None:
+    if fixed.moved_aside:
+        console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
+    if fixed.rebuilt:
+        console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: " + ", ".join(fixed.rebuilt))
+    if fixed.restored_raw:
+        console.print(f"restored {len(fixed.restored_raw)} capture raw blob(s) from their transcript members")
+    _render(fixed.after)
 
 
 def _render(r: VerifyReport) -> None:
@@ -82,11 +81,13 @@ def migrate(catalog: Catalog, fmt: str) -> None:
     from liqscope._migrate import migrate_lake
 
     done = migrate_lake(catalog)
-    if fmt == "json":
-        emit_json(done)
-    elif not done.migrated:
+    emit(fmt, done, table=lambda: _render_migrate(done))
+
+
+def _render_migrate(done: Any) -> None:
+    if not done.migrated:
         console.print(f"nothing to do: the lake's event ids are of the current id scheme ({done.id_scheme})")
-    else:
-        console.print(f"rebuilt {done.replayed} batch(es) under id scheme {done.id_scheme} from the raw journal "
-                      f"({len(done.migrated)} held older ids; {done.carried} other file(s) carried over); "
-                      f"the old lake is kept as {done.kept_aside}")
+        return
+    console.print(f"rebuilt {done.replayed} batch(es) under id scheme {done.id_scheme} from the raw journal "
+                  f"({len(done.migrated)} held older ids; {done.carried} other file(s) carried over); "
+                  f"the old lake is kept as {done.kept_aside}")
