@@ -1,6 +1,6 @@
 """Declared, fingerprinted counting rules, compiled to parameterized SQL."""
 
-from liqscope.methodology.compile import Query, Variant, compile_counted, compile_variant_totals
+from liqscope.methodology.compile import Query, Variant, compile_counted, compile_silences, compile_variant_totals
 from liqscope.methodology.load import builtin_names, load, load_file
 from liqscope.methodology.spec import (
     DIMENSIONS,
@@ -10,6 +10,7 @@ from liqscope.methodology.spec import (
     Estimation,
     Flags,
     Methodology,
+    SilenceRule,
     Valuation,
     Window,
 )
@@ -26,11 +27,13 @@ __all__ = [
     "Query",
     "ResolvedWindow",
     "Segment",
+    "SilenceRule",
     "Valuation",
     "Variant",
     "Window",
     "builtin_names",
     "compile_counted",
+    "compile_silences",
     "compile_variant_totals",
     "load",
     "load_file",
