@@ -5,6 +5,7 @@ the bundled frames with plain loops, independently of liqscope."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -53,7 +54,7 @@ def test_it_says_what_share_of_the_window_was_recorded(shown):
     times = sorted(o["T"] * 1_000_000 for o in _orders())
     lo, hi = parse_iso_ns("2025-12-27T00:00:00Z"), parse_iso_ns("2025-12-29T00:00:00Z")
     edges = [lo, *times, hi]
-    holes = [b - a for a, b in zip(edges, edges[1:]) if b - a >= 600 * S]
+    holes = [b - a for a, b in itertools.pairwise(edges) if b - a >= 600 * S]
     seen = (hi - lo - sum(holes)) / S
     line = (f"binance_usdm observed {seen / ((hi - lo) / S):.1%} of the window ({seen:,.0f} s of "
             f"{(hi - lo) / S:,.0f} s): {len(holes)} gaps")
@@ -72,7 +73,8 @@ def test_methodologies_really_differ_on_one_day(shown):
     assert (_money(utc[0]), _money(utc8[0]), _money(order_price[0])) == (
         "$1,752,243.17", "$1,357,424.08", "$1,762,051.10")
     assert "every-copy = standard: no liquidation here arrived twice" in text
-    estimate = re.search(r"throttle-adjusted \[[0-9a-f]{12}\]: +(\$[\d,.]+) in 1,611 liquidations .*\(estimated\)", text)
+    estimate = re.search(r"throttle-adjusted \[[0-9a-f]{12}\]: +(\$[\d,.]+) in 1,611 liquidations .*\(estimated\)",
+                         text)
     assert estimate is not None
     assert f"range {_money(utc8[0])} .. {estimate.group(1)}" in text
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def _reconcile(console: Console, catalog: Catalog) -> None:
     for dim in rec.differing:
         console.print(f"    {dim:<10} {usd(rec.contributions[dim]):>15}  (Shapley value over "
                       f"{rec.variants} variants)", highlight=False)
-    total = sum(rec.contributions.values())
+    total = sum(rec.contributions.values(), Decimal(0))
     console.print(f"    {'sum':<10} {usd(total):>15}  = the difference, exactly: {total == rec.difference_usd}",
                   highlight=False)
 

@@ -7,6 +7,7 @@ inferred gaps on that real data are checked against a plain loop over the fixtur
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from decimal import Decimal
 
@@ -35,7 +36,7 @@ def _times() -> list[int]:
 
 def _expected_gaps(times: list[int], start: int, end: int, hole_s: int) -> list[tuple[int, int]]:
     edges = [start, *times, end]
-    return [(a, b) for a, b in zip(edges, edges[1:]) if b - a >= hole_s * S]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b - a >= hole_s * S]
 
 
 @pytest.fixture(scope="module")
@@ -122,4 +123,5 @@ def test_a_captured_venue_takes_its_gaps_from_the_transcript_markers(tmp_path):
         (28, 30, "capture", "not capturing"),
     ]
     [o] = r.coverage.observed
-    assert (o.venue, o.source, o.observed_seconds, o.observed_fraction) == ("okx_swap", "capture", 15, round(15 / 35, 6))
+    assert (o.venue, o.source, o.observed_seconds, o.observed_fraction) == (
+        "okx_swap", "capture", 15, round(15 / 35, 6))
