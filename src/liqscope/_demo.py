@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from liqscope._render import render_ingest, render_report, usd
+from liqscope._render import compact_usd, render_ingest, render_report, usd
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
@@ -25,6 +25,14 @@ DEMO_FILES = (
     ("hyperliquid", "hyperliquid-official", "hyperliquid_official_liquidations_2023-02-28_to_2023-03-31.csv"),
     ("hyperliquid", "jsonl", "hyperliquid_node_fills_by_block_2025-10-27T16-59-59Z_1000blocks.jsonl.gz"),
 )
+# (market format, bundled file): CoinGlass hourly BTC series (real; see demo_data/PROVENANCE.md), the inputs
+# of the liquidation map (`liqscope levels`) and the realized series its backtest is scored against.
+MARKET_FILES = (
+    ("coinglass-regime-csv", "coinglass_btc_regime_1h_2025-12-04_to_2026-02-28.csv.gz"),
+    ("coinglass-liquidations-csv", "coinglass_btc_liquidations_1h_binance_bybit_okx_2025-11-23_to_2026-02-28.csv.gz"),
+)
+# The levels backtest of docs/levels.md: calibrated on the first period, scored on the second.
+LEVELS_BACKTEST = ("2025-12-18T06:00:00Z", "2026-01-20T00:00:00Z", "2026-03-01T00:00:00Z")
 # The headline window: the longest bundled session (Binance USD-M, 2025-12-27 14:31 .. 12-28 20:43 UTC).
 HEADLINE = ("2025-12-27T00:00:00Z", "2025-12-29T00:00:00Z")
 ALL_TIME = ("2023-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
@@ -103,7 +111,7 @@ def _reconcile(console: Console, catalog: Catalog) -> None:
 
 def _dashboard(console: Console, root: Path, kept: bool) -> None:
     lake = str(root) if kept else "./demo-lake"
-    console.rule("[bold]7. Open the dashboard on this lake")
+    console.rule("[bold]8. Open the dashboard on this lake")
     install = "pip install 'liqscope\\[api]'   # in a clone: .tools/bin/uv sync --frozen --extra api"
     serve = f"liqscope serve --data-dir {lake}"
     if kept:
@@ -113,6 +121,15 @@ def _dashboard(console: Console, root: Path, kept: bool) -> None:
         steps = [f"liqscope demo --data-dir {lake}", install, f"{serve}   # then open http://127.0.0.1:8000/"]
     for i, step in enumerate(steps, 1):
         console.print(f"  {i}. {step}", highlight=False, soft_wrap=True)
+
+
+def build_market_demo(catalog: Catalog) -> None:
+    """Ingest the bundled CoinGlass BTC market series (OI, funding, prices, hourly liquidations)."""
+    from liqscope.market import ingest_market
+
+    for fmt, name in MARKET_FILES:
+        with as_file(files("liqscope.demo_data").joinpath(name)) as path:
+            ingest_market(catalog, fmt, Path(path))
 
 
 def run_demo(console: Console, data_dir: Path | None) -> None:
@@ -137,5 +154,16 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
         _methodologies(console, catalog)
         console.rule(f"[bold]6. Why {RECONCILED[1]} differs from {RECONCILED[0]}, dimension by dimension")
         _reconcile(console, catalog)
+        console.rule("[bold]7. Liquidation map: BTC, scored out of sample against CoinGlass hourly liquidations")
+        build_market_demo(catalog)
+        from liqscope.metrics.levels import backtest_levels
+
+        start, split, end = (parse_iso_ns(t) for t in LEVELS_BACKTEST)
+        bt = backtest_levels(counted(catalog, standard, start, end), "BTC", realized="coinglass",
+                             calibrate_end_ns=split)
+        for name, s in bt.out_of_sample.items():
+            mae, flat = compact_usd(Decimal(s.mae_usd or 0)), compact_usd(Decimal(s.mae_constant_usd or 0))
+            console.print(f"{name:>10}: {s.hours:,} hours from {s.start[:10]}, Spearman {s.spearman_total}, "
+                          f"MAE {mae}/h (a constant: {flat}/h)")
         console.print(f"lake: {root}" + ("" if data_dir else " (temporary; pass --data-dir to keep it)"))
         _dashboard(console, root, kept=data_dir is not None)
