@@ -11,6 +11,7 @@ from liqscope._registry import venues
 from liqscope._time import iso_ns
 from liqscope.methodology import ResolvedWindow
 from liqscope.metrics._counted import NOT_COVERED, Counted, exact
+from liqscope.metrics._empty import Empty, synthetic_excluded, why_empty
 from liqscope.metrics.estimate import Estimate, interval
 from liqscope.metrics.gaps import CoverageGap, VenueObserved, coverage_gaps
 from liqscope.store._coverage import CaptureCoverage
@@ -76,6 +77,7 @@ class ReportCoverage(msgspec.Struct, kw_only=True):
     not_covered: list[str] = []              # requested venues this methodology leaves out
     gaps: list[CoverageGap] = []             # holes per venue: capture markers or inferred silences (metrics.gaps)
     observed: list[VenueObserved] = []       # share of the window each venue was observed, and from what
+    synthetic_excluded: int = 0              # stored SYNTHETIC rows in the window the methodology leaves out
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -100,6 +102,7 @@ class Report(msgspec.Struct, kw_only=True):
     estimate: Estimate | None = None       # floor, estimate and interval under throttle_adjusted
     accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
+    empty: Empty | None = None              # why nothing counts, when nothing does (never a quiet zero)
 
 
 def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
@@ -121,7 +124,7 @@ def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
 
 
 _COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_event", "event_id", "raw_ref", "usd",
-            "usd_floor", "hidden_var", "n")
+            "usd_floor", "hidden_var", "n", "sampling")
 _BY = "SELECT {key}, liquidated_side, sum(usd), sum(n), sum(usd) - sum(usd_floor) FROM counted GROUP BY ALL"
 # Observed rows at their observed value: an estimate applies to aggregates, never to one liquidation.
 LARGEST_SQL = ("SELECT venue, market, liquidated_side, usd_floor, ts_event, account, event_id, raw_ref FROM counted "
@@ -170,6 +173,9 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         venue_rows = con.execute(
             "SELECT venue, count(*), min(ts_event), max(ts_event) FROM counted GROUP BY venue ORDER BY venue"
         ).fetchall()
+        # A source record can be a sample even where the venue's feed is complete (a subgraph export).
+        sampled_rows = con.execute("SELECT venue, sampling, sum(n) FROM counted WHERE sampling IS NOT NULL "
+                                   "GROUP BY ALL ORDER BY ALL").fetchall()
         # Derived statistics read the same counted table: the events are scanned once per report.
         accounts = count_accounts(con)
         flags = flags_of(c, con)
@@ -187,17 +193,24 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         for v, n, lo, hi in venue_rows
     ]
     sampling = {v.venue: v.sampling for v in per_venue if v.sampling}
+    for v, label, n in sampled_rows:
+        text = f"{int(n):,} events from a sampled source: {label}"
+        sampling[v] = f"{sampling[v]}; {text}" if v in sampling else text
     notes = []
     if not c.coverage.covered:
         notes.append(f"{', '.join(c.coverage.requested_venues)}: {NOT_COVERED} ({m.name})")
     if m.coverage.include_synthetic:  # simulated rows must never pass for real ones, here included
         notes.append("coverage.include_synthetic is set: SYNTHETIC rows (from `liqscope simulate`) count here")
+    synthetic = synthetic_excluded(c)
+    if synthetic:  # ... nor vanish without a word when they are left out
+        notes.append(f"{synthetic:,} SYNTHETIC rows (from `liqscope simulate`) in the window are left out "
+                     "(coverage.include_synthetic = false)")
     estimate = None
     floor_usd = exact(floor_usd)
     if m.estimation.mode == "throttle_adjusted":
         low, high = interval(floor_usd, totals.total_usd - floor_usd, float(hidden_var), m.estimation.level)
         estimate = Estimate(floor_usd=floor_usd, estimate_usd=totals.total_usd, low_usd=low, high_usd=high,
-                            level=m.estimation.level, sampled_venues=sorted(sampling),
+                            level=m.estimation.level, sampled_venues=sorted(v.venue for v in per_venue if v.sampling),
                             model="hidden per occupied 1 s window = base + slope x Poisson excess of the "
                                   "neighbouring windows' occupancy, at the local mean notional "
                                   "(docs/methodology.md)")
@@ -232,12 +245,14 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
                                 last_event=iso_ns(max(lasts)) if lasts else None,
                                 per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes,
                                 capture=holes.capture, covered=c.coverage.covered,
-                                not_covered=c.coverage.not_covered, gaps=holes.gaps, observed=holes.observed),
+                                not_covered=c.coverage.not_covered, gaps=holes.gaps, observed=holes.observed,
+                                synthetic_excluded=synthetic),
         estimated=totals.total_usd != floor_usd,
         window=w,
         estimate=estimate,
         accounts=accounts,
         flags=flags,
+        empty=why_empty(c) if not totals.events and not totals.total_usd else None,
     )
 
 
