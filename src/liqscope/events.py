@@ -200,6 +200,10 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     collateral_usd: Decimal | None = None
     price_source: str | None = None
     sampling: str | None = None  # the source record's sampling (a subgraph export: the rows its query chose)
+    # True: a chain reorg removed the block that held this liquidation (a ``removed: true`` log). The row
+    # retracts every copy of ``event_id`` received at or before its own ``ts_recv``; the counted relation
+    # leaves out those copies and the retraction itself (docs/events.md, "Reorgs and retractions").
+    retraction: bool = False
 
     def __post_init__(self) -> None:
         # Validated in every build (never `assert`): a bad event must not reach the lake.

@@ -52,6 +52,17 @@ class Variant(msgspec.Struct, frozen=True):
     end_ns: int
 
 
+def _unretracted(relation: str) -> str:
+    # A retraction row (a reorg's ``removed: true`` log) cancels every copy of its event_id received at or
+    # before it; a copy received after it (the log re-included in another block) counts again. Neither the
+    # retraction nor the copies it cancels reach the counted rows. Spliced only when the coverage includes
+    # lending (retractions are lending rows), so other SQL is unchanged.
+    return (f"(SELECT * FROM {relation} AS ev WHERE NOT coalesce(ev.retraction, false) AND NOT EXISTS (\n"
+            f"    SELECT 1 FROM {relation} AS retracting WHERE retracting.instrument_kind = 'lending'\n"
+            "      AND retracting.retraction AND retracting.event_id = ev.event_id\n"
+            "      AND retracting.ts_recv >= ev.ts_recv))")
+
+
 def _usd_sql(m: Methodology) -> str:
     price = _PRICE[m.valuation.price]
     if "lending" not in m.coverage.instrument_kinds:
@@ -137,6 +148,8 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         sampled_venues: Venues whose feed is sampled (``VenueSpec.sampled``); only used by the estimate.
     """
     price = _usd_sql(m)
+    if "lending" in m.coverage.instrument_kinds:
+        relation = _unretracted(relation)
     params: dict[str, object] = {"start": start_ns, "end": end_ns, **_coverage_params(m.coverage, ""),
                                  "min_notional": m.counting.min_notional_usd}
     ctes = []
@@ -209,6 +222,8 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         if "lending" in v.methodology.coverage.instrument_kinds:
             values[f"{v.methodology.valuation.price}_{v.methodology.valuation.lending}"] = _usd_sql(v.methodology)
     lending = len(values) > len(_PRICE)
+    if lending:
+        relation = _unretracted(relation)
     for i, v in enumerate(variants):
         m = v.methodology
         price = _usd_sql(m)
