@@ -154,6 +154,13 @@ def test_capture_survives_a_reorg_and_a_disconnect_and_counts_the_surviving_logs
     assert (r["total_usd"], r["events"]) == (v2_coll + v3_coll, 2)
     assert r["long_usd"] == v3_coll  # WETH collateral against USDC debt: a long of ETH
     assert r["coverage"]["not_valued"]["events"] == 2  # cETH and Aave v1; the retracted cUSDT is not there
+    assert r["coverage"]["not_valued"]["by_venue"] == {"aave_v1": 1, "compound_v2": 1}
+    res = CliRunner().invoke(main, ["explain", "--not-valued", "--start", "2015-01-01", "--end", "2030-01-01", "-m",
+                                    "derivatives-plus-lending", "--data-dir", str(catalog.root), "--json"])
+    listed = json.loads(res.output)["listed"]
+    assert sorted((x["event_id"], x["usd"]) for x in listed) == [  # seized LINK, and seized cUSDC: no price
+        ("aave_v1:ethereum:0x75ef28b5593efd3f0f9eff338e234f59b2bd34a7148a90ce020122900722a832:192", None),
+        ("compound_v2:ethereum:0x160c0e6db0df5ea0c1cc9b1b31bd90c842ef793c9b2ab496efdc62bdd80eeb52:35", None)]
 
     # Debt repaid: the retracted cUSDT repayment (1,907.307144 USDT at par) must not count.
     toml = tmp_path / "debt.toml"
