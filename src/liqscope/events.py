@@ -17,6 +17,9 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   and seized ``collateral_quantity`` of ``collateral_asset``; ``debt_usd`` / ``collateral_usd`` value each
   leg (``None``: not valued, never guessed) and ``price_source`` says how. ``notional_usd`` is the debt
   repaid; the methodology's valuation picks the leg that counts (docs/events.md, "Lending").
+- **retraction**: a row saying a chain reorg removed the liquidation ``event_id`` (a ``removed: true``
+  log); it cancels the copies received at or before it, in the counted relation only (the lake is
+  append-only).
 - **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
   second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
 """
