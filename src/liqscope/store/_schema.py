@@ -88,7 +88,7 @@ def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[st
     cols["ts_recv"] = [e.ts_recv for e in events]
     cols["record_key"] = list(record_keys)
     cols["synthetic"] = [synthetic] * len(events)
-    cols["retraction"] = [e.retraction for e in events]
+    cols["retraction"] = [True if e.retraction else None for e in events]  # NULL: an event (as fast paths write)
     return pa.table({f.name: arrays[f.name] if f.name in arrays else pa.array(cols[f.name], type=f.type)
                      for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
 
