@@ -203,14 +203,15 @@ def test_report_json_over_the_2023_lending_data_equals_an_independent_sum(tmp_pa
     assert round(graph_usd, 2) == Decimal("15726193.65")  # PROVENANCE: the 290 rows of 2023
     assert r["events"] == graph_n + 2  # the 2022 and 2020 logs are outside 2023
     assert r["long_usd"] == v3_coll  # WETH collateral, USDC debt: a long of ETH
-    assert r["by_asset"]["ETH"]["total_usd"] == v3_coll + v2_coll
+    eth_row = next(a for a in r["by_asset"] if a["asset"] == "ETH")  # rankings travel as ordered arrays
+    assert eth_row["total_usd"] == v3_coll + v2_coll
     assert report("standard")["total_usd"] == 0  # derivatives only: lending is a coverage choice
 
     res = CliRunner().invoke(main, ["reconcile", "--from", "standard", "--to", "derivatives-plus-lending",
                                     "--start", "2023-01-01", "--end", "2024-01-01", "--data-dir", d, "--json"])
     rec = json.loads(res.output, parse_float=Decimal)
     rec = rec.get("data", rec)
-    eth = rec["by_asset"]["ETH"]
+    eth = next(a for a in rec["by_asset"] if a["asset"] == "ETH")
     assert eth["contributions"]["coverage"] == v3_coll + v2_coll
     assert all(v == 0 for k, v in eth["contributions"].items() if k != "coverage")
 
@@ -231,3 +232,27 @@ def test_debt_repaid_valuation_counts_the_debt_leg_and_leaves_unpriced_legs_out(
     v2_debt = _x(Decimal("0.910875161581518408"), _chainlink("2023-05-21")).quantize(Decimal("1e-18"))
     assert r["total_usd"] == Decimal("30.660134") + v2_debt
     assert r["events"] == 2
+
+
+def test_the_report_says_how_many_lending_liquidations_are_not_valued_and_explain_lists_them(tmp_path):
+    """Legs with no price drop out of every figure; the report counts them under coverage, explain lists them."""
+    d = str(tmp_path)
+    bundle = tmp_path / "logs.json"
+    bundle.write_bytes(_bundle())
+    for venue in ("aave_v1", "aave_v2", "aave_v3", "compound_v2"):
+        CliRunner().invoke(main, ["ingest", "--venue", venue, "--format", "eth-logs", str(bundle), "--data-dir", d])
+    window = ["--start", "2020-01-01", "--end", "2024-01-01", "--data-dir", d, "--json"]
+    r = json.loads(CliRunner().invoke(main, ["report", "-m", "derivatives-plus-lending", *window]).output,
+                   parse_float=Decimal)
+    # Collateral seized: cUSDC (cETH log), cBAT (cUSDT log) and LINK (Aave v1) have no price source.
+    assert r["events"] == 2
+    assert r["coverage"]["not_valued"]["events"] == 3
+    assert r["coverage"]["not_valued"]["by_venue"] == {"aave_v1": 1, "compound_v2": 2}
+    assert any("3 lending liquidations have no price" in n for n in r["coverage"]["notes"])
+    listed = json.loads(CliRunner().invoke(main, ["explain", "--not-valued", "-m", "derivatives-plus-lending",
+                                                  *window]).output)["listed"]
+    assert sorted(x["market"] for x in listed) == ["ethereum:LINK/sUSD", "ethereum:cBAT/USDT", "ethereum:cUSDC/ETH"]
+    assert all(x["usd"] is None for x in listed)
+    # Derivatives only: lending is out of scope, so there is nothing to disclose.
+    s = json.loads(CliRunner().invoke(main, ["report", "-m", "standard", *window]).output)
+    assert s["coverage"]["not_valued"] is None
