@@ -114,7 +114,7 @@ def test_lending_is_shown_as_a_coverage_term_on_real_logs(shown):
     v2 = _x(Decimal("0.956418919660594328"), _chainlink("2023-05-21")).quantize(Decimal("1e-18"))
     lending = graph_usd + v3 + v2
     hl = Decimal("29783.048334")  # 17 account liquidations (tests/metrics/test_explain.py's hand sum)
-    assert re.search(rf"standard \[[0-9a-f]{{12}}\]: +\$29,783\.05 in 17 liquidations on hyperliquid", text)
+    assert re.search(r"standard \[[0-9a-f]{12}\]: +\$29,783\.05 in 17 liquidations on hyperliquid", text)
     assert re.search(rf"derivatives-plus-lending \[[0-9a-f]{{12}}\]: +{re.escape(_money(hl + lending))} in "
                      rf"{17 + graph_n + 2} liquidations on aave_v2, aave_v3, hyperliquid", text)
     assert re.search(rf"^ +coverage +{re.escape(_money(lending))}  of the {re.escape(_money(lending))} difference",
