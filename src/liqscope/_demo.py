@@ -193,7 +193,8 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
             mae, flat = compact_usd(Decimal(s.mae_usd or 0)), compact_usd(Decimal(s.mae_constant_usd or 0))
             console.print(f"{name:>10}: {s.hours:,} hours from {s.start[:10]}, Spearman {s.spearman_total}, "
                           f"MAE {mae}/h (a constant: {flat}/h)")
-        console.rule(f"[bold]8. Lending liquidations (Aave, Compound on Ethereum), {LENDING_YEAR[0][:4]}: a coverage choice")
+        console.rule(f"[bold]8. Lending liquidations (Aave, Compound on Ethereum), {LENDING_YEAR[0][:4]}: "
+                     "a coverage choice")
         _lending(console, catalog)
         console.print(f"lake: {root}" + ("" if data_dir else " (temporary; pass --data-dir to keep it)"))
         _dashboard(console, root, kept=data_dir is not None)
