@@ -13,6 +13,10 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   the same valued at ``order_price`` when there is one (``None``: the same as ``notional_usd``).
 - **ts_event**: venue time; **ts_recv**: when we received the record. Both integer ns since the
   Unix epoch, UTC.
+- **venue_side**: the venue's own side value, exactly as the record spelled it (Binance ``SELL``, Bybit
+  ``Buy``, Hyperliquid ``A``); what it means is the venue's ``side_convention``. ``None`` where the record has
+  no side (account records) or the source rewrote it (a Tardis Deribit row), and in lakes written before it
+  was stored (docs/standard.md, "Older lakes").
 - **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
   second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
 """
@@ -185,6 +189,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     liquidation_kind: LiquidationKind = LiquidationKind.MARKET
     margin_mode: MarginMode | None = None
     account: str | None = None
+    venue_side: str | None = None
 
     def __post_init__(self) -> None:
         # Validated in every build (never `assert`): a bad event must not reach the lake.
@@ -239,7 +244,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
                                field="contract_size")
         if not self.event_id or not self.market or not self.base_asset:
             raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")
-        for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account"):
+        for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account", "venue_side"):
             value = getattr(self, name)
             limit = _MAX_ID_CHARS if name in ("event_id", "account") else _MAX_NAME_CHARS
             if value is not None and (len(value) > limit or not value.isprintable() or " " in value):

@@ -34,6 +34,7 @@ EVENT_SCHEMA = pa.schema([
     ("liquidation_kind", pa.string()),
     ("margin_mode", pa.string()),
     ("account", pa.string()),
+    ("venue_side", pa.string()),  # the venue's raw side value; NULL in files written before it was stored
     ("ts_event", pa.int64()),
     ("ts_recv", pa.int64()),
     ("source", pa.string()),

@@ -102,6 +102,7 @@ def detail_events(venue: str, inst_id: str, inst: _instruments.Instrument, detai
             settle_asset=inst.settle_asset,
             margining=inst.margining,
             liquidated_side=closed_side(detail),
+            venue_side=detail.side,
             price=detail.bkPx,
             price_kind=PriceKind.BANKRUPTCY,
             quantity=detail.sz,
