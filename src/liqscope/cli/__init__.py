@@ -15,6 +15,7 @@ from liqscope.cli import (  # noqa: F401 - registers commands  # noqa: F401 - re
     report,
     serve,
     simulate,
+    standard,
     verify,
 )
 from liqscope.cli._common import main
