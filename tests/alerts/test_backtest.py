@@ -1,0 +1,108 @@
+"""Backtest on the bundled 2025-12-27 recording: which rules fire, and when, against figures computed here
+from the raw frames (z x ap, venue time T), without liqscope."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from liqscope import Catalog, load_methodology
+from liqscope._time import iso_ns, parse_iso_ns
+from liqscope.alerts import evaluate, load_rules
+from liqscope.cli import main
+from liqscope.ingest import ingest_file
+from liqscope.metrics import counted, detect_cascades
+from liqscope.venues import venues
+from tests._data import BINANCE_RIFTFERN
+
+EXAMPLES = Path(__file__).parent.parent.parent / "docs" / "examples" / "alerts.toml"
+START, END = parse_iso_ns("2025-12-27T00:00:00Z"), parse_iso_ns("2025-12-29T00:00:00Z")
+MS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    catalog = Catalog(tmp_path_factory.mktemp("riftfern"))
+    ingest_file(catalog, "binance_usdm", BINANCE_RIFTFERN)
+    return catalog
+
+
+def _frames() -> list[tuple[int, Decimal, str]]:
+    # (T ms, z x ap, order side) of every frame: the recording as Binance sent it.
+    with gzip.open(BINANCE_RIFTFERN, "rt") as f:
+        out = [(o["T"], Decimal(o["z"]) * Decimal(o["ap"]), o["S"]) for o in
+               (json.loads(line)["o"] for line in f if line.strip())]
+    return sorted(out)
+
+
+def _rolling(window_s: int, threshold: Decimal, cooldown_s: int, order_side: str | None = None) -> list[tuple[int,
+                                                                                                               Decimal]]:
+    frames = [f for f in _frames() if order_side is None or f[2] == order_side]
+    fired: list[tuple[int, Decimal]] = []
+    for t, _, _ in frames:
+        total = sum((usd for u, usd, _ in frames if t - window_s * 1000 < u <= t), Decimal(0))
+        if total >= threshold and (not fired or t >= fired[-1][0] + cooldown_s * 1000):
+            fired.append((t, total))
+    return fired
+
+
+def test_notional_rule_fires_where_the_rolling_sum_of_the_frames_crosses(lake: Catalog) -> None:
+    """burst: $100k in 60 s, 600 s cooldown; short-squeeze: $150k of SHORTs (order side BUY) in 300 s."""
+    rules = {r.name: r for r in load_rules(EXAMPLES, tuple(venues())).rules}
+    standard = load_methodology("standard")
+    burst = evaluate(lake, [rules["burst"]], standard, START, END)
+    expected = _rolling(60, Decimal(100_000), 600)
+    assert [(a.ts_ns, a.value_usd) for a in burst] == [(t * MS, usd) for t, usd in expected]
+    assert [a.ts for a in burst] == ["2025-12-27T15:30:56.520Z", "2025-12-27T15:43:41.264Z",
+                                     "2025-12-27T21:38:55.290Z", "2025-12-27T21:50:55.719Z"]
+    squeeze = evaluate(lake, [rules["short-squeeze"]], standard, START, END)
+    assert [(a.ts_ns, a.value_usd) for a in squeeze] == [(t * MS, usd) for t, usd in
+                                                         _rolling(300, Decimal(150_000), 3600, "BUY")]
+    fp = standard.fingerprint()
+    assert {a.methodology["fingerprint"] for a in burst + squeeze} == {fp}
+
+
+def test_single_rule_fires_on_each_liquidation_over_the_threshold(lake: Catalog) -> None:
+    """whale: every liquidation >= $50k (no cooldown); the largest is PROVENANCE's 1000PEPE BUY, $126,380."""
+    (whale,) = [r for r in load_rules(EXAMPLES, tuple(venues())).rules if r.name == "whale"]
+    fired = evaluate(lake, [whale], load_methodology("standard"), START, END)
+    expected = [(t * MS, usd) for t, usd, _ in _frames() if usd >= 50_000]
+    assert [(a.ts_ns, a.value_usd) for a in fired] == expected and len(expected) == 3
+    top = max(fired, key=lambda a: a.value_usd or 0)
+    assert (top.detail["market"], top.detail["liquidated_side"], round(top.value_usd or 0)) == \
+           ("1000PEPEUSDT", "SHORT", 126_380)
+
+
+def test_cascade_rule_fires_at_each_cascade_onset(lake: Catalog) -> None:
+    """The onsets are those of the cascade metric under the same methodology (its own tests check the rule)."""
+    (waterfall,) = [r for r in load_rules(EXAMPLES, tuple(venues())).rules if r.name == "waterfall"]
+    standard = load_methodology("standard")
+    fired = evaluate(lake, [waterfall], standard, START, END)
+    onsets = [(k.start_ns, k.total_usd) for k in detect_cascades(counted(lake, standard, START, END).span(START, END))]
+    assert [(a.ts_ns, a.value_usd) for a in fired] == onsets and len(onsets) == 6
+
+
+def test_cooldown_spaces_alerts(lake: Catalog, tmp_path: Path) -> None:
+    """The same threshold with a 1-day cooldown fires once, at the first crossing."""
+    path = tmp_path / "r.toml"
+    path.write_text('[[rule]]\nname = "b"\nkind = "notional"\nwindow_seconds = 60\nthreshold_usd = 100000\n'
+                    "cooldown_seconds = 86400\n")
+    fired = evaluate(lake, load_rules(path, tuple(venues())).rules, load_methodology("standard"), START, END)
+    assert [a.ts for a in fired] == [iso_ns(_rolling(60, Decimal(100_000), 600)[0][0] * MS)]
+
+
+def test_cli_backtest_json_lists_what_fired(lake: Catalog) -> None:
+    result = CliRunner().invoke(main, ["alerts", "backtest", str(EXAMPLES), "--start", "2025-12-27",
+                                       "--end", "2025-12-29", "--data-dir", str(lake.root), "--json"])
+    assert result.exit_code == 0, result.output
+    fired = json.loads(result.output)["fired"]
+    by_rule: dict[str, int] = {}
+    for a in fired:
+        by_rule[a["rule"]] = by_rule.get(a["rule"], 0) + 1
+        assert {"rule", "ts", "value_usd", "methodology", "summary"} <= set(a)
+    assert by_rule == {"burst": 4, "whale": 3, "short-squeeze": 2, "waterfall": 6}  # longs-dominate: never
