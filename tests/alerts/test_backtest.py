@@ -106,3 +106,22 @@ def test_cli_backtest_json_lists_what_fired(lake: Catalog) -> None:
         by_rule[a["rule"]] = by_rule.get(a["rule"], 0) + 1
         assert {"rule", "ts", "value_usd", "methodology", "summary"} <= set(a)
     assert by_rule == {"burst": 4, "whale": 3, "short-squeeze": 2, "waterfall": 6}  # longs-dominate: never
+
+
+def test_flag_rule_fires_at_the_end_of_each_hour_whose_longs_reach_the_ratio(lake: Catalog, tmp_path: Path) -> None:
+    """long_dominance over epoch-aligned hours: never at the standard ratio (3x); at 2x, exactly the hours whose
+    long notional (order side SELL) is >= 2x the short one, summed here from the frames."""
+    hours: dict[int, list[Decimal]] = {}
+    for t, usd, side in _frames():
+        hours.setdefault(t // 3_600_000, [Decimal(0), Decimal(0)])[side == "BUY"] += usd
+    at_2x = [(h + 1) * 3_600 * 10**9 for h, (long_, short) in sorted(hours.items()) if long_ >= 2 * short]
+    assert not [h for h, (long_, short) in hours.items() if long_ >= 3 * short]
+    (rule,) = [r for r in load_rules(EXAMPLES, tuple(venues())).rules if r.name == "longs-dominate"]
+    assert evaluate(lake, [rule], load_methodology("standard"), START, END) == []
+    two = tmp_path / "two.toml"
+    two.write_text('name = "ratio-2"\nversion = 1\ndescription = "standard, long dominance at 2x"\n'
+                   '[coverage]\nliquidation_kinds = ["market", "backstop"]\n[flags]\nlong_short_ratio = 2\n')
+    fired = evaluate(lake, [rule], load_methodology(two), START, END)
+    assert [a.ts_ns for a in fired] == at_2x and len(at_2x) == 1
+    long_, short = hours[at_2x[0] // (3_600 * 10**9) - 1]
+    assert fired[0].value == long_ / short  # the flag's value is the long/short ratio of that hour
