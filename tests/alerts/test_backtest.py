@@ -125,3 +125,32 @@ def test_flag_rule_fires_at_the_end_of_each_hour_whose_longs_reach_the_ratio(lak
     assert [a.ts_ns for a in fired] == at_2x and len(at_2x) == 1
     long_, short = hours[at_2x[0] // (3_600 * 10**9) - 1]
     assert fired[0].value == long_ / short  # the flag's value is the long/short ratio of that hour
+
+
+def test_health_rule_fires_where_the_hourly_index_crosses(tmp_path: Path) -> None:
+    """With CoinGlass's BTC regime bars (real, tests/fixtures/market) the index exists; the rule fires at each
+    hour whose index reaches the threshold from below, as health_index itself gives it hour by hour (its
+    own test checks the formula against the CSV)."""
+    from liqscope.market import ingest_market
+    from liqscope.metrics import health_index
+    from tests.market.test_parsers import MARKET
+
+    catalog = Catalog(tmp_path / "lake")
+    ingest_file(catalog, "binance_usdm", BINANCE_RIFTFERN)
+    regime = MARKET / "csv" / "coinglass_btc_regime_1h_2025-12-04_to_2025-12-28.csv"
+    ingest_market(catalog, "coinglass-regime-csv", regime)
+    standard = load_methodology("standard")
+    start, end = parse_iso_ns("2025-12-28T00:00:00Z"), parse_iso_ns("2025-12-28T12:00:00Z")
+    hour = 3_600 * 10**9
+    index = {t: health_index(counted(catalog, standard, t - 86_400 * 10**9, t), asset="BTC").index
+             for t in range(start, end, hour)}
+    known = sorted(v for v in index.values() if v is not None)
+    assert len(known) == len(index)  # the index exists at every hour of the span
+    threshold = known[len(known) // 2]
+    expected = [t for t in range(start + hour, end, hour) if index[t - hour] < threshold <= index[t]]
+    rules = tmp_path / "health.toml"
+    rules.write_text(f'[[rule]]\nname = "heat"\nkind = "health"\nthreshold = {threshold}\nevery_seconds = 3600\n'
+                     "cooldown_seconds = 0\n")
+    fired = evaluate(catalog, load_rules(rules, tuple(venues())).rules, standard, start, end)
+    assert expected and [a.ts_ns for a in fired] == expected
+    assert [a.value for a in fired] == [index[t] for t in expected]
