@@ -11,8 +11,7 @@ import msgspec
 from liqscope._time import iso_ns
 from liqscope.alerts._rules import Rule
 from liqscope.methodology import Methodology
-from liqscope.metrics import counted, detect_cascades, health_index, structural_flags
-from liqscope.metrics._counted import Counted, exact
+from liqscope.metrics import Counted, counted, detect_cascades, exact, health_index, structural_flags
 from liqscope.store import Catalog
 
 _S = 1_000_000_000

@@ -1,6 +1,6 @@
 """Statistics over the lake. Each takes a ``Counted``: one methodology applied once (``counted``)."""
 
-from liqscope.metrics._counted import NOT_COVERED, Counted, CountedCoverage, counted
+from liqscope.metrics._counted import NOT_COVERED, Counted, CountedCoverage, counted, exact
 from liqscope.metrics.accounts import AccountCount, accounts_liquidated
 from liqscope.metrics.cascades import Cascade, detect_cascades
 from liqscope.metrics.compare import Comparison, compare
@@ -16,7 +16,7 @@ from liqscope.metrics.report import Largest, Report, ReportCoverage, SideTotals,
 from liqscope.metrics.timeline import Timeline, timeline
 
 __all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part", "Range",
-           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events",
+           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events", "exact",
            "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
             "HealthIndex", "accounts_liquidated", "compare", "concentration", "detect_cascades", "fit_hawkes",

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from liqscope._registry import venues as registry
 from liqscope.errors import ConfigError
-from liqscope.metrics._counted import Counted, exact
+from liqscope.metrics import Counted, exact
 from liqscope.standard._ccxt import to_ccxt
 from liqscope.standard._schema import FIELDS, SCHEMA_ID, arrow_schema
 
