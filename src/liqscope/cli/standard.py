@@ -12,7 +12,6 @@ from liqscope.cli._common import (
     console,
     data_dir_option,
     emit_json,
-    err_console,
     library_errors,
     main,
     output_format,
@@ -95,7 +94,7 @@ def validate_cmd(file: Path, fmt: str) -> None:
         emit_json({**{k: getattr(result, k) for k in result.__struct_fields__}, "ok": result.ok})
     else:
         for p in result.problems:
-            err_console.print(f"{file}:{p.line}: {p.field}: {p.message}", markup=False)
+            click.echo(f"{file}:{p.line}: {p.field}: {p.message}", err=True)  # one line each, never wrapped
         more = " (more not listed)" if result.truncated else ""
         console.print(f"{file}: {result.valid:,} of {result.records:,} records valid against {result.schema}{more}")
     if not result.ok:
