@@ -16,8 +16,8 @@ from liqscope.metrics.report import Largest, Report, ReportCoverage, SideTotals,
 from liqscope.metrics.timeline import Timeline, timeline
 
 __all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part", "Range",
-           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events", "exact",
-           "ranges", "reconcile", "report", "shapley", "timeline"]
+           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events",
+           "exact", "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
             "HealthIndex", "accounts_liquidated", "compare", "concentration", "detect_cascades", "fit_hawkes",
             "hawkes", "health_index", "raw_record", "simulate_hawkes", "structural_flags"]
