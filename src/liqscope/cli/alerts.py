@@ -8,7 +8,7 @@ import click
 import msgspec
 
 from liqscope._time import parse_iso_ns
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format
 from liqscope.store import Catalog
 
 
@@ -51,15 +51,16 @@ def backtest(rules: Path, start: str, end: str, methodology: str | None, deliver
     channels = {r.name: r.channels for r in rule_set.rules}
     rows = [{**msgspec.to_builtins(a), **({"delivered": msgspec.to_builtins(send(a, channels[a.rule]))}
                                            if deliver else {})} for a in fired]
-    if fmt == "json":
-        emit_json({"fired": rows})
-        return
-    for r in rows:
-        sent = "".join(f"  {'✓' if d['ok'] else '✗'} {d['channel']}" for d in r.get("delivered", []))
-        console.print(f"{r['ts']}  {r['summary']}{sent}", markup=False)
-    m = fired[0].methodology if fired else None
-    console.print(f"{len(rows)} alert(s) fired" + (f" under {m['name']} v{m['version']} {m['fingerprint']}" if m
-                                                    else ""))
+
+    def table() -> None:
+        for r in rows:
+            sent = "".join(f"  {'✓' if d['ok'] else '✗'} {d['channel']}" for d in r.get("delivered", []))
+            console.print(f"{r['ts']}  {r['summary']}{sent}", markup=False)
+        m = fired[0].methodology if fired else None
+        console.print(f"{len(rows)} alert(s) fired" + (f" under {m['name']} v{m['version']} {m['fingerprint']}" if m
+                                                        else ""))
+
+    emit(fmt, {"fired": rows}, rows=rows, table=table)
 
 
 @alerts_group.command("history")
@@ -72,11 +73,12 @@ def history(limit: int, catalog: Catalog, fmt: str) -> None:
     from liqscope.alerts import AlertHistory
 
     fired = AlertHistory(catalog.root).recent(limit)
-    if fmt == "json":
-        emit_json({"alerts": fired})
-        return
-    for f in fired:
-        sent = "".join(f"  {'✓' if d.ok else '✗'} {d.channel}" for d in f.deliveries)
-        console.print(f"{f.alert.ts}  {f.alert.summary}{sent}", markup=False)
-    if not fired:
-        console.print("no alert recorded in this data directory")
+
+    def table() -> None:
+        for f in fired:
+            sent = "".join(f"  {'✓' if d.ok else '✗'} {d.channel}" for d in f.deliveries)
+            console.print(f"{f.alert.ts}  {f.alert.summary}{sent}", markup=False)
+        if not fired:
+            console.print("no alert recorded in this data directory")
+
+    emit(fmt, {"alerts": fired}, rows=fired, table=table)

@@ -11,7 +11,7 @@ import click
 from liqscope.cli._common import (
     console,
     data_dir_option,
-    emit_json,
+    emit,
     library_errors,
     main,
     output_format,
@@ -26,22 +26,30 @@ from liqscope.store import Catalog
 @click.option("--arrow", "fmt", flag_value="arrow", help="Print the Arrow schema (the parquet export's columns).")
 @output_format
 def schema_cmd(fmt: str) -> None:
-    """The liquidation event standard: --json for the JSON Schema (draft 2020-12), --arrow for Arrow."""
+    """The liquidation event standard: --json for the JSON Schema (draft 2020-12), --arrow for Arrow.
+
+    --nl / --csv list the fields (name, Arrow type, required, meaning).
+    """
     from liqscope.standard import SCHEMA_ID, VERSION, arrow_description, json_schema
 
-    if fmt == "json":
-        emit_json(json_schema())
-    elif fmt == "arrow":
-        emit_json({"$id": SCHEMA_ID, "version": VERSION, "fields": arrow_description()})
-    else:
+    schema = json_schema()
+    arrow = arrow_description()
+    if fmt == "arrow":
+        emit("json", {"$id": SCHEMA_ID, "version": VERSION, "fields": arrow})
+        return
+    types = {f["name"]: f["type"] for f in arrow}
+    fields = [{"name": name, "arrow_type": types[name], "required": name in schema["required"],
+               "description": prop["description"]} for name, prop in schema["properties"].items()]
+
+    def table() -> None:
         from rich.table import Table
 
-        schema = json_schema()
-        arrow = {f["name"]: f["type"] for f in arrow_description()}
         t = Table("field", "arrow type", "required", "meaning", title=f"liquidation event {VERSION} ({SCHEMA_ID})")
-        for name, prop in schema["properties"].items():
-            t.add_row(name, arrow[name], "yes" if name in schema["required"] else "", prop["description"])
+        for f in fields:
+            t.add_row(f["name"], f["arrow_type"], "yes" if f["required"] else "", f["description"])
         console.print(t)
+
+    emit(fmt, schema, rows=fields, table=table)
 
 
 @main.command("export")
@@ -73,12 +81,10 @@ def export_cmd(start: str, end: str, methodology: str, venue_ids: tuple[str, ...
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return  # standard output holds the data itself
     result = write(c, export_format, out)
-    if fmt == "json":
-        emit_json(result)
-    else:
-        m = result.methodology
-        console.print(f"{result.records:,} events → {out} ({export_format}; {m['name']} v{m['version']} "
-                      f"{m['fingerprint']}; {result.start} .. {result.end})")
+    m = result.methodology
+    emit(fmt, result, table=lambda: console.print(
+        f"{result.records:,} events → {out} ({export_format}; {m['name']} v{m['version']} {m['fingerprint']}; "
+        f"{result.start} .. {result.end})"))
 
 
 @main.command("validate")
@@ -90,12 +96,14 @@ def validate_cmd(file: Path, fmt: str) -> None:
     from liqscope.standard import validate_file
 
     result = validate_file(file)
-    if fmt == "json":
-        emit_json({**{k: getattr(result, k) for k in result.__struct_fields__}, "ok": result.ok})
-    else:
+
+    def table() -> None:
         for p in result.problems:
             click.echo(f"{file}:{p.line}: {p.field}: {p.message}", err=True)  # one line each, never wrapped
         more = " (more not listed)" if result.truncated else ""
         console.print(f"{file}: {result.valid:,} of {result.records:,} records valid against {result.schema}{more}")
+
+    emit(fmt, {**{k: getattr(result, k) for k in result.__struct_fields__}, "ok": result.ok}, rows=result.problems,
+         table=table)
     if not result.ok:
         raise SystemExit(1)

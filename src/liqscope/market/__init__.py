@@ -5,6 +5,7 @@ The observation types and the readers a venue's ``market.py`` builds on live in 
 (venues never import this package); they are re-exported here."""
 
 from liqscope._market_types import (
+    AccountPosition,
     FileContext,
     FundingRate,
     FundingSchedule,
@@ -13,6 +14,7 @@ from liqscope._market_types import (
     ObservationFields,
     OpenInterest,
     Parsed,
+    PositionSnapshot,
     Premium,
     Price,
     ReferenceBucket,
@@ -33,10 +35,14 @@ from liqscope.market._query import (
     latest_premium,
     oi_weighted_funding,
     open_interest,
+    premiums,
+    prices,
     reference_buckets,
+    reference_extents,
 )
 
 __all__ = [
+    "AccountPosition",
     "FileContext",
     "FundingRate",
     "FundingSchedule",
@@ -47,6 +53,7 @@ __all__ = [
     "ObservationFields",
     "OpenInterest",
     "Parsed",
+    "PositionSnapshot",
     "Premium",
     "Price",
     "ReferenceBucket",
@@ -66,7 +73,10 @@ __all__ = [
     "oi_weighted_funding",
     "open_interest",
     "premium_of",
+    "premiums",
+    "prices",
     "reference_buckets",
+    "reference_extents",
     "resolve_intervals",
     "venue_default_hours",
 ]

@@ -11,6 +11,7 @@ from liqscope._registry import venues
 from liqscope._time import iso_ns
 from liqscope.methodology import ResolvedWindow
 from liqscope.metrics._counted import NOT_COVERED, Counted, exact
+from liqscope.metrics._empty import Empty, synthetic_excluded, why_empty
 from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store._coverage import CaptureCoverage
 from liqscope.store._coverage import coverage as capture_coverage
@@ -72,6 +73,7 @@ class ReportCoverage(msgspec.Struct, kw_only=True):
     capture: dict[str, CaptureCoverage] = {}  # live capture: covered seconds and gaps per venue (docs/capture.md)
     covered: bool = True
     not_covered: list[str] = []              # requested venues this methodology leaves out
+    synthetic_excluded: int = 0              # stored SYNTHETIC rows in the window the methodology leaves out
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -96,6 +98,7 @@ class Report(msgspec.Struct, kw_only=True):
     estimate: Estimate | None = None       # floor, estimate and interval under throttle_adjusted
     accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
+    empty: Empty | None = None              # why nothing counts, when nothing does (never a quiet zero)
 
 
 def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
@@ -172,6 +175,10 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         notes.append(f"{', '.join(c.coverage.requested_venues)}: {NOT_COVERED} ({m.name})")
     if m.coverage.include_synthetic:  # simulated rows must never pass for real ones, here included
         notes.append("coverage.include_synthetic is set: SYNTHETIC rows (from `liqscope simulate`) count here")
+    synthetic = synthetic_excluded(c)
+    if synthetic:  # ... nor vanish without a word when they are left out
+        notes.append(f"{synthetic:,} SYNTHETIC rows (from `liqscope simulate`) in the window are left out "
+                     "(coverage.include_synthetic = false)")
     estimate = None
     floor_usd = exact(floor_usd)
     if m.estimation.mode == "throttle_adjusted":
@@ -212,12 +219,14 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
                                 per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes,
                                 capture=capture_coverage(c.catalog, c.coverage.venues or None, w.start_ns,
                                                          w.end_ns) if c.coverage.covered else {},
-                                covered=c.coverage.covered, not_covered=c.coverage.not_covered),
+                                covered=c.coverage.covered, not_covered=c.coverage.not_covered,
+                                synthetic_excluded=synthetic),
         estimated=totals.total_usd != floor_usd,
         window=w,
         estimate=estimate,
         accounts=accounts,
         flags=flags,
+        empty=why_empty(c) if not totals.events and not totals.total_usd else None,
     )
 
 
