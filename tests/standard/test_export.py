@@ -17,6 +17,7 @@ from liqscope import Catalog, counted, load_methodology
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.standard import arrow_schema, export, validate_file, validate_record
+from liqscope.venues import venues
 from tests._data import BINANCE_RIFTFERN, COINM_ARCHIVE
 from tests.venues._cases import Case, fixture_cases
 
@@ -41,6 +42,16 @@ def _lake(tmp_path: Path, venue: str, files: list[tuple[Path, str]]) -> Catalog:
     return catalog
 
 
+def _inputs(cases: list[Case]) -> list[tuple[Path, str]]:
+    # A timeless venue's frames (BitMEX) need their receipt time: its fixture folder holds the same frames as
+    # Tardis raw-data lines, which carry it (tests/test_ingest_received_at.py).
+    out = []
+    for c in cases:
+        timeless = c.format == "jsonl" and not venues()[c.venue].venue_time
+        out.append((c.path.parent / "archive_tardis_raw.txt", "jsonl") if timeless else (c.path, c.format))
+    return out
+
+
 def _venue_cases() -> dict[str, list[Case]]:
     by: dict[str, list[Case]] = {}
     for case in fixture_cases():
@@ -62,7 +73,7 @@ def _golden_events(cases: list[Case]) -> dict[str, list[dict[str, object]]]:
 def test_every_venue_exports_valid_jsonl_that_keeps_the_venue_side(tmp_path: Path, venue: str) -> None:
     """Each venue's fixtures, ingested and exported: every line validates, sides and ids are the parser's."""
     cases = _venue_cases()[venue]
-    catalog = _lake(tmp_path, venue, [(c.path, c.format) for c in cases])
+    catalog = _lake(tmp_path, venue, _inputs(cases))
     rules = tmp_path / "everything.toml"
     rules.write_text(EVERYTHING)
     out = tmp_path / "events.jsonl"
@@ -84,7 +95,7 @@ def test_every_venue_exports_valid_jsonl_that_keeps_the_venue_side(tmp_path: Pat
 def test_provenance_follows_the_venue_declaration(tmp_path: Path, venue: str, inferred: list[str]) -> None:
     """Kraken's side (the taker assumed liquidated) and unit are inferred; dYdX LIQUIDATED trades and OKX are exact."""
     cases = _venue_cases()[venue]
-    catalog = _lake(tmp_path, venue, [(c.path, c.format) for c in cases])
+    catalog = _lake(tmp_path, venue, _inputs(cases))
     out = io.BytesIO()
     export(counted(catalog, load_methodology("standard"), *ALL_TIME), "jsonl", out)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
