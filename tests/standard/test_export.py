@@ -18,6 +18,7 @@ from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.standard import arrow_schema, export, validate_file, validate_record
 from liqscope.venues import venues
+from liqscope.verify import verify_lake
 from tests._data import BINANCE_RIFTFERN, COINM_ARCHIVE
 from tests.venues._cases import Case, fixture_cases
 
@@ -186,6 +187,9 @@ def test_a_lake_written_before_venue_side_still_exports(tmp_path: Path) -> None:
     assert export(_day(catalog), "jsonl", out).records == 2045
     assert validate_file(out).problems == []
     assert {json.loads(line)["venue_side"] for line in out.read_text().splitlines()} == {None}
+    # verify rebuilds the lake from the raw journal (which now gives venue_side) and finds nothing else changed.
+    report = verify_lake(catalog)
+    assert report.ok, report.problems
 
 
 def test_validate_names_line_and_field(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from liqscope.errors import ConfigError
 from liqscope.metrics import Counted, exact
 from liqscope.standard._ccxt import to_ccxt
 from liqscope.standard._schema import FIELDS, SCHEMA_ID, arrow_schema
+from liqscope.store import EVENT_SCHEMA, LATER_COLUMNS
 
 ExportFormat = Literal["jsonl", "csv", "parquet", "ccxt"]
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "ccxt")
@@ -31,7 +32,7 @@ _READ = ("venue", "market", "instrument_kind", "base_asset", "quote_asset", "set
          "liquidation_kind", "margin_mode", "account", "ts_event", "ts_recv", "source", "event_id", "raw_ref",
          "synthetic")
 # Added to the lake after it first shipped: an older file lacks it, and it reads as NULL (docs/standard.md).
-_LATER = {"venue_side": "VARCHAR"}
+_LATER = {name: "VARCHAR" for name in LATER_COLUMNS if EVENT_SCHEMA.field(name).type == pa.string()}
 _DECIMALS = {name for name, _, typ, _ in FIELDS if pa.types.is_decimal(typ)}
 _BATCH = 10_000
 _JSON = msgspec.json.Encoder()  # Decimal -> JSON string: exact, and what the schema's decimal pattern reads

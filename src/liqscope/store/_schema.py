@@ -44,6 +44,11 @@ EVENT_SCHEMA = pa.schema([
     ("synthetic", pa.bool_()),     # True only for `liqscope simulate` output: never mistaken for real
 ])
 
+# Event columns added after lakes were first written: a file without one reads it as NULL (the catalog reads
+# with union_by_name), `liqscope export` adds it where no file has it, and `verify` does not compare it in a
+# lake that holds such files (docs/standard.md, "Older lakes").
+LATER_COLUMNS = frozenset({"venue_side"})
+
 RECORD_SCHEMA = pa.schema([
     ("record_key", pa.string()),
     ("venue", pa.string()),
