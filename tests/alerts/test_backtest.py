@@ -154,3 +154,20 @@ def test_health_rule_fires_where_the_hourly_index_crosses(tmp_path: Path) -> Non
     fired = evaluate(catalog, load_rules(rules, tuple(venues())).rules, standard, start, end)
     assert expected and [a.ts_ns for a in fired] == expected
     assert [a.value for a in fired] == [index[t] for t in expected]
+
+
+def test_cli_backtest_deliver_sends_each_alert(lake: Catalog, tmp_path: Path) -> None:
+    """--deliver really sends: the three whales reach a real HTTP server on 127.0.0.1, one POST each."""
+    from tests.alerts._http import hook
+
+    with hook() as (url, received):
+        rules = tmp_path / "whale.toml"
+        rules.write_text(f'[[rule]]\nname = "whale"\nkind = "single"\nthreshold_usd = 50000\ncooldown_seconds = 0\n'
+                         f'channels = ["{url}"]\n')
+        result = CliRunner().invoke(main, ["alerts", "backtest", str(rules), "--start", "2025-12-27", "--end",
+                                           "2025-12-29", "--data-dir", str(lake.root), "--deliver", "--json"])
+    assert result.exit_code == 0, result.output
+    fired = json.loads(result.output)["fired"]
+    assert [d["ok"] for a in fired for d in a["delivered"]] == [True, True, True]
+    assert [p["title"] for p in received] == ["liqscope alert: whale"] * 3
+    assert sorted(p["message"].split("\n")[1] for p in received) == sorted(f"at {a['ts']}" for a in fired)
