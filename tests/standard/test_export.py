@@ -25,9 +25,10 @@ from tests.venues._cases import Case, fixture_cases
 EVERYTHING = """
 name = "everything"
 version = 1
-description = "Every kind (adl too), every received copy: what the standard must be able to carry."
+description = "Every kind (adl, lending too), every received copy: what the standard must be able to carry."
 
 [coverage]
+instrument_kinds = ["perpetual", "dated_future", "account", "lending"]
 liquidation_kinds = ["market", "backstop", "adl"]
 
 [counting]
@@ -75,15 +76,30 @@ def test_every_venue_exports_valid_jsonl_that_keeps_the_venue_side(tmp_path: Pat
     """Each venue's fixtures, ingested and exported: every line validates, sides and ids are the parser's."""
     cases = _venue_cases()[venue]
     catalog = _lake(tmp_path, venue, _inputs(cases))
-    rules = tmp_path / "everything.toml"
-    rules.write_text(EVERYTHING)
-    out = tmp_path / "events.jsonl"
-    result = export(counted(catalog, load_methodology(rules), *ALL_TIME), "jsonl", out)
-    check = validate_file(out)
-    assert check.problems == [] and check.records == result.records > 0
     golden = _golden_events(cases)
-    records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {r["event_id"] for r in records} == set(golden)
+    records: list[dict[str, object]] = []
+    # Lending: a liquidation counts when the leg the valuation picks is valued; each leg in turn.
+    for leg in ("collateral_seized", "debt_repaid"):
+        rules = tmp_path / f"everything-{leg}.toml"
+        rules.write_text(EVERYTHING + f'[valuation]\nlending = "{leg}"\n')
+        out = tmp_path / f"events-{leg}.jsonl"
+        result = export(counted(catalog, load_methodology(rules), *ALL_TIME), "jsonl", out)
+        if result.records:
+            check = validate_file(out)
+            assert check.problems == [] and check.records == result.records
+        records += [json.loads(line) for line in out.read_text().splitlines()]
+        view = io.BytesIO()
+        export(counted(catalog, load_methodology(rules), *ALL_TIME), "ccxt", view)
+        for row in map(json.loads, view.getvalue().splitlines()):  # the CCXT view of the same records
+            assert validate_record(row["info"]) == []
+            if row["info"]["instrument_kind"] in ("account", "lending"):
+                assert row["symbol"] is None  # no derivatives market for CCXT to unify
+            side = row["info"]["liquidated_side"]
+            assert row["side"] == (side.lower() if side else None)
+    counts = {i for i, copies in golden.items()
+              if any(e["instrument_kind"] != "lending" or e.get("collateral_usd") is not None
+                     or e.get("debt_usd") is not None for e in copies)}
+    assert records and {r["event_id"] for r in records} == counts
     for r in records:
         # A liquidation seen by two sources (a websocket frame and a Tardis row) is one id with two copies.
         copies = {(e["venue_side"], e["liquidated_side"], Decimal(str(e["quantity"]))) for e in golden[r["event_id"]]}

@@ -120,7 +120,7 @@ def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
 
 
 _COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_event", "event_id", "raw_ref", "usd",
-            "usd_floor", "hidden_var", "n")
+            "usd_floor", "hidden_var", "n", "sampling")
 _BY = "SELECT {key}, liquidated_side, sum(usd), sum(n), sum(usd) - sum(usd_floor) FROM counted GROUP BY ALL"
 # Observed rows at their observed value: an estimate applies to aggregates, never to one liquidation.
 LARGEST_SQL = ("SELECT venue, market, liquidated_side, usd_floor, ts_event, account, event_id, raw_ref FROM counted "
@@ -155,6 +155,9 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         venue_rows = con.execute(
             "SELECT venue, count(*), min(ts_event), max(ts_event) FROM counted GROUP BY venue ORDER BY venue"
         ).fetchall()
+        # A source record can be a sample even where the venue's feed is complete (a subgraph export).
+        sampled_rows = con.execute("SELECT venue, sampling, sum(n) FROM counted WHERE sampling IS NOT NULL "
+                                   "GROUP BY ALL ORDER BY ALL").fetchall()
         # Derived statistics read the same counted table: the events are scanned once per report.
         accounts = count_accounts(con)
         flags = flags_of(c, con)
@@ -170,6 +173,9 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         for v, n, lo, hi in venue_rows
     ]
     sampling = {v.venue: v.sampling for v in per_venue if v.sampling}
+    for v, label, n in sampled_rows:
+        text = f"{int(n):,} events from a sampled source: {label}"
+        sampling[v] = f"{sampling[v]}; {text}" if v in sampling else text
     notes = []
     if not c.coverage.covered:
         notes.append(f"{', '.join(c.coverage.requested_venues)}: {NOT_COVERED} ({m.name})")
@@ -184,7 +190,7 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
     if m.estimation.mode == "throttle_adjusted":
         low, high = interval(floor_usd, totals.total_usd - floor_usd, float(hidden_var), m.estimation.level)
         estimate = Estimate(floor_usd=floor_usd, estimate_usd=totals.total_usd, low_usd=low, high_usd=high,
-                            level=m.estimation.level, sampled_venues=sorted(sampling),
+                            level=m.estimation.level, sampled_venues=sorted(v.venue for v in per_venue if v.sampling),
                             model="hidden per occupied 1 s window = base + slope x Poisson excess of the "
                                   "neighbouring windows' occupancy, at the local mean notional "
                                   "(docs/methodology.md)")

@@ -46,7 +46,7 @@ def _base(record: dict[str, Any]) -> tuple[str, bool]:
 
 def unified_symbol(record: dict[str, Any]) -> str | None:
     """CCXT's unified symbol for a standard record: ``BTC/USDT:USDT``, ``BTC/USD:BTC-250627``; None when unknown."""
-    if record["instrument_kind"] == "account":
+    if record["instrument_kind"] in ("account", "lending"):  # no derivatives market: nothing CCXT unifies
         return None
     base, _ = _base(record)
     symbol = f"{base}/{record['quote_asset']}:{record['settle_asset']}"

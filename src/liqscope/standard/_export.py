@@ -20,19 +20,18 @@ from liqscope.errors import ConfigError
 from liqscope.metrics import Counted, exact
 from liqscope.standard._ccxt import to_ccxt
 from liqscope.standard._schema import FIELDS, SCHEMA_ID, arrow_schema
-from liqscope.store import EVENT_SCHEMA, LATER_COLUMNS
 
 ExportFormat = Literal["jsonl", "csv", "parquet", "ccxt"]
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "ccxt")
 
-# Columns read from the counted relation; the standard's other fields are derived from the registry.
+# Columns read from the counted relation (the catalog gives a column an older file lacks as NULL); the standard's
+# other fields are derived from the registry.
 _READ = ("venue", "market", "instrument_kind", "base_asset", "quote_asset", "settle_asset", "margining",
          "liquidated_side", "venue_side", "price", "price_kind", "order_price", "quantity", "quantity_unit",
          "contract_size", "contract_size_unit", "notional_usd", "notional_order_usd", "usd_floor",
-         "liquidation_kind", "margin_mode", "account", "ts_event", "ts_recv", "source", "event_id", "raw_ref",
-         "synthetic")
-# Added to the lake after it first shipped: an older file lacks it, and it reads as NULL (docs/standard.md).
-_LATER = {name: "VARCHAR" for name in LATER_COLUMNS if EVENT_SCHEMA.field(name).type == pa.string()}
+         "liquidation_kind", "margin_mode", "account", "debt_asset", "debt_quantity", "debt_usd", "collateral_asset",
+         "collateral_quantity", "collateral_usd", "price_source", "sampling", "ts_event", "ts_recv", "source",
+         "event_id", "raw_ref", "synthetic")
 _DECIMALS = {name for name, _, typ, _ in FIELDS if pa.types.is_decimal(typ)}
 _BATCH = 10_000
 _JSON = msgspec.json.Encoder()  # Decimal -> JSON string: exact, and what the schema's decimal pattern reads
@@ -61,13 +60,6 @@ class ExportResult(msgspec.Struct, frozen=True, kw_only=True):
     end: str
 
 
-def _columns(c: Counted) -> list[str]:
-    have: set[str] = set()
-    for f in c.files:
-        have |= set(pq.read_schema(f).names)
-    return [f"CAST(NULL AS {_LATER[n]}) AS {n}" if n in _LATER and n not in have else n for n in _READ]
-
-
 def records(c: Counted) -> Iterator[dict[str, Any]]:
     """Yield the counted events of ``c`` as standard records (decimals as ``Decimal``), in venue time order.
 
@@ -76,7 +68,7 @@ def records(c: Counted) -> Iterator[dict[str, Any]]:
     """
     specs = registry()
     label = f"{c.name}@{c.version}:{c.fingerprint}"
-    with c.connect(_columns(c)) as con:
+    with c.connect(_READ) as con:
         cur = con.execute(f"SELECT {', '.join(_READ)} FROM counted ORDER BY ts_event, event_id")
         while rows := cur.fetchmany(_BATCH):
             for row in rows:

@@ -35,6 +35,15 @@ EVENT_SCHEMA = pa.schema([
     ("margin_mode", pa.string()),
     ("account", pa.string()),
     ("venue_side", pa.string()),  # the venue's raw side value; NULL in files written before it was stored
+    # Lending only (instrument_kind "lending"; NULL elsewhere): the two legs, each valued or NULL.
+    ("debt_asset", pa.string()),
+    ("debt_quantity", MONEY),
+    ("debt_usd", MONEY),
+    ("collateral_asset", pa.string()),
+    ("collateral_quantity", MONEY),
+    ("collateral_usd", MONEY),
+    ("price_source", pa.string()),
+    ("sampling", pa.string()),     # NULL: the source sends every liquidation it has
     ("ts_event", pa.int64()),
     ("ts_recv", pa.int64()),
     ("source", pa.string()),
@@ -47,7 +56,8 @@ EVENT_SCHEMA = pa.schema([
 # Event columns added after lakes were first written: a file without one reads it as NULL (the catalog reads
 # with union_by_name), `liqscope export` adds it where no file has it, and `verify` does not compare it in a
 # lake that holds such files (docs/standard.md, "Older lakes").
-LATER_COLUMNS = frozenset({"venue_side"})
+LATER_COLUMNS = frozenset({"venue_side", "debt_asset", "debt_quantity", "debt_usd", "collateral_asset",
+                           "collateral_quantity", "collateral_usd", "price_source", "sampling"})
 
 RECORD_SCHEMA = pa.schema([
     ("record_key", pa.string()),
