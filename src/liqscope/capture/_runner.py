@@ -92,6 +92,11 @@ class CaptureOptions:
             record their origin in each transcript header.
         on_commit: Called on the event loop after each lake commit; it must return at once
             (live alerts only wake their own thread: ``alerts.LiveAlerts.notify``).
+        rpc_url: Lending venues: the JSON-RPC websocket URL of an Ethereum node (``urls`` may name one per
+            venue). Only its host is written to transcripts (providers put API keys in the path).
+        confirmations: Lending venues: blocks on top of a log's block before it counts (0: at once). A log
+            a reorg removes before that never counts; one removed later is retracted.
+        chain: Lending venues: the chain whose deployments are subscribed to.
     """
 
     urls: Mapping[str, str] = field(default_factory=dict)
@@ -110,6 +115,9 @@ class CaptureOptions:
     seed: int | None = None
     refresh_instruments: bool = False
     on_commit: Callable[[], None] | None = None
+    rpc_url: str | None = None
+    confirmations: int = 12  # DEFAULT_CONFIRMATIONS (capture/_evm.py says why)
+    chain: str = "ethereum"
 
 
 class VenueStats(msgspec.Struct, kw_only=True):
@@ -138,6 +146,7 @@ class VenueStats(msgspec.Struct, kw_only=True):
     uncommitted_max: int = 0
     paused: int = 0
     paused_s: float = 0.0
+    lending: dict[str, int] = {}  # lending venues: logs confirmed, retracted, dropped unconfirmed, backfilled
 
 
 def _now() -> int:
