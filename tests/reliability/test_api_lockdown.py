@@ -255,10 +255,15 @@ def _query(params: list[dict], overrides: dict[str, str]) -> str:
     return "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs.items())
 
 
+# Fields that echo a parameter's value: /api/health's "asset", which its headline names too.
+_ECHOES = {"asset": ("asset", "headline")}
+
+
 def _unechoed(body: bytes, name: str):
-    # The data, less the parameter's own value where an endpoint echoes it (/api/health's "asset").
+    # The data, less the parameter's own value where an endpoint echoes it.
     data = json.loads(body)["data"]
-    return {k: v for k, v in data.items() if k != name} if isinstance(data, dict) else data
+    drop = _ECHOES.get(name, (name,))
+    return {k: v for k, v in data.items() if k not in drop} if isinstance(data, dict) else data
 
 
 def _lake_state(root: Path) -> dict[str, tuple[int, int]]:
