@@ -129,6 +129,9 @@ class VenueSpec:
         venue_time: False for a timeless venue, whose records carry no time of their own (BitMEX's
             ``liquidation`` table): its ``ts_event`` is the receipt time (the capture's, or an archive's
             own, e.g. Tardis's local timestamp), so a file of its records without receipt times is refused.
+        silence_hole_seconds: The silence after which a file ingest of this venue has a hole (an inferred
+            coverage gap), calibrated from the venue's real arrival rate; the default of a methodology's
+            ``coverage.silence``. ``None``: too little real data to calibrate, no gaps inferred.
         inferred: The fields whose reading is inferred, not documented by the venue (``Inferred``).
     """
 
@@ -144,6 +147,7 @@ class VenueSpec:
     positions: Callable[[bytes, Any], Any] | None = None  # typed loosely: the registry imports no market types
     venue_time: bool = True
     inferred: tuple[Inferred, ...] = ()
+    silence_hole_seconds: int | None = None
 
     @property
     def sampled(self) -> bool:
