@@ -13,10 +13,17 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   the same valued at ``order_price`` when there is one (``None``: the same as ``notional_usd``).
 - **ts_event**: venue time; **ts_recv**: when we received the record. Both integer ns since the
   Unix epoch, UTC.
+- **venue_side**: the venue's own side value, exactly as the record spelled it (Binance ``SELL``, Bybit
+  ``Buy``, Hyperliquid ``A``); what it means is the venue's ``side_convention``. ``None`` where the record has
+  no side (account records) or the source rewrote it (a Tardis Deribit row), and in lakes written before it
+  was stored (docs/standard.md, "Older lakes").
 - **lending** (``instrument_kind`` LENDING): a lending protocol repaid ``debt_quantity`` of ``debt_asset``
   and seized ``collateral_quantity`` of ``collateral_asset``; ``debt_usd`` / ``collateral_usd`` value each
   leg (``None``: not valued, never guessed) and ``price_source`` says how. ``notional_usd`` is the debt
   repaid; the methodology's valuation picks the leg that counts (docs/events.md, "Lending").
+- **retraction**: a row saying a chain reorg removed the liquidation ``event_id`` (a ``removed: true``
+  log); it cancels the copies received at or before it, in the counted relation only (the lake is
+  append-only).
 - **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
   second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
 """
@@ -192,6 +199,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     liquidation_kind: LiquidationKind = LiquidationKind.MARKET
     margin_mode: MarginMode | None = None
     account: str | None = None
+    venue_side: str | None = None
     debt_asset: str | None = None
     debt_quantity: Decimal | None = None
     debt_usd: Decimal | None = None
@@ -200,6 +208,10 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     collateral_usd: Decimal | None = None
     price_source: str | None = None
     sampling: str | None = None  # the source record's sampling (a subgraph export: the rows its query chose)
+    # True: a chain reorg removed the block that held this liquidation (a ``removed: true`` log). The row
+    # retracts every copy of ``event_id`` received at or before its own ``ts_recv``; the counted relation
+    # leaves out those copies and the retraction itself (docs/events.md, "Reorgs and retractions").
+    retraction: bool = False
 
     def __post_init__(self) -> None:
         # Validated in every build (never `assert`): a bad event must not reach the lake.
@@ -263,7 +275,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
         if not self.event_id or not self.market or not self.base_asset:
             raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")
         for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account", "debt_asset",
-                     "collateral_asset"):
+                     "collateral_asset", "venue_side"):
             value = getattr(self, name)
             limit = _MAX_ID_CHARS if name in ("event_id", "account") else _MAX_NAME_CHARS
             if value is not None and (len(value) > limit or not value.isprintable() or " " in value):

@@ -16,7 +16,7 @@ import msgspec
 
 from liqscope.methodology.spec import Counting, Coverage, Estimation, Methodology
 
-__all__ = ["Query", "Variant", "compile_counted", "compile_variant_totals"]
+__all__ = ["Query", "Variant", "compile_counted", "compile_silences", "compile_variant_totals"]
 
 _SECOND_NS = 1_000_000_000
 # Closed sets: the dedupe level and the price basis pick one of these fragments, nothing else is spliced.
@@ -50,6 +50,17 @@ class Variant(msgspec.Struct, frozen=True):
     methodology: Methodology
     start_ns: int
     end_ns: int
+
+
+def _unretracted(relation: str) -> str:
+    # A retraction row (a reorg's ``removed: true`` log) cancels every copy of its event_id received at or
+    # before it; a copy received after it (the log re-included in another block) counts again. Neither the
+    # retraction nor the copies it cancels reach the counted rows. Spliced only when the coverage includes
+    # lending (retractions are lending rows), so other SQL is unchanged.
+    return (f"(SELECT * FROM {relation} AS ev WHERE NOT coalesce(ev.retraction, false) AND NOT EXISTS (\n"
+            f"    SELECT 1 FROM {relation} AS retracting WHERE retracting.instrument_kind = 'lending'\n"
+            "      AND retracting.retraction AND retracting.event_id = ev.event_id\n"
+            "      AND retracting.ts_recv >= ev.ts_recv))")
 
 
 def _usd_sql(m: Methodology) -> str:
@@ -120,7 +131,7 @@ def _join_hidden(name: str, row: str) -> str:
 
 
 def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
-                    sampled_venues: Sequence[str] = ()) -> Query:
+                    sampled_venues: Sequence[str] = (), *, valued: bool = True) -> Query:
     """SQL selecting the counted events of ``m`` in [start_ns, end_ns).
 
     Columns: every event column, then ``usd_floor`` (the observed notional under the valuation rule),
@@ -135,12 +146,17 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         start_ns: Resolved window start, inclusive, ns UTC (venue time).
         end_ns: Resolved window end, exclusive.
         sampled_venues: Venues whose feed is sampled (``VenueSpec.sampled``); only used by the estimate.
+        valued: False: instead, the rows the same coverage, window and dedupe keep but the valuation rule
+            leaves out because their notional leg has no price ("not valued": ``usd_floor`` and ``usd`` are
+            NULL, no estimate), so a report can say how many there are and list them.
     """
     price = _usd_sql(m)
+    if "lending" in m.coverage.instrument_kinds:
+        relation = _unretracted(relation)
     params: dict[str, object] = {"start": start_ns, "end": end_ns, **_coverage_params(m.coverage, ""),
                                  "min_notional": m.counting.min_notional_usd}
     ctes = []
-    estimating = m.estimation.mode == "throttle_adjusted"
+    estimating = m.estimation.mode == "throttle_adjusted" and valued
     if estimating:
         k = m.estimation.neighbourhood_seconds
         observations = (f"SELECT * FROM (SELECT *, {_COPY_RANK} AS copy_rank FROM {relation} "
@@ -150,6 +166,9 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
                    "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
     dedupe = m.counting.dedupe
+    keep = "usd_floor >= $min_notional" if valued else "usd_floor IS NULL"
+    if not valued:
+        del params["min_notional"]
     rank = "" if dedupe == "every_copy" else f", {_COPY_RANK} AS copy_rank"
     ctes.append(f"""scoped AS (
   SELECT *, {price} AS usd_floor{rank}
@@ -157,7 +176,7 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
   WHERE ts_event >= $start AND ts_event < $end
     AND {_coverage_sql("", "    ")}
 ),
-kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE usd_floor >= $min_notional{_DEDUPE[dedupe]})""")
+kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE {keep}{_DEDUPE[dedupe]})""")
     if estimating:
         select = ("SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
                   "       coalesce(hidden.hidden_var, 0.0) AS hidden_var\n"
@@ -165,6 +184,34 @@ kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE usd_floor >= $min_not
     else:
         select = "SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept"
     return Query("WITH " + ",\n".join(ctes) + "\n" + select, params)
+
+
+def compile_silences(m: Methodology, relation: str, start_ns: int, end_ns: int, min_hole_ns: int) -> Query:
+    """SQL for the silences of each venue in scope: the raw material of inferred coverage gaps.
+
+    A silence is measured on every liquidation of the venue in [start_ns, end_ns), whatever its asset,
+    kind, size or copy (the recorder saw them all; a methodology that counts fewer must not invent
+    holes), synthetic rows only where the methodology counts them. Rows: ``venue``, ``lo``, ``hi``,
+    ``events``: one row per silence of at least ``min_hole_ns`` between two consecutive liquidations
+    (``lo``, ``hi`` their ``ts_event``; ``events`` NULL), and one row per venue with its first and last
+    liquidation and its count (``events`` set).
+    """
+    params: dict[str, object] = {"start": start_ns, "end": end_ns, "venues": list(m.coverage.venues),
+                                 "include_synthetic": m.coverage.include_synthetic, "min_hole": min_hole_ns}
+    sql = f"""WITH arrivals AS (
+  SELECT venue, ts_event FROM {relation}
+  WHERE ts_event >= $start AND ts_event < $end
+    AND (array_length($venues) = 0 OR list_contains($venues, venue))
+    AND ($include_synthetic OR NOT synthetic)
+),
+spaced AS (
+  SELECT venue, lag(ts_event) OVER (PARTITION BY venue ORDER BY ts_event) AS lo, ts_event AS hi FROM arrivals
+)
+SELECT venue, lo, hi, CAST(NULL AS BIGINT) AS events FROM spaced WHERE hi - lo >= $min_hole
+UNION ALL
+SELECT venue, min(ts_event), max(ts_event), count(*) FROM arrivals GROUP BY venue
+ORDER BY venue, lo"""
+    return Query(sql, params)
 
 
 _T = TypeVar("_T")
@@ -209,6 +256,8 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         if "lending" in v.methodology.coverage.instrument_kinds:
             values[f"{v.methodology.valuation.price}_{v.methodology.valuation.lending}"] = _usd_sql(v.methodology)
     lending = len(values) > len(_PRICE)
+    if lending:
+        relation = _unretracted(relation)
     for i, v in enumerate(variants):
         m = v.methodology
         price = _usd_sql(m)

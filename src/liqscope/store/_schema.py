@@ -34,6 +34,7 @@ EVENT_SCHEMA = pa.schema([
     ("liquidation_kind", pa.string()),
     ("margin_mode", pa.string()),
     ("account", pa.string()),
+    ("venue_side", pa.string()),  # the venue's raw side value; NULL in files written before it was stored
     # Lending only (instrument_kind "lending"; NULL elsewhere): the two legs, each valued or NULL.
     ("debt_asset", pa.string()),
     ("debt_quantity", MONEY),
@@ -43,6 +44,7 @@ EVENT_SCHEMA = pa.schema([
     ("collateral_usd", MONEY),
     ("price_source", pa.string()),
     ("sampling", pa.string()),     # NULL: the source sends every liquidation it has
+    ("retraction", pa.bool_()),    # true: retracts earlier copies of event_id (a reorg); NULL/false: an event
     ("ts_event", pa.int64()),
     ("ts_recv", pa.int64()),
     ("source", pa.string()),
@@ -51,6 +53,12 @@ EVENT_SCHEMA = pa.schema([
     ("record_key", pa.string()),   # which source record this row came from (one row per copy)
     ("synthetic", pa.bool_()),     # True only for `liqscope simulate` output: never mistaken for real
 ])
+
+# Event columns added after lakes were first written: a file without one reads it as NULL (the catalog reads
+# with union_by_name), `liqscope export` adds it where no file has it, and `verify` does not compare it in a
+# lake that holds such files (docs/standard.md, "Older lakes").
+LATER_COLUMNS = frozenset({"venue_side", "debt_asset", "debt_quantity", "debt_usd", "collateral_asset",
+                           "collateral_quantity", "collateral_usd", "price_source", "sampling", "retraction"})
 
 RECORD_SCHEMA = pa.schema([
     ("record_key", pa.string()),
@@ -87,6 +95,7 @@ def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[st
     cols["ts_recv"] = [e.ts_recv for e in events]
     cols["record_key"] = list(record_keys)
     cols["synthetic"] = [synthetic] * len(events)
+    cols["retraction"] = [True if e.retraction else None for e in events]  # NULL: an event (as fast paths write)
     return pa.table({f.name: arrays[f.name] if f.name in arrays else pa.array(cols[f.name], type=f.type)
                      for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
 

@@ -169,7 +169,7 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     decimals = _decimals(rules)
     key = "concat_ws(chr(31), " + ", ".join(cols[f] for f in rules.by_symbol) + ")"
     select = [f"{key} AS instrument_key", f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market",
-              f"{side} AS liquidated_side",
+              f"{side} AS liquidated_side", f"{cols[rules.side.field]} AS venue_side",
               f"CAST({cols[rules.ts_event_ms]} AS BIGINT) AS ts_ms", f"{event_id} AS event_id",
               *(f"{cols[d]} AS {d}" for d in decimals)]
     sql = (f"SELECT {', '.join(select)} FROM (SELECT json_extract_string(line, "
@@ -317,6 +317,7 @@ def _finish(m: Mapping, got: pa.Table, index: pa.Array, recv_all: pa.Array, recv
         **symbol_columns,
         "market": got["market"].combine_chunks(),
         "liquidated_side": got["liquidated_side"].combine_chunks(),
+        "venue_side": got["venue_side"].combine_chunks(),  # the venue's own spelling, as the record has it
         "price": dec[rules.price],
         "order_price": dec[rules.order_price] if rules.order_price else pa.nulls(n, col.MONEY),
         "quantity": dec[rules.quantity],
