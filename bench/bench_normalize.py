@@ -73,6 +73,31 @@ def _stdlib(lines: list[bytes]) -> int:
     return n
 
 
+# The issue's hand-written DuckDB statement: read the fields, multiply the exact DECIMAL notional, md5 an id.
+_DUCKDB_SQL = """
+SELECT json_extract_string(line, '$.data.o.s') AS market,
+       CASE json_extract_string(line, '$.data.o.S') WHEN 'SELL' THEN 'LONG' ELSE 'SHORT' END AS liquidated_side,
+       CAST(json_extract_string(line, '$.data.o.z') AS DECIMAL(38, 18)) AS quantity,
+       CAST(json_extract_string(line, '$.data.o.ap') AS DECIMAL(38, 18)) AS price,
+       -- at scale 9 each (Binance sends at most 8 decimals), so the exact product fits DECIMAL(38, 18)
+       CAST(json_extract_string(line, '$.data.o.z') AS DECIMAL(38, 9))
+            * CAST(json_extract_string(line, '$.data.o.ap') AS DECIMAL(38, 9)) AS notional_usd,
+       CAST(json_extract_string(line, '$.data.o.T') AS BIGINT) * 1000000 AS ts_event,
+       md5(line) AS event_id
+FROM lines"""
+
+
+def _duckdb_statement(lines: list[bytes]) -> int:
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.register("lines", pa.table({"line": pa.array(lines, type=pa.binary()).cast(pa.string())}))
+    n = con.sql(_DUCKDB_SQL).to_arrow_table().num_rows
+    con.close()
+    return n
+
+
 def _cryptofeed_handler(symbols: set[str]) -> tuple[Any, str] | tuple[None, str]:
     try:
         import cryptofeed
@@ -131,10 +156,12 @@ def run(scale: str) -> list[dict[str, Any]]:
             return normalize_batch(decode, parse, lines, ts, refs, keys, source=Source.WS).table.num_rows
 
         t = measure(columnar, cfg["repeats"])
-        kind = "columnar fast path" if spec.parse_batch is not None else "no fast path: record by record"
+        kind = "declared fast path" if spec.parse_batch is not None else "no fast path: record by record"
         rows.append(rate_row("normalize", f"{venue}: liqscope normalize_batch ({kind}), to Arrow rows", len(lines), t,
                              "frames/s", events=t[3], ratio=(len(lines) / t[0]) / rows[-1]["value"],
-                             ratio_note="this / decode + parse"))
+                             ratio_note="this / decode + parse",
+                             **({} if venue == "binance_usdm" else {"target": ">= 300,000 frames/s",
+                                                                    "met": len(lines) / t[0] >= 300_000})))
         columnar_row = rows[-1]
         if venue != "binance_usdm":
             continue
@@ -147,6 +174,10 @@ def run(scale: str) -> list[dict[str, Any]]:
         rows.append(rate_row("normalize", "binance_usdm: msgspec decode into liqscope's wire structs (Decimal "
                              "fields), no parse", len(lines), t, "frames/s", ratio=ours / (len(lines) / t[0]),
                              ratio_note="liqscope / this"))
+        t = measure(lambda lines=lines: _duckdb_statement(lines), cfg["repeats"])
+        rows.append(rate_row("normalize", "binance_usdm: hand-written DuckDB statement (json_extract_string, DECIMAL "
+                             "notional, md5 id; no checks, no fallback)", len(lines), t, "frames/s",
+                             ratio=columnar_row["value"] / (len(lines) / t[0]), ratio_note="fast path / this"))
         t = measure(lambda lines=lines: _stdlib(lines), cfg["repeats"])
         rows.append(rate_row("normalize", "binance_usdm: stdlib json + dataclass", len(lines), t, "frames/s",
                              ratio=ours / (len(lines) / t[0]), ratio_note="liqscope / this"))
@@ -162,7 +193,7 @@ def run(scale: str) -> list[dict[str, Any]]:
                              "frames/s", ratio=ours / (len(lines) / t[0]), ratio_note="liqscope / this",
                              target="liqscope >= 10x", met=ours / (len(lines) / t[0]) >= 10))
         cryptofeed = len(lines) / t[0]
-        columnar_row.update(ratio=columnar_row["value"] / cryptofeed, ratio_note="columnar / cryptofeed",
-                            target=">= 1,000,000 frames/s and >= 10x cryptofeed",
-                            met=columnar_row["value"] >= 1_000_000 and columnar_row["value"] / cryptofeed >= 10)
+        columnar_row.update(ratio=columnar_row["value"] / cryptofeed, ratio_note="fast path / cryptofeed",
+                            target=">= 1,000,000 frames/s and >= 5x cryptofeed (issue 16)",
+                            met=columnar_row["value"] >= 1_000_000 and columnar_row["value"] / cryptofeed >= 5)
     return rows

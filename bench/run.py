@@ -100,7 +100,7 @@ def _merge(old: str, new: str) -> list[str]:
         return {p.split("\n", 1)[0].strip(): "\n## " + p for p in text.split("\n## ")[1:]}
 
     kept, fresh = split(old), split(new)
-    names = [n for n in dict.fromkeys([*kept, *fresh]) if n != "Machine" and not n.startswith("Targets")]
+    names = [n for n in dict.fromkeys([*kept, *fresh]) if n != "Machine" and "targets" not in n.lower()]
     return [fresh.get(n, kept.get(n, "")).rstrip("\n") for n in names]
 
 

@@ -71,7 +71,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
                   result: IngestResult | None = None,
                   committed: list[tuple[Manifest, int]] | None = None, known: set[str] | None = None,
                   batch_id: str | None = None,
-                  instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
+                  instruments: _instruments.InstrumentTables | None = None,
+                  compressed: bytes | None = None) -> IngestResult:
     """Normalize ``frames`` and commit them, with ``blob`` (the transcript text they came from), as one batch.
 
     Args:
@@ -92,6 +93,9 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
             Ignored with ``check_existing`` (the lake listing it checked against is used).
         batch_id: Batch id to commit under (``verify`` rebuilds a batch under its own id); default: a new one.
         instruments: Instrument tables to parse with; default: the data dir's.
+        compressed: A gzip of exactly ``blob`` already made and fsynced (the transcript member it was appended
+            as): kept as the raw blob instead of compressing ``blob`` a second time, and without an fsync of
+            its own (``verify --repair`` restores it from the transcript; docs/store.md, "Fsyncs").
     """
     spec = get_venue(venue)
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
@@ -159,7 +163,8 @@ def commit_frames(catalog: Catalog, venue: str, blob: bytes, frames: Sequence[Fr
         return result
 
     writer = BatchWriter(catalog.layout, batch_id, known=known)
-    store_raw(catalog.layout, sha, blob)
+    # A member handed over was fsynced in its transcript: the blob needs no fsync of its own (docs/store.md).
+    store_raw(catalog.layout, sha, blob, compressed=compressed, durable=compressed is None)
     writer.inputs.append(sha)
     for ev_venue, day, table in _by_day(events):
         writer.add_table(catalog.layout.event_part(ev_venue, day, writer.batch), table)

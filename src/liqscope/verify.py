@@ -28,6 +28,7 @@ import os
 import re
 import tempfile
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,11 +37,13 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope._identity import ID_SCHEME
 from liqscope.errors import LiqscopeError, StoreError
 from liqscope.ingest import ingest_bytes
 from liqscope.store import Catalog
+from liqscope.store._layout import Layout
 from liqscope.store._schema import LATER_COLUMNS, RECORD_SCHEMA
-from liqscope.store._writer import BatchWriter, Manifest, read_manifest, read_raw, recover
+from liqscope.store._writer import BatchWriter, Manifest, older_id_schemes, read_manifest, read_raw, recover
 from liqscope.venues import _instruments
 
 __all__ = ["Problem", "RepairReport", "VerifyReport", "repair_lake", "verify_lake"]
@@ -58,7 +61,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
             ``extra_file`` (a quarantine file the rebuild does not produce), ``missing_rows`` /
             ``extra_rows`` / ``different_rows`` (in one file), ``different_file`` (a quarantine file),
             ``raw_missing`` / ``raw_corrupt`` (the journal itself), ``unreadable_manifest``,
-            ``not_rebuildable`` (the journal no longer ingests, e.g. an unknown venue).
+            ``not_rebuildable`` (the journal no longer ingests, e.g. an unknown venue), ``old_id_scheme``
+            (event ids of an older id scheme: ``liqscope migrate`` rebuilds them).
         path: The file at fault, relative to the data directory.
         batch: The batch the file belongs to, when known.
         rows: How many rows are affected (0 when not row-level).
@@ -229,7 +233,7 @@ class _Rows:
         self.state: dict[str, str] = {}  # file -> "missing" / "unreadable: ..." when it cannot be read
         self.files = self.rows = 0
 
-    def add(self, lake: Path, rel: str, skip: set[str]) -> None:
+    def add(self, lake: Path, rel: str, skip: set[str], *, drop_ids: bool = False) -> None:
         got = _read(lake / rel)
         self.files += 1
         if isinstance(got, str):
@@ -238,6 +242,8 @@ class _Rows:
         assert isinstance(got, list)
         part = rel.rsplit("/", 1)[0]
         for row in got:
+            if drop_ids and "event_id" in row:  # an older id scheme: every other column is still compared
+                row["event_id"] = None
             if _origin(row) not in skip:
                 for name in self.drop:
                     row.pop(name, None)
@@ -325,6 +331,11 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
     """
     problems: list[Problem] = []
     every, live = _read_manifests(catalog, problems)
+    old = older_id_schemes(live)
+    if old:
+        problems.append(Problem(kind="old_id_scheme", path=_rel(catalog, catalog.layout.batches), batch=old[0],
+                                detail=f"{len(old)} batch(es) hold event ids of an older id scheme than {ID_SCHEME} "
+                                       "(compared without their ids); run `liqscope migrate` to rebuild them"))
     skip: set[str] = set()  # raw inputs whose rows cannot be checked
     skipped, replayed = [], set()
     with tempfile.TemporaryDirectory(prefix="liqscope-verify-") as tmp:
@@ -350,14 +361,14 @@ def verify_lake(catalog: Catalog) -> VerifyReport:
                 if rel.startswith(_QUARANTINE):
                     lake_quarantine[rel] = m.batch
                 else:
-                    have.add(catalog.layout.lake, rel, skip)
+                    have.add(catalog.layout.lake, rel, skip, drop_ids=bool(old))
         for m in rebuilt.manifests():
             if m.batch in replayed:
                 for rel in m.files:
                     if rel.startswith(_QUARANTINE):
                         want_quarantine[rel] = _read(rebuilt.layout.lake / rel)
                     else:
-                        want.add(rebuilt.layout.lake, rel, skip)
+                        want.add(rebuilt.layout.lake, rel, skip, drop_ids=bool(old))
         found = _compare(have, want, _homes(live))
         for (kind, rel), rows in sorted(found.items()):
             problems.append(Problem(kind=kind, path=_rel(catalog, catalog.layout.lake / rel), batch=_file_batch(rel),
@@ -436,12 +447,15 @@ class RepairReport(msgspec.Struct, kw_only=True):
         orphans_dir: Where they went.
         rebuilt: Batches whose lost manifest was re-derived from the raw journal.
         after: ``verify_lake`` once repaired.
+        restored_raw: Raw blobs of capture batches that were missing or torn, restored from the transcript
+            member they were copied from (capture keeps them without an fsync of their own: docs/store.md).
     """
 
     moved_aside: list[str]
     orphans_dir: str | None
     rebuilt: list[str]
     after: VerifyReport
+    restored_raw: list[str] = []
 
 
 def repair_lake(catalog: Catalog) -> RepairReport:
@@ -464,6 +478,7 @@ def repair_lake(catalog: Catalog) -> RepairReport:
     if fd is None and layout.lake.exists():
         raise StoreError(f"{layout.lake}: a writer is busy; run `liqscope verify --repair` again when it is done")
     _unlock(fd)
+    restored = _restore_capture_blobs(catalog)
     copies = layout.raw / "_batches"
     set_aside: list[str] = []
     for path in sorted(layout.batches.glob("*.json")) if layout.batches.exists() else []:
@@ -495,4 +510,42 @@ def repair_lake(catalog: Catalog) -> RepairReport:
             os.replace(path, settled / path.name)
     catalog.invalidate()
     return RepairReport(moved_aside=set_aside + moved.moved, orphans_dir=moved.orphans, rebuilt=rebuilt,
-                        after=verify_lake(catalog))
+                        after=verify_lake(catalog), restored_raw=restored)
+
+
+def _intact(layout: Layout, sha: str) -> bool:
+    try:
+        return hashlib.sha256(read_raw(layout, sha)).hexdigest() == sha
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+def _restore_capture_blobs(catalog: Catalog) -> list[str]:
+    # A capture batch's raw blob is a transcript member's text, fsynced in the transcript before the commit;
+    # the blob itself is written without an fsync, so a crash can lose it. Take it back from the transcript.
+    from liqscope.store._writer import store_raw
+    from liqscope.store.transcript import gzip_members
+
+    problems: list[Problem] = []
+    every, _ = _read_manifests(catalog, problems)
+    wanted: dict[str, set[str]] = defaultdict(set)  # transcript file -> shas whose blob is missing or torn
+    for m in every:
+        if m.meta.get("kind") == "capture" and not m.replaces and m.meta.get("file"):
+            for sha in m.inputs:
+                if not _intact(catalog.layout, sha):
+                    wanted[m.meta["file"]].add(sha)
+    restored = []
+    for file, shas in sorted(wanted.items()):
+        try:
+            members, _ = gzip_members(Path(file).read_bytes())
+        except OSError:
+            continue  # the transcript is gone too: verify reports the blob as missing
+        for text in members:
+            sha = hashlib.sha256(text).hexdigest()
+            if sha in shas:
+                blob = catalog.layout.raw_blob(sha)
+                if blob.exists():
+                    blob.unlink()  # torn: store_raw keeps an existing blob as it is
+                store_raw(catalog.layout, sha, text)
+                restored.append(sha)
+    return sorted(restored)

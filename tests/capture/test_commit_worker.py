@@ -49,6 +49,11 @@ def test_a_full_backlog_pauses_reading_and_loses_nothing(tmp_path):
     assert 456 / 40 <= len(batches) <= s.commits
     keys = [r["record_key"] for r in _lake.rows(tmp_path, "records")]
     assert len(keys) == len(set(keys)) == len(_transcript_frames(catalog)) == 456
+    # Each batch's raw blob is its transcript member, byte for byte (the worker hands the member itself to
+    # store_raw; tests/store/test_raw_once.py shows store_raw keeps it as it is).
+    members = b"".join(p.read_bytes() for p in transcript_files(transcripts_dir(catalog), "binance_usdm"))
+    blobs = [catalog.layout.raw_blob(m.inputs[0]).read_bytes() for m in batches]
+    assert blobs and all(blob in members for blob in blobs)
 
 
 def test_the_worker_dying_stops_the_capture_with_an_error_and_the_next_capture_commits_its_leftovers(tmp_path):

@@ -145,3 +145,25 @@ def test_cli_reconcile_table_and_chart(lake_dir, tmp_path):
     assert res.exit_code == 0, res.output
     gap, _, _ = _duplicate_gap()
     assert f"−${gap:,.2f}" in res.output and (tmp_path / "c.png").exists()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(k=st.integers(1, 5), data=st.data())
+def test_shapley_equals_the_permutation_definition(k: int, data: st.DataObject) -> None:
+    """Each player's value is its mean marginal contribution over the k! join orders, here by brute force."""
+    import itertools
+    from fractions import Fraction
+
+    # Below $1e9 at 18 places (27 digits): metrics' exact() normalizes in the 28-digit default context.
+    amount = st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=18, allow_nan=False)
+    values = data.draw(st.lists(amount, min_size=1 << k, max_size=1 << k))
+    phis = shapley(values, k)
+    orders = list(itertools.permutations(range(k)))
+    for i, phi in enumerate(phis):
+        mean = Fraction(0)
+        for order in orders:
+            before = sum(1 << j for j in order[:order.index(i)])
+            mean += Fraction(values[before | 1 << i]) - Fraction(values[before])  # exact: no 28-digit context
+        mean /= len(orders)
+        assert abs(Fraction(phi) - mean) <= Fraction(1, 10**18)  # rounded to 1e-18 (down, or up by the residue)
+    assert sum(map(Fraction, phis)) == Fraction(values[-1]) - Fraction(values[0])

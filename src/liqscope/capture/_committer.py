@@ -17,7 +17,10 @@
 # Group commit: the parent sends everything pending whenever the previous request is done and at least
 # `flush_s` has passed since it was sent, so batches are small when the feed is quiet and grow with the load.
 #
-# After each commit the worker rolls its small batches up (capture/_rollup.py), so readers list a few dozen.
+# The worker rolls its small batches up (capture/_rollup.py), so readers list a few dozen: on a thread of its
+# own, off the commit path, so a merge of up to 2M rows never holds the next commit back (the merge is Arrow
+# and file I/O, which release the GIL). The two only meet in the lake, under its commit lock, exactly as a
+# `liqscope compact` beside a capture does (a rollup that loses a race gives up, as there).
 #
 # Raw first holds inside the worker: each text is appended to its transcript as one gzip member and fsynced
 # before its frames are committed (one batch per member, raw blob = the member's text), exactly as before.
@@ -32,10 +35,12 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -98,28 +103,28 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         recent = {v: RecentIds() for v in venues}
         catalog.invalidate()
         known = catalog.snapshot()  # what the commit re-check may skip: grows with every commit
-        rollup = Rollup(catalog, fanout=fanout, grace_s=grace_s)
+        merger = _Merger(Rollup(Catalog(Path(root)), fanout=fanout, grace_s=grace_s))
         while True:
             try:
                 msg = conn.recv()
             except EOFError:  # the parent is gone: what it had not sent was never fsynced, so never accepted
+                merger.close()
                 return
             if msg[0] == "stop":
+                merger.close()
                 return
             committed: list = []
             for venue, chunks in msg[1].items():
                 for path, first_line, text in chunks:
-                    append_member(Path(path), text)
+                    member = append_member(Path(path), text)
                     frames = [Frame(ln.line, first_line + ln.line - 1, ln.ts, ln.conn, ln.payload)
                               for ln in iter_lines(text, name=path) if ln.payload is not None]
                     if frames:
                         commit_frames(catalog, venue, text, frames, file=path,
                                       meta={"session": session, "first_line": str(first_line)},
                                       check_existing=False, recent=recent[venue], result=results[venue],
-                                      committed=committed, known=known)
-            for manifest, rows in committed:
-                rollup.committed(manifest, rows)
-            rollup.collect()
+                                      committed=committed, known=known, compressed=member)
+            merger.put(committed)
             try:
                 conn.send(("done", {v: {c: getattr(r, c) for c in COUNTERS} for v, r in results.items()}))
             except (BrokenPipeError, ConnectionResetError):
@@ -128,6 +133,38 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         with contextlib.suppress(Exception):
             conn.send(("error", f"{type(e).__name__}: {e}"))
         raise
+
+
+class _Merger:
+    # Runs the rollup on its own thread; a failure there is raised on the commit path at its next commit.
+    def __init__(self, rollup: Any) -> None:
+        self._rollup = rollup
+        self._todo: queue.SimpleQueue[list[tuple[Any, int]] | None] = queue.SimpleQueue()
+        self._failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="liqscope-rollup", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (committed := self._todo.get()) is not None:
+            try:
+                for manifest, rows in committed:
+                    self._rollup.committed(manifest, rows)
+                self._rollup.collect()
+            except BaseException as e:
+                self._failed.append(e)
+                return
+
+    def put(self, committed: list[tuple[Any, int]]) -> None:
+        if self._failed:
+            raise self._failed[0]
+        self._todo.put(committed)
+
+    def close(self) -> None:
+        # Finish the merges already asked for (their inputs are committed either way: nothing is lost if not).
+        self._todo.put(None)
+        self._thread.join()
+        if self._failed:
+            raise self._failed[0]
 
 
 def _cli() -> None:

@@ -122,7 +122,8 @@ class Rollup:
                 inputs=[sha for m in batches for sha in m.inputs],
                 meta={"kind": "capture", "venue": first.get("venue", ""), "format": first.get("format", ""),
                       "session": first.get("session", ""), "rollup_level": str(level),
-                      "merged_batches": str(len(batches))})
+                      "merged_batches": str(len(batches))},
+                id_scheme=min(m.id_scheme for m in batches))
             manifest = commit_replacement(layout, manifest, still, "rollup")
         except (CommitConflict, FileNotFoundError):
             # Another commit (a compaction) replaced these batches first, and holds their rows: give up.

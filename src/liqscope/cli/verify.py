@@ -46,6 +46,8 @@ def _render_repair(fixed: Any) -> None:
         console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
     if fixed.rebuilt:
         console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: " + ", ".join(fixed.rebuilt))
+    if fixed.restored_raw:
+        console.print(f"restored {len(fixed.restored_raw)} capture raw blob(s) from their transcript members")
     _render(fixed.after)
 
 
@@ -62,3 +64,30 @@ def _render(r: VerifyReport) -> None:
     for p in r.problems:
         t.add_row(p.kind, p.path, str(p.rows or ""), "\n".join([p.detail, *p.examples]))
     console.print(t)
+
+
+@main.command()
+@data_dir_option
+@output_format
+@library_errors
+def migrate(catalog: Catalog, fmt: str) -> None:
+    """Rebuild a lake written under an older event id scheme from its raw journal.
+
+    Event ids are versioned (docs/events.md, "Event ids"); a lake holding ids of an older scheme is still
+    read, but not written to until migrated. Every ingest and capture batch is replayed from the raw journal
+    into a new lake, which then replaces the old one; the old lake is kept aside (lake-id-scheme-<n>-<time>/).
+    Nothing changes when a batch cannot be replayed: the error names it. A current lake is left alone.
+    """
+    from liqscope._migrate import migrate_lake
+
+    done = migrate_lake(catalog)
+    emit(fmt, done, table=lambda: _render_migrate(done))
+
+
+def _render_migrate(done: Any) -> None:
+    if not done.migrated:
+        console.print(f"nothing to do: the lake's event ids are of the current id scheme ({done.id_scheme})")
+        return
+    console.print(f"rebuilt {done.replayed} batch(es) under id scheme {done.id_scheme} from the raw journal "
+                  f"({len(done.migrated)} held older ids; {done.carried} other file(s) carried over); "
+                  f"the old lake is kept as {done.kept_aside}")

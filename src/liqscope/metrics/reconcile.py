@@ -9,6 +9,8 @@ short and per-asset totals.
 
 from __future__ import annotations
 
+import decimal
+import functools
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -23,7 +25,6 @@ from liqscope.metrics._counted import Counted, exact
 __all__ = ["Part", "Reconciliation", "Side", "reconcile", "shapley"]
 
 _ZERO = Decimal(0)
-_QUANTUM = Decimal("1e-18")  # the lake's precision: every variant total is a multiple of it
 
 
 class Side(msgspec.Struct, kw_only=True):
@@ -75,6 +76,36 @@ def shapley(values: Sequence[Decimal], k: int) -> list[Decimal]:
         raise ValueError(f"shapley() needs 2^{k} values, got {len(values)}")
     if k == 0:
         return []
+    # Values at 1e-18 as integers (exact for the lake's decimals), else the exact rational path.
+    ints = [int(v.scaleb(18, context=_WIDE)) for v in values]
+    if any(Decimal(i).scaleb(-18, context=_WIDE) != v for i, v in zip(ints, values, strict=True)):
+        return _shapley_rational(values, k)
+    # phi_i * k! = sum over coalitions S without i of |S|! (k-|S|-1)! (v(S+i) - v(S)): integers throughout,
+    # with the k weights computed once (not once per player and coalition).
+    weight = _weights(k)
+    sizes = [m.bit_count() for m in range(1 << k)]
+    whole = math.factorial(k)
+    numerators = []
+    for i in range(k):
+        bit = 1 << i
+        numerators.append(sum(weight[sizes[m]] * (ints[m | bit] - ints[m]) for m in range(1 << k) if not m & bit))
+    floors = [n // whole for n in numerators]  # floor(phi_i at 1e-18), as the rational path
+    residue = ints[-1] - ints[0] - sum(floors)
+    by_remainder = sorted(range(k), key=lambda i: (-(numerators[i] - floors[i] * whole), i))
+    for i in by_remainder[:residue]:
+        floors[i] += 1
+    return [exact(Decimal(f).scaleb(-18, context=_WIDE)) for f in floors]  # no 28-digit rounding
+
+
+_WIDE = decimal.Context(prec=80)  # scaleb at 1e-18 without rounding any sum the lake can hold
+
+
+@functools.cache
+def _weights(k: int) -> tuple[int, ...]:
+    return tuple(math.factorial(size) * math.factorial(k - size - 1) for size in range(k))
+
+
+def _shapley_rational(values: Sequence[Decimal], k: int) -> list[Decimal]:
     exact_values = []
     for i in range(k):
         phi = Fraction(0)
@@ -91,7 +122,7 @@ def shapley(values: Sequence[Decimal], k: int) -> list[Decimal]:
     by_remainder = sorted(range(k), key=lambda i: (-(exact_values[i] * scale - floors[i]), i))
     for i in by_remainder[:residue]:
         floors[i] += 1
-    return [exact(Decimal(f) * _QUANTUM) for f in floors]
+    return [exact(Decimal(f).scaleb(-18, context=_WIDE)) for f in floors]  # no 28-digit rounding
 
 
 def _part(values: list[Decimal], differing: Sequence[str]) -> Part:

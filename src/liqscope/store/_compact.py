@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import msgspec
 
+from liqscope._identity import ID_SCHEME
 from liqscope.errors import CommitConflict, StoreError
 from liqscope.store._catalog import Catalog, _sql_str
 from liqscope.store._writer import (
@@ -175,7 +176,8 @@ def _compact_once(catalog: Catalog, result: CompactResult) -> None:
             _fsync_dir(layout.lake / part)
         manifest = Manifest(batch=batch, created_ns=time.time_ns(), files=written + carried,
                             inputs=sorted({sha for m in live if m.batch in owners for sha in m.inputs}),
-                            meta={"kind": "compact", "merged_files": str(len(merged))})
+                            meta={"kind": "compact", "merged_files": str(len(merged))},
+                            id_scheme=min((m.id_scheme for m in live if m.batch in owners), default=ID_SCHEME))
         commit_replacement(layout, manifest, owners, "compact")
     except BaseException:
         for rel in written:  # ours and never committed: provably garbage

@@ -39,6 +39,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liqscope._identity import ID_SCHEME
 from liqscope.errors import CommitConflict, LakeWriteFailed, StoreError
 from liqscope.store._layout import Layout
 
@@ -77,6 +78,19 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     # Batches this one supersedes (written by `liqscope compact` and capture rollups): their files no
     # longer count, since this batch holds the same rows. Catalog.manifests() leaves every batch named here out.
     replaces: list[str] = []
+    # The event id scheme of this batch's event rows (liqscope._identity); manifests written before ids were
+    # versioned have none: scheme 1. A compaction or rollup carries the oldest scheme it merged.
+    id_scheme: int = 1
+
+
+def holds_events(m: Manifest) -> bool:
+    """True when the batch lists event rows (whose ids follow its ``id_scheme``)."""
+    return any(rel.startswith("events/") for rel in m.files)
+
+
+def older_id_schemes(live: Iterable[Manifest]) -> list[str]:
+    """The live batches holding event rows under an id scheme older than ``ID_SCHEME`` (oldest first)."""
+    return [m.batch for m in live if m.id_scheme < ID_SCHEME and holds_events(m)]
 
 
 def new_batch_id() -> str:
@@ -235,8 +249,15 @@ def commit_lock(layout: Layout) -> Iterator[Listing]:
         _unlock(fd)
 
 
-def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
-    """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent)."""
+def store_raw(layout: Layout, sha: str, data: bytes, *, compressed: bytes | None = None,
+              durable: bool = True) -> Path:
+    """Keep an input's raw bytes, content-addressed and gzip-compressed (idempotent).
+
+    ``compressed``, when given, is a gzip of exactly ``data`` already made (a capture's transcript member):
+    it is kept as it is instead of compressing ``data`` again. ``durable=False`` skips the two fsyncs (the
+    rename stays atomic): only for bytes already durable elsewhere, from where ``verify --repair`` restores
+    them (a capture's transcript member; docs/store.md, "Fsyncs").
+    """
     path = layout.raw_blob(sha)
     if path.exists():
         return path
@@ -244,13 +265,20 @@ def store_raw(layout: Layout, sha: str, data: bytes) -> Path:
     try:
         tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
         try:
-            _fsync_write(tmp, gzip.compress(data, compresslevel=6, mtime=0))
+            blob = compressed if compressed is not None else gzip.compress(data, compresslevel=6, mtime=0)
+            if durable:
+                _fsync_write(tmp, blob)
+            else:
+                with writing(tmp):
+                    tmp.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_bytes(blob)
         except LakeWriteFailed:
             tmp.unlink(missing_ok=True)
             raise
         crash_point("raw:tmp-written")
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
         crash_point("raw:stored")
     finally:
         _unlock(fd)
@@ -544,6 +572,14 @@ class BatchWriter:
                     # Every record was committed by another writer meanwhile. The raw input is kept, so say
                     # that this batch read it: a manifest with no files, and no raw blob left unaccounted for.
                     self.emptied = True
+                events = self.layout.events
+                if any(final.is_relative_to(events) for _, final in self._staged) and (
+                        old := older_id_schemes(listing.live())):
+                    # Dedupe compares event ids: rows of two schemes would count one liquidation twice.
+                    self.abort()
+                    raise StoreError(f"{lake}: {len(old)} committed batch(es) ({old[0]}, ...) hold event ids of "
+                                     f"an older id scheme than this liqscope writes ({ID_SCHEME}); run `liqscope "
+                                     "migrate` to rebuild them from the raw journal, then write again")
                 for tmp_file, final in self._staged:
                     os.replace(tmp_file, final)  # final names, still listed by no manifest: invisible
                     crash_point("commit:file-in-place")
@@ -551,7 +587,7 @@ class BatchWriter:
                     _fsync_dir(parent)
                 manifest = Manifest(batch=self.batch, created_ns=time.time_ns(),
                                     files=[os.path.relpath(final, lake) for _, final in self._staged],
-                                    inputs=list(self.inputs), meta=meta or {})
+                                    inputs=list(self.inputs), meta=meta or {}, id_scheme=ID_SCHEME)
                 try:
                     publish_manifest(self.layout, manifest, "commit")
                 except LakeWriteFailed:

@@ -124,8 +124,12 @@ class Flushed(msgspec.Struct, frozen=True):
     lines: list[Pending]
 
 
-def append_member(path: Path, text: bytes) -> None:
-    """Append ``text`` to the transcript at ``path`` as one gzip member, fsynced."""
+def append_member(path: Path, text: bytes) -> bytes:
+    """Append ``text`` to the transcript at ``path`` as one gzip member, fsynced; returns the member.
+
+    The member is a complete gzip file of ``text``: the commit keeps it as the batch's raw blob as it is
+    (``store_raw(..., compressed=member)``), so each text is compressed once, not twice.
+    """
     member = gzip.compress(text, compresslevel=6, mtime=0)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -135,6 +139,7 @@ def append_member(path: Path, text: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return member
 
 
 def _day_start(ts: int) -> int:

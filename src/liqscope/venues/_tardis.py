@@ -17,13 +17,13 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import msgspec
 
+from liqscope import _identity
 from liqscope._cadence import Cadence, Point, check
 from liqscope._registry import Format
 from liqscope.errors import InputUnreadable, UnexpectedPayload
@@ -131,7 +131,7 @@ def received(row: TardisLiquidation, rx: Received) -> Received:
 
 def digest(*parts: object) -> str:
     """A short stable hash of an identity tuple."""
-    return hashlib.blake2b("|".join(str(p) for p in parts).encode(), digest_size=10).hexdigest()
+    return _identity.digest(*parts)
 
 
 @dataclass(frozen=True, kw_only=True)

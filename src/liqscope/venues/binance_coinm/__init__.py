@@ -6,7 +6,7 @@ Same wire as USD-M; quantities are contracts of a fixed USD face value (``instru
 from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.binance_coinm import archive, parse
+from liqscope.venues.binance_coinm import archive, batch, parse
 from liqscope.venues.binance_usdm import wire
 
 SAMPLING = "at most 1 liquidation per symbol per 1000 ms (the latest one): totals are floors"
@@ -20,6 +20,7 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
+    parse_batch=batch.parse_batch,
     formats={
         "binance-archive": Format(
             name="binance-archive",

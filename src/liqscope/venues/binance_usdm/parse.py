@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 
+from liqscope import _identity
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import (
     InstrumentKind,
@@ -68,8 +68,7 @@ def identity(venue: str, body: wire.ForceOrderBody) -> str:
         str(v) for v in (body.s, body.S, body.o, body.f, body.q, body.p, body.ap, body.X, body.l, body.z,
                          body.T, body.ps)
     )
-    digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
-    return f"{venue}:{body.s}:{body.T}:{digest}"
+    return f"{venue}:{body.s}:{body.T}:{_identity.digest(canon)}"
 
 
 def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent]:

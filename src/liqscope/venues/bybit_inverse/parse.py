@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from decimal import Decimal
 
+from liqscope import _identity
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import (
     InstrumentKind,
@@ -47,7 +47,7 @@ def identity(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, 
     if record_id is not None:
         return f"{VENUE}:{symbol}:id:{record_id}"
     canon = "|".join(str(x) for x in (symbol, ts_ms, side, size, price))
-    return f"{VENUE}:{symbol}:{ts_ms}:{hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()}"
+    return f"{VENUE}:{symbol}:{ts_ms}:{_identity.digest(canon)}"
 
 
 def _event(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, rx: Received,

@@ -7,11 +7,11 @@ is ``v x p`` at that price.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from liqscope import _identity
 from liqscope.errors import NotALiquidation, UnexpectedPayload
 from liqscope.events import (
     InstrumentKind,
@@ -40,8 +40,7 @@ _INVERSE = re.compile(r"^[A-Z0-9]+USD(?:[FGHJKMNQUVXZ]\d{2})?$")
 def identity(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal) -> str:
     """Bybit sends no id: a liquidation is known by ``(s, T, S, v, p)``."""
     canon = "|".join(str(x) for x in (symbol, ts_ms, side, size, price))
-    digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
-    return f"{VENUE}:{symbol}:{ts_ms}:{digest}"
+    return f"{VENUE}:{symbol}:{ts_ms}:{_identity.digest(canon)}"
 
 
 # Field names are grouped without an array index ("data.s", not "data[3].s") so quarantine reasons

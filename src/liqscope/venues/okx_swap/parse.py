@@ -18,11 +18,11 @@ position, as Tardis maps it: "3" -> order side sell); ``size`` counts the same c
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import NoReturn
 
+from liqscope import _identity
 from liqscope._time import utc_stamp_ns
 from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Margining, PositionSide, PriceKind, QtyUnit, Received, mul
@@ -72,8 +72,7 @@ def identity(inst_id: str, detail: wire.Detail, venue: str = VENUE) -> str:
     """OKX sends no id: the liquidation's identity is (instId, ts, side, posSide, sz, bkPx)."""
     parts = (inst_id, detail.ts, detail.side, detail.posSide, detail.sz, detail.bkPx)
     canon = "|".join(str(v) for v in parts)
-    digest = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
-    return f"{venue}:{inst_id}:{detail.ts}:{digest}"
+    return f"{venue}:{inst_id}:{detail.ts}:{_identity.digest(canon)}"
 
 
 def ts_ns(ts: str) -> int:
@@ -141,8 +140,7 @@ def detail_events(venue: str, inst_id: str, inst: _instruments.Instrument, detai
 def v3_identity(row: wire.V3Liquidation, venue: str) -> str:
     """v3 sends no id either: (instrument_id, created_at, type, size, price, loss)."""
     parts = (row.instrument_id, row.created_at, row.type, row.size, row.price, row.loss)
-    digest = hashlib.blake2b("|".join(str(v) for v in parts).encode(), digest_size=10).hexdigest()
-    return f"{venue}:{row.instrument_id}:v3:{row.created_at}:{digest}"
+    return f"{venue}:{row.instrument_id}:v3:{row.created_at}:{_identity.digest(*parts)}"
 
 
 def v3_events(venue: str, inst_type: str, message: wire.V3Push, rx: Received,
