@@ -31,8 +31,11 @@ def test_ingest_then_report_json_has_the_documented_keys_and_provenance_values(t
         assert key in r
     assert r["total_usd"] == Decimal("2051029.334921")
     assert (r["long_events"], r["short_events"]) == (880, 1165)
-    assert r["by_venue"]["binance_usdm"]["total_usd"] == r["total_usd"]
-    assert r["by_asset"]["BTC"]["long_usd"] + r["by_asset"]["BTC"]["short_usd"] == r["by_asset"]["BTC"]["total_usd"]
+    assert [(v["name"], v["total_usd"], v["share"]) for v in r["by_venue"]] == [("binance_usdm", r["total_usd"], 1)]
+    btc = next(a for a in r["by_asset"] if a["name"] == "BTC")
+    assert btc["long_usd"] + btc["short_usd"] == btc["total_usd"]
+    # Rankings travel as ordered arrays, largest first (an object would let JavaScript reorder them).
+    assert [a["total_usd"] for a in r["by_asset"]] == sorted((a["total_usd"] for a in r["by_asset"]), reverse=True)
     assert [x["notional_usd"] for x in r["largest"]] == sorted((x["notional_usd"] for x in r["largest"]), reverse=True)
     assert r["largest"][0]["side"] in ("LONG", "SHORT")
     assert r["methodology"]["name"] == "standard" and len(r["methodology"]["fingerprint"]) == 12
@@ -50,9 +53,10 @@ def test_every_venue_and_format_of_the_bundled_data_reaches_the_report(tmp_path)
     r = json.loads(_run("report", "--start", "2023-01-01", "--end", "2026-01-01", "--data-dir", d, "--json").output,
                    parse_float=Decimal)
     # COIN-M: 106 contracts x $100 (PROVENANCE); HL official: exact sum of liquidated_ntl_pos; HL node: 890 x 0.15327
-    assert r["by_venue"]["binance_coinm"]["total_usd"] == Decimal("10600")
-    assert r["by_venue"]["binance_coinm"]["short_usd"] == Decimal("8600")
-    assert r["by_venue"]["hyperliquid"]["total_usd"] == Decimal("29783.048334") + Decimal("136.4103")
+    by_venue = {v["name"]: v for v in r["by_venue"]}
+    assert by_venue["binance_coinm"]["total_usd"] == Decimal("10600")
+    assert by_venue["binance_coinm"]["short_usd"] == Decimal("8600")
+    assert by_venue["hyperliquid"]["total_usd"] == Decimal("29783.048334") + Decimal("136.4103")
     assert r["unknown_side_usd"] == Decimal("29783.048334")  # the official list names no side
 
 

@@ -59,7 +59,7 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
         for name in ("standard", "every-copy"):
             m = load(name)
             r = report(counted(catalog, m, *(parse_iso_ns(t) for t in ALL_TIME)))
-            by_venue = ", ".join(f"{v} {compact_usd(t.total_usd)}" for v, t in r.by_venue.items())
+            by_venue = ", ".join(f"{v} {compact_usd(t.total_usd)}" for v, t in ((t.name, t) for t in r.by_venue))
             console.print(f"{name:>10} \\[{m.fingerprint()}]: total {compact_usd(r.total_usd)} in {r.events:,} "
                           f"liquidations ({by_venue})")
         console.print(f"lake: {root}" + ("" if data_dir else " (temporary; pass --data-dir to keep it)"))

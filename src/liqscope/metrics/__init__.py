@@ -12,12 +12,12 @@ from liqscope.metrics.hawkes import HawkesFit, fit_hawkes, hawkes, simulate_hawk
 from liqscope.metrics.health import HEALTH_INDEX_VERSION, HealthIndex, health_index
 from liqscope.metrics.range import Range, StatRange, ranges
 from liqscope.metrics.reconcile import Part, Reconciliation, reconcile, shapley
-from liqscope.metrics.report import Largest, Report, ReportCoverage, SideTotals, report
+from liqscope.metrics.report import Largest, Ranked, Report, ReportCoverage, SideTotals, report
 from liqscope.metrics.timeline import Timeline, timeline
 
 __all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part", "Range",
-           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events",
-           "ranges", "reconcile", "report", "shapley", "timeline"]
+           "Ranked", "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted",
+           "events", "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
             "HealthIndex", "accounts_liquidated", "compare", "concentration", "detect_cascades", "fit_hawkes",
             "hawkes", "health_index", "raw_record", "simulate_hawkes", "structural_flags"]

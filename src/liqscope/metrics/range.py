@@ -45,10 +45,10 @@ def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
 
 
 def _slices(reports: Sequence[Report], attr: str) -> dict[str, StatRange]:
-    keys = {k for r in reports for k in getattr(r, attr)}
+    rows = [{t.name: t for t in getattr(r, attr)} for r in reports]
     out = {}
-    for key in keys:
-        parts = [getattr(r, attr).get(key, SideTotals()) for r in reports]
+    for key in {k for r in rows for k in r}:
+        parts = [r.get(key, SideTotals()) for r in rows]
         out[key] = StatRange(**{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd[1], kv[0])))
 

@@ -15,9 +15,11 @@ from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store._coverage import CaptureCoverage
 from liqscope.store._coverage import coverage as capture_coverage
 
-__all__ = ["Largest", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "exact", "report", "split_sides"]
+__all__ = ["Largest", "Ranked", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "exact", "rank", "report",
+           "split_sides"]
 
 _ZERO = Decimal(0)
+_SHARE = Decimal("0.000001")
 
 
 class SideTotals(msgspec.Struct, kw_only=True):
@@ -30,6 +32,15 @@ class SideTotals(msgspec.Struct, kw_only=True):
     long_events: int = 0
     short_events: int = 0
     estimated: bool = False   # the USD figures include the throttle-adjusted estimate (docs/methodology.md)
+
+
+class Ranked(SideTotals, kw_only=True):
+    """One row of a ranking (``by_asset``, ``by_venue``): its name, its side totals, and its share of the
+    report's total. Rankings travel as ordered arrays, largest first: a JSON object would let a reader
+    reorder them (JavaScript puts integer-like keys such as asset ``4`` first)."""
+
+    name: str
+    share: Decimal = _ZERO   # total_usd / the report's total_usd, to 6 decimal places (0 when the total is 0)
 
 
 class Largest(msgspec.Struct, kw_only=True):
@@ -86,8 +97,8 @@ class Report(msgspec.Struct, kw_only=True):
     events: int
     long_events: int
     short_events: int
-    by_asset: dict[str, SideTotals]
-    by_venue: dict[str, SideTotals]
+    by_asset: list[Ranked]    # largest total first, then by name
+    by_venue: list[Ranked]
     largest: list[Largest]
     methodology: dict[str, object]
     coverage: ReportCoverage
@@ -96,6 +107,14 @@ class Report(msgspec.Struct, kw_only=True):
     estimate: Estimate | None = None       # floor, estimate and interval under throttle_adjusted
     accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
+
+    def asset(self, name: str) -> Ranked | None:
+        """The ``by_asset`` row of ``name``, or None when the asset has no counted event."""
+        return next((t for t in self.by_asset if t.name == name), None)
+
+    def venue(self, name: str) -> Ranked | None:
+        """The ``by_venue`` row of ``name``, or None when the venue has no counted event."""
+        return next((t for t in self.by_venue if t.name == name), None)
 
 
 def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
@@ -114,6 +133,12 @@ def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
             t.short_usd += usd
             t.short_events += n
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd, kv[0])))
+
+
+def rank(rows: dict[str, SideTotals], total_usd: Decimal) -> list[Ranked]:
+    """``split_sides`` output -> the ordered ranking, each row with its share of ``total_usd``."""
+    return [Ranked(name=k, share=(t.total_usd / total_usd).quantize(_SHARE) if total_usd else _ZERO,
+                   **msgspec.structs.asdict(t)) for k, t in rows.items()]
 
 
 _COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_event", "event_id", "raw_ref", "usd",
@@ -202,8 +227,8 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         events=totals.events,
         long_events=totals.long_events,
         short_events=totals.short_events,
-        by_asset=by_asset,
-        by_venue=by_venue,
+        by_asset=rank(by_asset, totals.total_usd),
+        by_venue=rank(by_venue, totals.total_usd),
         largest=largest_rows(board),
         methodology=c.meta(),
         coverage=ReportCoverage(venues=[v.venue for v in per_venue],
