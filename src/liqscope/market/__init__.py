@@ -33,6 +33,8 @@ from liqscope.market._query import (
     latest_premium,
     oi_weighted_funding,
     open_interest,
+    premiums,
+    prices,
     reference_buckets,
 )
 
@@ -66,6 +68,8 @@ __all__ = [
     "oi_weighted_funding",
     "open_interest",
     "premium_of",
+    "premiums",
+    "prices",
     "reference_buckets",
     "resolve_intervals",
     "venue_default_hours",

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import msgspec
 
-from liqscope._market_types import FundingRate, OpenInterest, Premium, ReferenceBucket
+from liqscope._market_types import FundingRate, OpenInterest, Premium, Price, ReferenceBucket
 from liqscope.market._store import BY_NAME, exact, relation, rows_as
 from liqscope.store import Catalog
 
 __all__ = ["OIWeightedFunding", "funding_rates", "latest_funding", "latest_open_interest", "latest_premium",
-           "oi_weighted_funding", "open_interest", "reference_buckets"]
+           "oi_weighted_funding", "open_interest", "premiums", "prices", "reference_buckets"]
 
 DAY_NS = 86_400_000_000_000
 _CTX = decimal.Context(prec=40)
@@ -52,6 +52,18 @@ def open_interest(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Itera
                   assets: Iterable[str] | None = None) -> list[OpenInterest]:
     """Open-interest observations in [start, end), oldest first, as stored (USD may be missing)."""
     return _series(catalog, "open_interest", start_ns, end_ns, venues, assets)
+
+
+def prices(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Iterable[str] | None = None,
+           assets: Iterable[str] | None = None) -> list[Price]:
+    """Reference prices (e.g. spot closes) with ``ts_event`` in [start, end), oldest first."""
+    return _series(catalog, "price", start_ns, end_ns, venues, assets)
+
+
+def premiums(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Iterable[str] | None = None,
+             assets: Iterable[str] | None = None) -> list[Premium]:
+    """Mark/index price observations with ``ts_event`` in [start, end), oldest first."""
+    return _series(catalog, "premium", start_ns, end_ns, venues, assets)
 
 
 def _latest(catalog: Catalog, table: str, at_ns: int, lookback_ns: int, venues: Iterable[str] | None,

@@ -10,6 +10,7 @@ from liqscope.metrics.events import EventsPage, events
 from liqscope.metrics.flags import Flag, structural_flags
 from liqscope.metrics.hawkes import HawkesFit, fit_hawkes, hawkes, simulate_hawkes
 from liqscope.metrics.health import HEALTH_INDEX_VERSION, HealthIndex, health_index
+from liqscope.metrics.prices import PriceSeries, price_series
 from liqscope.metrics.range import Range, StatRange, ranges
 from liqscope.metrics.reconcile import Part, Reconciliation, reconcile, shapley
 from liqscope.metrics.report import Largest, Ranked, Report, ReportCoverage, SideTotals, report
@@ -19,5 +20,5 @@ __all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "Estimate", "EventsPage"
            "Ranked", "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted",
            "events", "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
-            "HealthIndex", "accounts_liquidated", "compare", "concentration", "detect_cascades", "fit_hawkes",
-            "hawkes", "health_index", "raw_record", "simulate_hawkes", "structural_flags"]
+            "HealthIndex", "PriceSeries", "accounts_liquidated", "compare", "concentration", "detect_cascades",
+            "fit_hawkes", "hawkes", "health_index", "price_series", "raw_record", "simulate_hawkes", "structural_flags"]
