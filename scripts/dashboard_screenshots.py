@@ -39,6 +39,8 @@ def main(prefix: str) -> None:
                                              args=["--headless", "--no-sandbox", "--disable-gpu"])
                 for name, width in (("desktop", 1440), ("390", 390)):
                     page = browser.new_page(viewport={"width": width, "height": 900})
+                    page.on("pageerror", lambda e: print("page error:", e))
+                    page.on("console", lambda m: print("console:", m.text) if m.type == "error" else None)
                     page.goto(base + "/")
                     page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
                     page.wait_for_timeout(1500)
