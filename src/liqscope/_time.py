@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from liqscope.errors import ConfigError
 
@@ -45,6 +46,28 @@ def parse_iso_ns(text: str, *, what: str = "time") -> int:
         ns = None
     if ns is None or not MIN_NS <= ns <= MAX_NS:
         raise ConfigError(f"{what}: {text!r} is outside the valid time range {TIME_RANGE}")
+    return ns
+
+
+_UTC_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|\+00:00)")
+
+
+def utc_stamp_ns(text: str) -> int:
+    """A record's UTC time stamp -> ns, exact to the nanosecond: ``2020-12-18T00:30:58.5590000Z``.
+
+    For times inside records (venue frames, archive lines), not for user input (``parse_iso_ns``): only
+    ``Z`` or ``+00:00`` is accepted, with 0 to 9 fractional digits (datetime keeps 6; Tardis writes 7).
+
+    Raises:
+        ValueError: Not such a stamp, or outside ``TIME_RANGE``.
+    """
+    m = _UTC_STAMP.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{text[:40]!r} is not a UTC time stamp like 2020-12-18T00:30:58.559Z")
+    whole = dt.datetime.fromisoformat(m.group(1)).replace(tzinfo=dt.UTC)  # ValueError: no such date
+    ns = _ns(whole) + int((m.group(2) or "").ljust(9, "0"))
+    if not MIN_NS <= ns <= MAX_NS:
+        raise ValueError(f"{text!r} is outside the valid time range {TIME_RANGE}")
     return ns
 
 

@@ -40,7 +40,8 @@ from liqscope._ingest_read import (
     scan_stream,
     spool_input,
 )
-from liqscope.errors import InputUnreadable, Reason, StoreError, UnknownName
+from liqscope._received import ReceivedAt, parse_received_at, sniff, stamped
+from liqscope.errors import ConfigError, InputUnreadable, Reason, StoreError, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
 from liqscope.simulate import SYNTHETIC_MARKER, is_synthetic_marker
@@ -114,7 +115,8 @@ def formats_of(venue_id: str) -> list[str]:
 
 
 def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
-                progress: Callable[[int, int], None] | None = None, *, synthetic: bool = False) -> IngestResult:
+                progress: Callable[[int, int], None] | None = None, *, synthetic: bool = False,
+                received_at: str | None = None) -> IngestResult:
     """Ingest one file of ``venue`` records in format ``fmt`` and commit it as one batch.
 
     The file is streamed (gzip and zip members too) and written in chunks under one atomic commit, so
@@ -130,19 +132,25 @@ def ingest_file(catalog: Catalog, venue: str, path: Path, fmt: str = JSONL,
         progress: Called with (records done, records total) after each chunk.
         synthetic: Label every row synthetic. Files written by ``liqscope simulate`` carry a marker
             line and are labelled so whatever this says.
+        received_at: Where each ``jsonl`` line keeps its receipt time (``tardis`` or ``FIELD[:UNIT]``, see
+            ``liqscope._received``); Tardis raw-data lines are recognised without it. Without one, a
+            line's receipt time is the moment of ingest, and a timeless venue's file is refused.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
-        InputUnreadable: The file cannot be read at all, or changed while it was being ingested.
+        ConfigError: A malformed ``received_at``, or one given for a format other than ``jsonl``.
+        InputUnreadable: The file cannot be read at all, changed while it was being ingested, or holds
+            a timeless venue's frames with no receipt time.
     """
     _check_name(venue, fmt)
+    at = _received_at(fmt, received_at)
     with open_input(Path(path), spool_dir=catalog.root) as inp:
-        return _ingest_input(catalog, venue, inp, fmt, str(path), progress, synthetic)
+        return _ingest_input(catalog, venue, inp, fmt, str(path), progress, synthetic, at)
 
 
 def ingest_stream(catalog: Catalog, venue: str, stream: IO[bytes], fmt: str = JSONL, *, name: str = "stdin",
                   label: str = "<stdin>", progress: Callable[[int, int], None] | None = None,
-                  synthetic: bool = False) -> IngestResult:
+                  synthetic: bool = False, received_at: str | None = None) -> IngestResult:
     """Ingest what ``stream`` gives until its end (``liqscope ingest -``: standard input), as one batch.
 
     The stream is read once, a block at a time, into an anonymous temp file in the data directory (it
@@ -158,14 +166,18 @@ def ingest_stream(catalog: Catalog, venue: str, stream: IO[bytes], fmt: str = JS
         label: The input as reported, and kept in quarantine records.
         progress: As for ``ingest_file``.
         synthetic: As for ``ingest_file``.
+        received_at: As for ``ingest_file``.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
-        InputUnreadable: The stream cannot be read, or cannot be copied into the data directory.
+        ConfigError: As for ``ingest_file``.
+        InputUnreadable: The stream cannot be read, or cannot be copied into the data directory, or holds
+            a timeless venue's frames with no receipt time.
     """
     _check_name(venue, fmt)
+    at = _received_at(fmt, received_at)
     with spool_input(stream, label, name, catalog.root) as inp:
-        return _ingest_input(catalog, venue, inp, fmt, label, progress, synthetic)
+        return _ingest_input(catalog, venue, inp, fmt, label, progress, synthetic, at)
 
 
 def _check_name(venue: str, fmt: str) -> None:
@@ -175,21 +187,32 @@ def _check_name(venue: str, fmt: str) -> None:
         get_venue(venue)
 
 
+def _received_at(fmt: str, received_at: str | None) -> ReceivedAt | None:
+    if received_at is None:
+        return None
+    if fmt != JSONL:
+        raise ConfigError(f"--received-at applies to --format {JSONL} (raw frames); {fmt} records carry their own "
+                          "receipt time or none")
+    return parse_received_at(received_at)
+
+
 def _ingest_input(catalog: Catalog, venue: str, inp: Input, fmt: str, label: str,
-                  progress: Callable[[int, int], None] | None, synthetic: bool) -> IngestResult:
+                  progress: Callable[[int, int], None] | None, synthetic: bool,
+                  at: ReceivedAt | None = None) -> IngestResult:
     from liqscope._ingest_transcript import ingest_transcript  # lazy: it builds on this module
 
     # The format sniff peeks at the input's first bytes through its own reader: it consumes nothing.
     if fmt == TRANSCRIPT or (fmt == JSONL and is_transcript(inp.head(4096))):
         # a `liqscope capture` transcript (docs/capture.md); read whole, as capture writes them
         return ingest_transcript(catalog, venue, label, raw=inp.raw_bytes() if inp.spooled else None)
-    return _ingest(catalog, venue, inp, fmt, label=label, progress=progress, synthetic=synthetic)
+    return _ingest(catalog, venue, inp, fmt, label=label, progress=progress, synthetic=synthetic, at=at)
 
 
 def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str = JSONL, *, label: str,
                  progress: Callable[[int, int], None] | None = None, ts_recv: int | None = None,
                  batch: str | None = None, synthetic: bool = False,
-                 instruments: _instruments.InstrumentTables | None = None) -> IngestResult:
+                 instruments: _instruments.InstrumentTables | None = None,
+                 received_at: str | None = None) -> IngestResult:
     """Ingest the (decompressed) bytes of one input and commit them as one batch.
 
     ``liqscope verify`` replays a committed batch through this from the raw journal with the batch's
@@ -208,13 +231,17 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
         synthetic: Label every row synthetic (also done whenever ``data`` carries the simulator's marker).
         instruments: Instrument tables to parse with; default: the data dir's refreshed tables
             (``DATA_DIR/instruments/``), bundled snapshots otherwise. The manifest records which.
+        received_at: As for ``ingest_file`` (the manifest records the one a batch was read with).
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
+        ConfigError: As for ``ingest_file``.
+        InputUnreadable: A timeless venue's frames with no receipt time.
     """
     _check_format(venue, fmt)
     return _ingest(catalog, venue, bytes_input(data, name), fmt, label=label, progress=progress,
-                   ts_recv=ts_recv, batch=batch, synthetic=synthetic, instruments=instruments, data=data)
+                   ts_recv=ts_recv, batch=batch, synthetic=synthetic, instruments=instruments, data=data,
+                   at=_received_at(fmt, received_at))
 
 
 def _check_format(venue: str, fmt: str) -> None:
@@ -225,14 +252,23 @@ def _check_format(venue: str, fmt: str) -> None:
 def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
             progress: Callable[[int, int], None] | None, ts_recv: int | None = None, batch: str | None = None,
             synthetic: bool = False, instruments: _instruments.InstrumentTables | None = None,
-            data: bytes | None = None) -> IngestResult:
+            data: bytes | None = None, at: ReceivedAt | None = None) -> IngestResult:
     spec = get_venue(venue)
+    if fmt == JSONL:
+        at = at or sniff(inp.head(4096))
+        if at is None and not spec.venue_time:
+            raise InputUnreadable(
+                f"{label}: {venue} frames carry no time of their own, and this file gives none: their time would be "
+                "the moment of ingest. Give each frame's receipt time: Tardis raw-data lines ('<ISO-8601 UTC time> "
+                "<frame>') are read as such, or name the JSON member that holds it with --received-at FIELD[:UNIT] "
+                "(ISO-8601 UTC, or an integer epoch in s/ms/us/ns). Nothing was added")
     tables = instruments if instruments is not None else _instruments.tables_for(catalog.root)  # once per batch
     recover(catalog.layout)  # a writer cleans what crashed writers left (moves unlisted files aside)
     catalog.invalidate()
     if fmt == JSONL:
         scan = scan_stream(inp.blocks())  # pass 1: sha256, size, marker, which records may repeat
-        run = _Run(catalog, venue, fmt, inp.name, label, scan, spec.decode, spec.parse, Source.FILE, False,
+        read, parse = (spec.decode, spec.parse) if at is None else stamped(spec.decode, spec.parse, at)
+        run = _Run(catalog, venue, fmt, inp.name, label, scan, read, parse, Source.FILE, False,
                    synthetic, ts_recv, batch)
     else:
         f = spec.formats[fmt]
@@ -278,6 +314,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         run.writer.inputs.append(scan.sha256)
         manifest = run.writer.commit({"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": inp.name,
                            "ts_recv": str(run.ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
+                           **({"received_at": at.spec} if at is not None else {}),
                            **_instruments.manifest_meta(tables, venue)})
         run.settle(manifest)
     except BaseException:

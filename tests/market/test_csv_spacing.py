@@ -58,3 +58,50 @@ def test_a_file_that_does_not_match_its_declared_spacing_or_units_is_refused_who
 def test_the_real_hourly_export_still_imports_every_row(tmp_path):
     res = ingest_market(Catalog(tmp_path), "coinglass-regime-csv", REAL)
     assert res.rows == {"funding": 593, "open_interest": 593, "price": 593} and res.quarantined == 0
+
+
+# --- every other third-party CSV importer goes through the same check (liqscope._cadence) ------------------
+
+HL = MARKET / "csv" / "hl_funding_btc_2023-05-12_to_2023-07-03.csv"
+CG_LIQ = MARKET / "csv" / "coinglass_btc_liquidations_1h_binance_bybit_okx_2025-12-27_to_2025-12-28.csv"
+
+
+def test_the_real_hyperliquid_funding_export_imports_every_settlement(tmp_path):
+    """681 rows: 8-hourly, then hourly, settlements a few ms past the hour (one a second early): all fit."""
+    res = ingest_market(Catalog(tmp_path), "hyperliquid-funding-csv", HL)
+    assert (res.records, res.quarantined) == (681, 0)
+    assert res.rows["funding"] == 681
+
+
+def test_a_sub_hourly_hyperliquid_funding_file_is_refused(tmp_path):
+    """The real rows re-stamped 5 minutes apart (what premium samples under the same header look like)."""
+    header, *rows = HL.read_text().splitlines()
+    start = dt.datetime(2023, 5, 12, tzinfo=dt.UTC)
+    out = [header] + [",".join([(start + dt.timedelta(minutes=5 * i)).isoformat(), *r.split(",")[1:]])
+                      for i, r in enumerate(rows)]
+    path = tmp_path / "hl_5m.csv"
+    path.write_text("\n".join(out) + "\n")
+    with pytest.raises(InputUnreadable, match="lines 2-3 are 300 s apart; hyperliquid-funding-csv has one row per "
+                                              "3,600 s per BTC"):
+        ingest_market(Catalog(tmp_path / "lake"), "hyperliquid-funding-csv", path)
+
+
+def test_hyperliquid_funding_spacing_is_checked_per_symbol(tmp_path):
+    """Two symbols' settlements at the same hours interleave: each symbol is hourly, the file is fine."""
+    header, *rows = HL.read_text().splitlines()
+    eth = [r.replace(",BTC,", ",ETH,") for r in rows[-24:]]
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join([header, *[x for pair in zip(rows[-24:], eth, strict=True) for x in pair]]) + "\n")
+    assert ingest_market(Catalog(tmp_path / "lake"), "hyperliquid-funding-csv", path).rows["funding"] == 48
+
+
+def test_a_five_minute_coinglass_liquidation_file_is_refused(tmp_path):
+    header, *rows = CG_LIQ.read_text().splitlines()
+    first = int(rows[0].split(",")[0])
+    out = [header] + [",".join([str(first + i * 300_000), _iso(first + i * 300_000), *r.split(",")[2:]])
+                      for i, r in enumerate(rows)]
+    path = tmp_path / CG_LIQ.name
+    path.write_text("\n".join(out) + "\n")
+    with pytest.raises(InputUnreadable, match="lines 2-3 are 300 s apart; coinglass-liquidations-csv has one row"):
+        ingest_market(Catalog(tmp_path / "lake"), "coinglass-liquidations-csv", path)
+    assert ingest_market(Catalog(tmp_path / "real"), "coinglass-liquidations-csv", CG_LIQ).rows == {"reference": 47}

@@ -128,10 +128,10 @@ def test_outcome_counts():
     assert len(rows) == 43
     assert kinds["unsupported"] == 4 + 3 + 1 + 3 + 3 + 1 + 3  # bitfinex, ftx, ftx-us, huobi x3, lighter
     assert kinds["events"] + kinds["skipped"] + kinds["quarantined"] == 25
-    # events: lines 1-3, 7-9, 16-17, 19-20, 31-40; skip: the BitMEX delete (4); quarantined: OKX v3 (5, 6, 10, 11)
-    assert kinds == Counter(events=20, skipped=1, quarantined=4, unsupported=18)
-    # 23 liquidations: one per frame except line 32 (three Bybit REST records) and line 40 (two Bitget pairs)
-    assert sum(len(r["events"]) for r in rows if "events" in r) == 23
+    # events: lines 1-3, 5-11 (OKX v3 history: 5, 6, 10, 11), 16-17, 19-20, 31-40; skip: the BitMEX delete (4)
+    assert kinds == Counter(events=24, skipped=1, unsupported=18)
+    # 27 liquidations: one per frame except line 32 (three Bybit REST records) and line 40 (two Bitget pairs)
+    assert sum(len(r["events"]) for r in rows if "events" in r) == 27
 
 
 @pytest.mark.parametrize(("line", "expected_venue"), [(31, "bybit_inverse"), (35, "bybit_linear"),

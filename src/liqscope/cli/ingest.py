@@ -28,18 +28,24 @@ from liqscope.store import Catalog
 @click.option("--venue", required=True, type=venue_choice(), help="Venue id the records come from.")
 @click.option("--format", "input_format", default="jsonl", show_default=True,
               help="jsonl (one raw websocket message per line), binance-archive, hyperliquid-official, ...")
+@click.option("--received-at", "received_at", metavar="FIELD[:UNIT]|tardis",
+              help="jsonl: where each line keeps its receipt time: a JSON member (ISO-8601 UTC, or an integer epoch "
+                   "with UNIT s/ms/us/ns), or 'tardis' for Tardis raw-data lines (recognised without it). Required "
+                   "for venues whose frames carry no time (bitmex); others default to the moment of ingest.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @data_dir_option(create=True)
 @output_format
 @library_errors
-def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Catalog, fmt: str) -> None:
+def ingest(venue: str, input_format: str, received_at: str | None, paths: tuple[Path, ...], catalog: Catalog,
+           fmt: str) -> None:
     """Ingest files of raw venue records into the lake.
 
     Every raw record is kept; bad records go to a quarantine file with file, line, field and reason,
     and the rest goes on. Ingesting the same file again adds nothing. Exits non-zero when an input cannot
     be read at all, or when every record of it failed (then it says which venue and format it looks like).
     `-` reads standard input; pipes and FIFOs work too (read once, copied into the data directory while
-    they are ingested).
+    they are ingested). A frame's receipt time comes from the file when it has one (Tardis raw-data lines,
+    --received-at); a venue whose frames carry no time (bitmex) is refused without one, never stamped now.
     """
     from liqscope._render import render_ingest
     from liqscope.ingest import ingest_file, ingest_stream
@@ -49,9 +55,11 @@ def ingest(venue: str, input_format: str, paths: tuple[Path, ...], catalog: Cata
         try:
             with _progress(path.name or "stdin") as bar:
                 if str(path) == "-":
-                    results.append(ingest_stream(catalog, venue, sys.stdin.buffer, input_format, progress=bar))
+                    results.append(ingest_stream(catalog, venue, sys.stdin.buffer, input_format, progress=bar,
+                                                 received_at=received_at))
                 else:
-                    results.append(ingest_file(catalog, venue, path, input_format, progress=bar))
+                    results.append(ingest_file(catalog, venue, path, input_format, progress=bar,
+                                               received_at=received_at))
         except InputUnreadable as e:
             unreadable.append(str(e))
             err_console.print(f"[red]error[/red]: {e}")

@@ -10,10 +10,11 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
+from liqscope._cadence import Cadence, Point, check
 from liqscope._market_types import (
     FileContext,
     FundingRate,
@@ -72,38 +73,28 @@ def _iso(row: dict[str, str], col: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
-def _spacing(rows: list[tuple[int, dict[str, str]]], step_ns: int, fmt: str) -> str | None:
-    # Why rows of an epoch-ms "timestamp" column (with its "datetime_utc" twin) do not fit a series of one
-    # row per step_ns: rows closer than one step, a start off the step's grid, or a datetime column that
-    # disagrees with the timestamp (ms vs s, or a shifted zone). None when they fit.
-    step_s = step_ns // 1_000_000_000
-    prev: tuple[int, int] | None = None
+def _points(rows: list[tuple[int, dict[str, str]]], col: str, read: Callable[[dict[str, str], str], int],
+            series: str | None = None, twin: str | None = None) -> Iterator[Point]:
+    # Each row's time for THE cadence check (liqscope._cadence); a row whose own time is unreadable is left to
+    # its row check, which quarantines it.
     for line, row in rows:
         try:
-            ts = _ms(row, "timestamp")
+            ts = read(row, col)
         except UnexpectedPayload:
-            continue  # the row's own check quarantines it
-        if "datetime_utc" in row:
+            continue
+        stated: int | None = None
+        if twin is not None and twin in row:
             try:
-                stated = _iso(row, "datetime_utc")
+                stated = _iso(row, twin)
             except UnexpectedPayload:
-                stated = ts
-            if stated != ts:
-                return (f"line {line}: timestamp {row['timestamp']} is not datetime_utc {row['datetime_utc']} "
-                        f"(a unit or time-zone mismatch); {fmt} is epoch milliseconds in UTC")
-        if prev is not None and ts - prev[1] < step_ns:
-            return (f"lines {prev[0]}-{line} are {(ts - prev[1]) // 1_000_000_000:,} s apart; {fmt} has one row "
-                    f"per {step_s:,} s (rows of another spacing would be read {step_s:,} s wide and their units "
-                    "misread)")
-        if ts % step_ns:
-            return (f"line {line}: {row.get('datetime_utc') or row['timestamp']} is not on a {step_s:,} s boundary; "
-                    f"{fmt} has one row per {step_s:,} s")
-        prev = (line, ts)
-    return None
+                stated = None
+        yield Point(line, row.get(series, "") if series else "", ts, f"{col} {row[col]}", stated,
+                    f"{twin} {row.get(twin, '')}" if twin else "")
 
 
 def _reader(header: tuple[str, ...], row_fn: Callable[[int, dict[str, str], FileContext], list[Any]],
-            *, step_ns: int | None = None, fmt: str = "") -> Callable[[bytes, FileContext], Parsed]:
+            cadence: Cadence, points: Callable[[list[tuple[int, dict[str, str]]]], Iterable[Point]],
+            ) -> Callable[[bytes, FileContext], Parsed]:
     def read(data: bytes, ctx: FileContext) -> Parsed:
         out = Parsed()
         try:
@@ -111,7 +102,7 @@ def _reader(header: tuple[str, ...], row_fn: Callable[[int, dict[str, str], File
         except (UnexpectedPayload, UnicodeDecodeError, csv.Error) as e:
             out.quarantined.append((1, getattr(e, "field", None), f"{type(e).__name__}: {e}"))
             return out
-        if step_ns is not None and (why := _spacing(rows, step_ns, fmt)) is not None:
+        if (why := check(points(rows), cadence)) is not None:
             out.records, out.refused = len(rows), why
             return out
         for line, row in rows:
@@ -127,6 +118,10 @@ def _reader(header: tuple[str, ...], row_fn: Callable[[int, dict[str, str], File
 
 # --- Hyperliquid fundingHistory export: timestamp,symbol,funding_rate,premium ---------------------------
 _HL_HEADER = ("timestamp", "symbol", "funding_rate", "premium")
+# One row per funding settlement of each symbol: hourly since 2023-06-08, 8-hourly before. Settlements land a
+# few ms past the hour (up to a second early or late in the real export), so the check is a minimum spacing of
+# one hour less 60 s per symbol, not a grid: a sub-hourly file (premium samples, a 5-minute export) is refused.
+_HL_CADENCE = Cadence(fmt="hyperliquid-funding-csv", unit="ISO-8601 UTC", step_ns=HOUR_NS, slack_ns=60_000_000_000)
 
 
 def _hl_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any]:
@@ -141,6 +136,16 @@ def _hl_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any]:
 
 # --- CoinGlass hourly regime export (Binance BTCUSDT funding %, OI USD; Binance spot price) -------------
 _CG_REGIME_HEADER = ("timestamp", "datetime_utc", "price_open", "price_high", "price_low", "price_close")
+# CoinGlass hourly buckets: epoch-ms `timestamp` on the hour, one row per hour, its `datetime_utc` twin equal.
+_CG_UNIT = "epoch milliseconds"
+
+
+def _cg_cadence(fmt: str) -> Cadence:
+    return Cadence(fmt=fmt, unit=_CG_UNIT, step_ns=HOUR_NS, on_grid=True)
+
+
+def _cg_points(rows: list[tuple[int, dict[str, str]]]) -> Iterator[Point]:
+    return _points(rows, "timestamp", _ms, twin="datetime_utc")
 
 
 class _Stamp(TypedDict):  # what the three observations of a regime row share (each names its own market)
@@ -193,16 +198,17 @@ def _read_cg_liquidations(data: bytes, ctx: FileContext) -> Parsed:
                                 short_usd=_dec(row, "shortUsd"), total_usd=_dec(row, "totalUsd"),
                                 raw_ref=f"{ctx.sha}:{line}", ts_recv=ctx.ts_recv)]
 
-    return _reader(_CG_LIQ_HEADER, row_fn, step_ns=HOUR_NS, fmt="coinglass-liquidations-csv")(data, ctx)
+    return _reader(_CG_LIQ_HEADER, row_fn, _cg_cadence("coinglass-liquidations-csv"), _cg_points)(data, ctx)
 
 
 FORMATS = {
     "hyperliquid-funding-csv": MarketFormat(
-        name="hyperliquid-funding-csv", venue="hyperliquid", read=_reader(_HL_HEADER, _hl_row),
+        name="hyperliquid-funding-csv", venue="hyperliquid",
+        read=_reader(_HL_HEADER, _hl_row, _HL_CADENCE, lambda rows: _points(rows, "timestamp", _iso, "symbol")),
         description="CSV export of Hyperliquid fundingHistory: timestamp,symbol,funding_rate,premium"),
     "coinglass-regime-csv": MarketFormat(
-        name="coinglass-regime-csv", venue="coinglass", read=_reader(_CG_REGIME_HEADER, _cg_regime_row, step_ns=HOUR_NS,
-                                                              fmt="coinglass-regime-csv"),
+        name="coinglass-regime-csv", venue="coinglass",
+        read=_reader(_CG_REGIME_HEADER, _cg_regime_row, _cg_cadence("coinglass-regime-csv"), _cg_points),
         description="CoinGlass hourly regime CSV: Binance BTCUSDT funding (percent -> fraction), OI USD, spot close"),
     "coinglass-liquidations-csv": MarketFormat(
         name="coinglass-liquidations-csv", venue="coinglass", read=_read_cg_liquidations,

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 import msgspec
 
+from liqscope._cadence import Cadence, Point, check
 from liqscope._registry import Format
 from liqscope.errors import InputUnreadable, UnexpectedPayload
 from liqscope.events import (
@@ -52,16 +53,34 @@ class TardisLiquidation(msgspec.Struct, frozen=True):
     amount: Decimal        # in venue units: base coin, contracts (OKX, Binance COIN-M) or USD (inverse)
 
 
+_CADENCE = Cadence(fmt=FORMAT, unit="epoch microseconds")  # events: no spacing; the unit is checked
+
+
+def _first_times(lines: list[bytes]) -> list[Point]:
+    # The unit is a property of the file: the first data row with integer times decides it (both columns).
+    for line_no, line in enumerate(lines[1:], start=2):
+        cells = line.split(b",")
+        if len(cells) != len(HEADER):
+            continue
+        stamps = [(name, cells[HEADER.index(name)].strip()) for name in ("timestamp", "local_timestamp")]
+        if all(v.isdigit() and len(v) < 25 for _, v in stamps):
+            return [Point(line_no, "", int(v) * 1000, f"{name} {v.decode()}") for name, v in stamps]
+    return []
+
+
 def split(data: bytes, filename: str) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line_no, row bytes)`` for every data row (1-based; the header line is checked and skipped).
 
     Raises:
-        InputUnreadable: The file does not start with the ``liquidations`` header.
+        InputUnreadable: The file does not start with the ``liquidations`` header, or its times are not
+            epoch microseconds.
     """
     lines = data.splitlines()
     if lines and lines[0].strip() != _HEADER_LINE:
         raise InputUnreadable(f"{filename or 'input'}: line 1 is {lines[0][:120]!r}; a Tardis liquidations CSV "
                               f"starts with {_HEADER_LINE.decode()!r}")
+    if (why := check(_first_times(lines), _CADENCE)) is not None:
+        raise InputUnreadable(f"{filename or 'input'}: does not match --format {FORMAT}: {why}. Nothing was imported")
     for line_no, line in enumerate(lines[1:], start=2):
         if line.strip():
             yield line_no, line

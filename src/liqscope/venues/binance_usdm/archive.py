@@ -13,7 +13,9 @@ from collections.abc import Iterator
 
 import msgspec
 
-from liqscope.errors import UnexpectedPayload
+from liqscope._cadence import Cadence, Point, check
+from liqscope._time import utc_stamp_ns
+from liqscope.errors import InputUnreadable, UnexpectedPayload
 from liqscope.venues.binance_usdm import wire
 
 HEADER = (
@@ -22,7 +24,12 @@ HEADER = (
 )
 _WIRE_NAME = dict(zip(HEADER, ("T", "S", "o", "f", "q", "p", "ap", "X", "l", "z"), strict=True))
 _COLUMN_OF = {v: k for k, v in _WIRE_NAME.items()}
-_SYMBOL = re.compile(r"^(?P<symbol>[A-Z0-9_]+)-liquidationSnapshot-\d{4}-\d{2}-\d{2}")
+_SYMBOL = re.compile(r"^(?P<symbol>[A-Z0-9_]+)-liquidationSnapshot-(?P<day>\d{4}-\d{2}-\d{2})")
+FORMAT = "binance-archive"
+# `time` is epoch MILLISECONDS (the stream's T); Binance moved its spot archives to microseconds in 2025, so the
+# unit is checked against the day the file name gives (liqscope._cadence), not assumed.
+_UNIT = "epoch milliseconds"
+_DAY_NS = 86_400 * 10**9
 
 
 def symbol_from_name(filename: str) -> str:
@@ -35,9 +42,38 @@ def symbol_from_name(filename: str) -> str:
     return m.group("symbol")
 
 
+def _day_cadence(filename: str) -> Cadence | None:
+    m = _SYMBOL.match(filename.rsplit("/", 1)[-1])
+    if m is None:
+        return None  # decode_row quarantines every row, naming the file name
+    try:
+        start = utc_stamp_ns(m.group("day") + "T00:00:00Z")
+    except ValueError:
+        return None
+    return Cadence(fmt=FORMAT, unit=_UNIT, start_ns=start, end_ns=start + _DAY_NS)
+
+
+def _first_time(lines: list[bytes]) -> Point | None:
+    # The unit is a property of the file: the first row whose time reads as an integer decides it (a later odd
+    # row is that row's problem, and its check quarantines it).
+    for line_no, line in enumerate(lines, start=1):
+        cell = line.split(b",", 1)[0].strip()
+        if cell.isdigit() and len(cell) < 25:
+            return Point(line_no, "", int(cell) * 1_000_000, f"time {cell.decode()}")
+    return None
+
+
 def split(data: bytes, filename: str) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, row bytes)`` for every data row (1-based line numbers; header skipped)."""
-    for line_no, line in enumerate(data.splitlines(), start=1):
+    """Yield ``(line_no, row bytes)`` for every data row (1-based line numbers; header skipped).
+
+    Raises:
+        InputUnreadable: The times are not epoch milliseconds of the day the file name gives.
+    """
+    lines = data.splitlines()
+    cadence, first = _day_cadence(filename), _first_time(lines)
+    if cadence is not None and first is not None and (why := check([first], cadence)) is not None:
+        raise InputUnreadable(f"{filename}: does not match --format {FORMAT}: {why}. Nothing was imported")
+    for line_no, line in enumerate(lines, start=1):
         if line_no == 1 and line.startswith(b"time,"):
             continue
         yield line_no, line

@@ -8,6 +8,10 @@ What differs is the contract value: a dated instId (``XRP-USD-230929``) lives a 
 ``instruments.json`` holds ``ctVal`` per instrument family (``XRP-USD``), which OKX keeps the same
 for every expiry. Inverse families (``*-USD``): ctVal in USD, notional = sz x ctVal. Linear families
 (``*-USDT``): ctVal in the base coin, notional = sz x ctVal x bkPx.
+
+History: the v3 ``futures/liquidation`` table (2019-2021, in Tardis archives; v3 was retired in 2022)
+is parsed with okx_swap's ``v3_events``: ``type`` "3" closed a LONG, "4" a SHORT; ``size`` counts
+contracts of the family's ctVal; ``price`` is the order's price; ``created_at`` is the venue time.
 """
 
 from __future__ import annotations
@@ -60,10 +64,14 @@ def events_of(inst_id: str, details: list[wire.Detail], rx: Received, *, field: 
     return swap.detail_events(VENUE, inst_id, inst, details, rx)
 
 
+def _v3_instrument(inst_id: str) -> _instruments.Instrument:
+    family = family_of(inst_id, field="data.instrument_id")
+    return _instruments.lookup(_PACKAGE, family, field="data.instrument_id")
+
+
 def _skip_or_reject(envelope: wire.Envelope) -> NoReturn:
     if envelope.table is not None:
-        raise UnexpectedPayload(f"OKX v3 table {envelope.table!r}: the v3 API is retired; okx_futures parses the "
-                                "v5 liquidation-orders and liquidations channels only", field="table")
+        raise NotALiquidation(f"OKX v3 table {envelope.table!r} carries no liquidations")
     channel = envelope.arg.channel if envelope.arg else None
     if envelope.event == "error":
         raise NotALiquidation(f"error event, code {envelope.code}: {envelope.msg}")
@@ -77,11 +85,13 @@ def parse_message(message: wire.Message, rx: Received) -> list[LiquidationEvent]
 
     Raises:
         NotALiquidation: ``pong``, an ``event`` frame (ack, error, notice) or another channel.
-        UnexpectedPayload: A SWAP instType, an unknown instrument family, a contradictory side, or a
-            retired v3 frame.
+        UnexpectedPayload: A SWAP instType (or the v3 swap table), an unknown instrument family, or a
+            contradictory side.
     """
     if isinstance(message, wire.Pong):
         raise NotALiquidation("pong: the reply to a ping keepalive")
+    if isinstance(message, wire.V3Push):
+        return swap.v3_events(VENUE, INST_TYPE, message, rx, _v3_instrument)
     if isinstance(message, wire.LegacyPush):
         if message.arg.instId is None:
             raise UnexpectedPayload("a 'liquidations' push without arg.instId", field="arg.instId")

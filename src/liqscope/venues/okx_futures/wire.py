@@ -3,7 +3,8 @@
 The ``liquidation-orders`` channel is the one okx_swap reads, with ``instType`` FUTURES, so every
 struct is imported from ``okx_swap.wire``. Added here: the pre-2023 per-instrument ``liquidations``
 channel (``{"arg":{"channel":"liquidations","instId":"BTC-USD-220624"},"data":[<detail>...]}``),
-which Tardis recorded for futures; its instId names a dated future, so it can still be read.
+which Tardis recorded for futures; its instId names a dated future, so it can still be read. The v3
+``futures/liquidation`` table (``V3Push``) is decoded by okx_swap's decoder.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from liqscope.venues.okx_swap.wire import (
     LiquidationOrders,
     LiquidationOrdersPush,
     Pong,
+    V3Liquidation,
+    V3Push,
 )
 from liqscope.venues.okx_swap.wire import decode_frame as decode_swap_frame
 
 __all__ = ["Arg", "Detail", "Envelope", "LegacyPush", "LiquidationOrders", "LiquidationOrdersPush", "Message",
-           "Pong", "decode_frame"]
+           "Pong", "V3Liquidation", "V3Push", "decode_frame"]
 
 LEGACY_CHANNEL = "liquidations"
 
@@ -33,7 +36,7 @@ class LegacyPush(msgspec.Struct, frozen=True):
     data: list[Detail]
 
 
-Message = Pong | Envelope | LiquidationOrdersPush | LegacyPush
+Message = Pong | Envelope | LiquidationOrdersPush | LegacyPush | V3Push
 
 _legacy = msgspec.json.Decoder(LegacyPush).decode
 
