@@ -6,6 +6,7 @@ phone layout at 390 px (no sideways scrolling, no clipped panel)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -247,7 +248,7 @@ def _longest_silence(base: str, start: str, end: str) -> tuple[int, int]:
     """The longest stretch between consecutive counted events of the window (ns), from the API's events."""
     ts = sorted(e["ts_event"] for e in _data(base, "/api/events", start=start, end=end, limit=500,
                                                order="time_asc")["events"])
-    return max(zip(ts, ts[1:], strict=False), key=lambda p: p[1] - p[0])
+    return max(itertools.pairwise(ts), key=lambda p: p[1] - p[0])
 
 
 def test_the_timeline_shades_coverage_gaps(base):
