@@ -37,6 +37,7 @@ from liqscope.events import Received, Source
 from liqscope.normalize import PARSE_FAILURES
 
 __all__ = [
+    "AccountPosition",
     "FileContext",
     "FundingKind",
     "FundingRate",
@@ -47,6 +48,7 @@ __all__ = [
     "ObservationFields",
     "OpenInterest",
     "Parsed",
+    "PositionSnapshot",
     "Premium",
     "Price",
     "ReferenceBucket",
@@ -145,6 +147,36 @@ class ReferenceBucket(msgspec.Struct, frozen=True, kw_only=True):
     total_usd: Decimal
     raw_ref: str
     ts_recv: int = 0
+
+
+class AccountPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """One account's open position as the venue states it, with the venue's own liquidation price.
+
+    Read from a venue that exposes positions (Hyperliquid ``clearinghouseState``); a measured liquidation
+    map sums these. ``liquidation_price`` is None where the venue gives none (the position cannot be
+    liquidated by price: e.g. fully collateralized). ``raw_ref`` is ``<file sha256>:<line>``.
+    """
+
+    venue: str
+    account: str
+    coin: str
+    side: Literal["LONG", "SHORT"]
+    size: Decimal                      # base units, > 0 (the side says the sign)
+    entry_price: Decimal | None
+    position_value_usd: Decimal        # the venue's mark-to-market value of the position
+    liquidation_price: Decimal | None
+    leverage: Decimal | None
+    margin_mode: str | None            # "cross" | "isolated" as the venue says
+    ts_ns: int                         # the snapshot's time (venue time)
+    raw_ref: str
+
+
+class PositionSnapshot(msgspec.Struct, kw_only=True):
+    """Positions read from one snapshot file of many accounts, and the lines that could not be read."""
+
+    positions: list[AccountPosition]
+    accounts: int
+    quarantined: list[tuple[int, str]]   # (line, reason naming the file, line and field)
 
 
 MarketObservation = FundingRate | FundingSchedule | OpenInterest | Premium | Price | ReferenceBucket

@@ -105,6 +105,9 @@ class VenueSpec:
         parse_batch: Optional columnar fast path for ``jsonl`` records (``decode`` + ``parse`` over a whole
             batch, straight to Arrow); it must give the same rows as the per-record path for every record it
             takes, and hand back the others.
+        positions: Optional reader of a snapshot of account positions with the venue's own liquidation
+            prices, (file bytes, ``FileContext``) -> ``PositionSnapshot`` (``_market_types``): the input of a
+            measured liquidation map (``liqscope levels measured``). ``None``: the venue publishes none.
         venue_time: False for a timeless venue, whose records carry no time of their own (BitMEX's
             ``liquidation`` table): its ``ts_event`` is the receipt time (the capture's, or an archive's
             own, e.g. Tardis's local timestamp), so a file of its records without receipt times is refused.
@@ -119,6 +122,7 @@ class VenueSpec:
     sampling: str | None = None
     formats: Mapping[str, Format] = field(default_factory=dict)
     parse_batch: ParseBatch | None = None
+    positions: Callable[[bytes, Any], Any] | None = None  # typed loosely: the registry imports no market types
     venue_time: bool = True
 
     @property

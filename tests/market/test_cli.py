@@ -23,7 +23,7 @@ def test_market_commands_on_a_real_lake(tmp_path):
     assert CliRunner().invoke(main, ["ingest", "--venue", "binance_usdm", str(BINANCE_RIFTFERN), *d]).exit_code == 0
     out = _run("market", "ingest", "--format", "coinglass-regime-csv",
                str(MARKET / "csv" / "coinglass_btc_regime_1h_2025-12-04_to_2025-12-28.csv"), *d, "--json")
-    assert out["results"][0]["rows"] == {"funding": 593, "open_interest": 593, "price": 593}
+    assert out["results"][0]["rows"] == {"funding": 593, "open_interest": 593, "price": 1779}
     _run("market", "ingest", "--format", "coinglass-liquidations-csv",
          str(MARKET / "csv" / "coinglass_btc_liquidations_1h_binance_bybit_okx_2025-12-27_to_2025-12-28.csv"), *d,
          "--json")

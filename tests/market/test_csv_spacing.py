@@ -57,7 +57,7 @@ def test_a_file_that_does_not_match_its_declared_spacing_or_units_is_refused_who
 
 def test_the_real_hourly_export_still_imports_every_row(tmp_path):
     res = ingest_market(Catalog(tmp_path), "coinglass-regime-csv", REAL)
-    assert res.rows == {"funding": 593, "open_interest": 593, "price": 593} and res.quarantined == 0
+    assert res.rows == {"funding": 593, "open_interest": 593, "price": 1779} and res.quarantined == 0
 
 
 # --- every other third-party CSV importer goes through the same check (liqscope._cadence) ------------------

@@ -10,7 +10,7 @@ from liqscope.methodology import builtin_names, load, load_file
 # (case id, TOML text, regex the error message must contain)
 INVALID_CONFIGS = [
     ("unknown-top-level-key", 'name = "x"\nwindows = 1',
-     r"unknown field `windows`; valid keys here: cascades, counting, coverage, description, estimation, flags, "
+     r"unknown field `windows`; valid keys here: cascades, counting, coverage, description, estimation, flags, levels, "
      r"name, valuation, version, window"),
     ("unknown-coverage-key", 'name = "x"\n[coverage]\nexchanges = ["a"]',
      r"unknown field `exchanges` - at `\$.coverage`; valid keys here: assets, include_synthetic, "

@@ -15,6 +15,7 @@ from liqscope.methodology import Methodology, builtin_names, load
 from liqscope.metrics import Counted
 from liqscope.metrics import counted as count
 from liqscope.metrics.events import EventFilter
+from liqscope.metrics.levels import REALIZED
 from liqscope.metrics.timeline import BUCKETS
 from liqscope.store import Catalog
 from liqscope.venues import venues
@@ -41,7 +42,7 @@ Order = Literal[ORDERS]                     # type: ignore[valid-type]  # a Lite
 VALID: dict[str, list[str]] = {
     "venue": list(VENUES), "methodology": list(METHODOLOGIES), "name": list(METHODOLOGIES),
     "a": list(METHODOLOGIES), "b": list(METHODOLOGIES), "bucket": list(BUCKETS), "side": list(SIDES),
-    "order": list(ORDERS),
+    "order": list(ORDERS), "realized": list(REALIZED),
 }
 
 ISO = r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2}))?$"

@@ -9,6 +9,7 @@ from liqscope.cli import (  # noqa: F401 - registers commands  # noqa: F401 - re
     compact,
     demo,
     ingest,
+    levels,
     market,
     raw,
     reconcile,

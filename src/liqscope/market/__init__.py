@@ -5,6 +5,7 @@ The observation types and the readers a venue's ``market.py`` builds on live in 
 (venues never import this package); they are re-exported here."""
 
 from liqscope._market_types import (
+    AccountPosition,
     FileContext,
     FundingRate,
     FundingSchedule,
@@ -13,6 +14,7 @@ from liqscope._market_types import (
     ObservationFields,
     OpenInterest,
     Parsed,
+    PositionSnapshot,
     Premium,
     Price,
     ReferenceBucket,
@@ -39,6 +41,7 @@ from liqscope.market._query import (
 )
 
 __all__ = [
+    "AccountPosition",
     "FileContext",
     "FundingRate",
     "FundingSchedule",
@@ -49,6 +52,7 @@ __all__ = [
     "ObservationFields",
     "OpenInterest",
     "Parsed",
+    "PositionSnapshot",
     "Premium",
     "Price",
     "ReferenceBucket",

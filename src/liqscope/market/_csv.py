@@ -169,8 +169,9 @@ def _cg_regime_row(line: int, row: dict[str, str], ctx: FileContext) -> list[Any
         OpenInterest(venue="binance_usdm", market="BTCUSDT", base_asset="BTC", oi_usd=_dec(row, "oi_close"),
                      method="CoinGlass open-interest history in USD (single-sided, as Binance reports)",
                      **common),
-        Price(venue="binance_spot", market="BTCUSDT", base_asset="BTC", price=_dec(row, "price_close"),
-              price_type="spot_close", **common),
+        # The hour's close, high and low, all stamped at the hour's end (when the high and low are known).
+        *(Price(venue="binance_spot", market="BTCUSDT", base_asset="BTC", price=_dec(row, f"price_{part}"),
+                price_type=f"spot_{part}", **common) for part in ("close", "high", "low")),
     ]
 
 
@@ -209,7 +210,8 @@ FORMATS = {
     "coinglass-regime-csv": MarketFormat(
         name="coinglass-regime-csv", venue="coinglass",
         read=_reader(_CG_REGIME_HEADER, _cg_regime_row, _cg_cadence("coinglass-regime-csv"), _cg_points),
-        description="CoinGlass hourly regime CSV: Binance BTCUSDT funding (percent -> fraction), OI USD, spot close"),
+        description=("CoinGlass hourly regime CSV: Binance BTCUSDT funding (percent -> fraction), OI USD, spot close, "
+                     "high and low")),
     "coinglass-liquidations-csv": MarketFormat(
         name="coinglass-liquidations-csv", venue="coinglass", read=_read_cg_liquidations,
         description="CoinGlass aggregated liquidation history, hourly long/short USD (reference series)"),

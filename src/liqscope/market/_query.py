@@ -56,13 +56,13 @@ def open_interest(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Itera
 
 def prices(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Iterable[str] | None = None,
            assets: Iterable[str] | None = None) -> list[Price]:
-    """Reference prices (e.g. spot closes) with ``ts_event`` in [start, end), oldest first."""
+    """Reference prices (closes, highs, lows: ``price_type``) in [start, end), oldest first."""
     return _series(catalog, "price", start_ns, end_ns, venues, assets)
 
 
 def premiums(catalog: Catalog, start_ns: int, end_ns: int, *, venues: Iterable[str] | None = None,
              assets: Iterable[str] | None = None) -> list[Premium]:
-    """Mark/index price observations with ``ts_event`` in [start, end), oldest first."""
+    """Mark/index premium observations in [start, end), oldest first."""
     return _series(catalog, "premium", start_ns, end_ns, venues, assets)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import tomllib
 import typing
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 
@@ -90,10 +91,41 @@ def _check_values(m: Methodology, origin: str) -> None:
     for key, got, ok, valid in checks:
         if not ok:
             raise ConfigError(f"{origin}: {key}: {got} is out of range; valid values: {valid}")
+    _check_levels(m, origin, registered=set(venues()))
     for field in ("instrument_kinds", "liquidation_kinds"):
         if not getattr(m.coverage, field):
             valid = ", ".join(_literals(typing.get_type_hints(Coverage)[field]))
             raise ConfigError(f"{origin}: coverage.{field}: an empty list counts nothing; valid values: {valid}")
+
+
+def _check_levels(m: Methodology, origin: str, registered: set[str]) -> None:
+    lv = m.levels
+    if not lv.leverage or len(lv.weights) != len(lv.leverage):
+        raise ConfigError(f"{origin}: levels.weights: {len(lv.weights)} weights for {len(lv.leverage)} leverage "
+                          "tiers; valid values: one weight per tier of levels.leverage (at least one tier)")
+    bad_mm = sorted(k for k in lv.maintenance_margin if k != "default" and k not in registered)
+    if bad_mm:
+        raise ConfigError(f"{origin}: levels.maintenance_margin: unknown venue {bad_mm[0]!r}; valid keys: default, "
+                          f"{', '.join(sorted(registered))}")
+    if "default" not in lv.maintenance_margin:
+        raise ConfigError(f"{origin}: levels.maintenance_margin: needs a 'default' key (used for venues not named)")
+    checks = [
+        ("levels.leverage", lv.leverage, all(1 < x <= 1000 for x in lv.leverage) and
+         len(set(lv.leverage)) == len(lv.leverage), "distinct integers from 2 to 1000"),
+        ("levels.weights", lv.weights, all(w >= 0 for w in lv.weights) and sum(lv.weights) == 1,
+         "numbers >= 0 that sum to exactly 1"),
+        ("levels.maintenance_margin", lv.maintenance_margin,
+         all(0 < v < Decimal("0.5") for v in lv.maintenance_margin.values()), "fractions above 0 and below 0.5"),
+        ("levels.half_life_hours", lv.half_life_hours, lv.half_life_hours > 0, "a number of hours > 0"),
+        ("levels.long_share", lv.long_share, 0 <= lv.long_share <= 1, "a number from 0 to 1"),
+        ("levels.bucket_bp", lv.bucket_bp, 0 < lv.bucket_bp <= 1000, "a number of basis points from 0 (excl.) to "
+                                                                     "1000"),
+        ("levels.history_hours", lv.history_hours, 24 <= lv.history_hours <= 8_784, "an integer from 24 to 8784"),
+        ("levels.cluster_share", lv.cluster_share, 0 < lv.cluster_share <= 1, "a number from 0 (excl.) to 1"),
+    ]
+    for key, got, ok, valid in checks:
+        if not ok:
+            raise ConfigError(f"{origin}: {key}: {got} is out of range; valid values: {valid}")
 
 
 def load_file(path: Path) -> Methodology:

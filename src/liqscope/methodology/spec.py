@@ -11,7 +11,8 @@ Five dimensions (see docs/methodology.md):
 - **estimation**: the observed floor, or a throttle-adjusted estimate for sampled feeds.
 
 Two more sections hold the thresholds of derived statistics: ``cascades`` (detection) and ``flags``
-(structural-risk flags). They are part of the fingerprint because the numbers depend on them.
+(structural-risk flags), and ``levels`` holds the estimated liquidation-map model (docs/levels.md). They
+are part of the fingerprint because the numbers depend on them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["DIMENSIONS", "Cascades", "Counting", "Coverage", "Estimation", "Flags", "Methodology", "Valuation",
-           "Window"]
+__all__ = ["DIMENSIONS", "Cascades", "Counting", "Coverage", "Estimation", "Flags", "Levels", "Methodology",
+           "Valuation", "Window"]
 
 InstrumentKindName = Literal["perpetual", "dated_future", "account"]
 LiquidationKindName = Literal["market", "backstop", "adl"]
@@ -125,6 +126,37 @@ class Flags(_Strict, frozen=True):
     premium_high: Decimal = Decimal("0.001")        # ... and mark/index premium above 10 bp
 
 
+EntryPrice = Literal["typical", "close"]
+LevelsVersion = Literal[1]
+
+
+class Levels(_Strict, frozen=True):
+    """The estimated liquidation map (``liqscope levels``); the formula and each default's source are in
+    docs/levels.md.
+
+    Every hour, a share ``1 - 2^(-1/half_life_hours)`` of open interest is re-entered, together with any
+    OI increase, at the hour's ``entry_price``; it is split ``long_share`` / ``1 - long_share`` and over
+    the ``leverage`` tiers by ``weights``. A long entered at P with leverage L is liquidated at
+    ``P * (1 - 1/L + mm)``, a short at ``P * (1 + 1/L - mm)``, where ``mm`` is ``maintenance_margin``
+    of the OI's venue (``default`` for venues not named). OI decreases close every level pro rata; a
+    level the price crosses is cleared. ``bucket_bp`` is the map's price bucket in basis points of the
+    price (rounded to 1, 2, 2.5 or 5 x 10^k USD), ``history_hours`` how much history builds a map, and
+    ``cluster_share`` the share of a side's USD one bucket must hold to be reported as a cluster.
+    """
+
+    model_version: LevelsVersion = 1
+    leverage: tuple[int, ...] = (5, 10, 25, 50, 100)
+    weights: tuple[Decimal, ...] = (Decimal("0.15"), Decimal("0.30"), Decimal("0.25"), Decimal("0.20"),
+                                    Decimal("0.10"))
+    maintenance_margin: dict[str, Decimal] = msgspec.field(default_factory=lambda: {"default": Decimal("0.004")})
+    entry_price: EntryPrice = "typical"
+    half_life_hours: Decimal = Decimal(72)
+    long_share: Decimal = Decimal("0.5")
+    bucket_bp: Decimal = Decimal(10)
+    history_hours: int = 336
+    cluster_share: Decimal = Decimal("0.05")
+
+
 def _window_rules(w: Window) -> dict[str, object]:
     # Only the parameters the kind uses: a timezone on a fixed window changes no number.
     used = {"fixed": (), "calendar_day": ("timezone",), "rolling": ("hours",),
@@ -149,6 +181,7 @@ class Methodology(_Strict, frozen=True):
     estimation: Estimation = msgspec.field(default_factory=Estimation)
     cascades: Cascades = msgspec.field(default_factory=Cascades)
     flags: Flags = msgspec.field(default_factory=Flags)
+    levels: Levels = msgspec.field(default_factory=Levels)
 
     def dimension(self, name: Dimension) -> dict[str, object]:
         """One dimension's effective rules: parameters its kind or mode ignores are left out."""
@@ -160,12 +193,13 @@ class Methodology(_Strict, frozen=True):
         return rules
 
     def rules(self) -> dict[str, object]:
-        """The five dimensions plus the version and the derived-statistic thresholds."""
+        """The five dimensions plus the version, the derived-statistic thresholds and the levels model."""
         return {
             "version": self.version,
             **{d: self.dimension(d) for d in DIMENSIONS},
             "cascades": msgspec.to_builtins(self.cascades),
             "flags": msgspec.to_builtins(self.flags),
+            "levels": msgspec.to_builtins(self.levels),
         }
 
     def fingerprint(self) -> str:

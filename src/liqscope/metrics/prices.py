@@ -75,8 +75,9 @@ def price_series(c: Counted, asset: str, *, bucket: str = "1h") -> PriceSeries:
     """The price of ``asset`` per ``bucket`` over the counted window, from the best source the lake has.
 
     Ingested prices first (the ``price`` table, then mark prices from ``premium``), each from the one
-    market with the most observations; failing both, the fill prices of the counted liquidations of the
-    asset's busiest market. ``source`` and ``detail`` say which was used.
+    market with the most observations (and of the ``price`` table, its closes where it has them);
+    failing both, the fill prices of the counted liquidations of the asset's busiest market.
+    ``source`` and ``detail`` say which was used.
 
     Args:
         c: The counted relation (its window is the series' span; its rows give the fill prices).
@@ -97,11 +98,16 @@ def price_series(c: Counted, asset: str, *, bucket: str = "1h") -> PriceSeries:
         return PriceSeries(asset=asset, source=source, detail=detail, venue=venue, market=market, bucket=bucket,
                            bucket_ns=width, points=points or [], methodology=c.meta())
 
+    # One series of one kind: a close where the source publishes closes (an export may store the hour's
+    # high and low beside it, which are not points of the same line).
     ingested = prices(c.catalog, c.start_ns, c.end_ns, assets=[asset])
     if ingested:
         venue, market = _busiest([(p.venue, p.market) for p in ingested])
-        chosen = [p for p in ingested if (p.venue, p.market) == (venue, market)]
-        kinds = ", ".join(sorted({p.price_type for p in chosen}))
+        same = [p for p in ingested if (p.venue, p.market) == (venue, market)]
+        types = Counter(p.price_type for p in same)
+        kind = min(types, key=lambda t: (not t.endswith("close"), -types[t], t))
+        chosen = [p for p in same if p.price_type == kind]
+        kinds = kind
         return series("ingested_price", f"ingested {kinds} prices of {market} on {venue} ({len(chosen)} observations)",
                       venue, market, _bucketed([(p.ts_event, p.price) for p in chosen], width))
     marks = [p for p in premiums(c.catalog, c.start_ns, c.end_ns, assets=[asset]) if p.mark_price is not None]

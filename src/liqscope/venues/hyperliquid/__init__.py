@@ -8,7 +8,7 @@ lines of either era; ``hyperliquid-node`` reads the hourly files as written (LZ4
 
 from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
-from liqscope.venues.hyperliquid import node, official, parse, wire
+from liqscope.venues.hyperliquid import clearinghouse, node, official, parse, wire
 
 SPEC = VenueSpec(
     id="hyperliquid",
@@ -20,6 +20,7 @@ SPEC = VenueSpec(
     side_convention=SideConvention.FILL_LEG,
     quantity_unit=QtyUnit.BASE,
     sampling=None,
+    positions=clearinghouse.parse_snapshot,
     formats={
         "hyperliquid-node": Format(
             name="hyperliquid-node",
