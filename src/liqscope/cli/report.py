@@ -122,10 +122,10 @@ def _render_range(spread: Any, reports: list[Any]) -> None:
         t.add_row(r.methodology["name"], r.methodology["fingerprint"], f"{r.start} → {r.end}", usd(r.total_usd),
                   usd(r.long_usd), usd(r.short_usd), f"{r.events:,}")
     console.print(t)
-    for title, rows in (("By venue", spread.by_venue), ("By asset (top 15)", dict(list(spread.by_asset.items())[:15]))):
+    for title, rows in (("By venue", spread.by_venue), ("By asset (top 15)", spread.by_asset[:15])):
         t = Table(title=title, title_justify="left")
         for col in ("", "total", "long", "short"):
             t.add_column(col, justify="right" if col else "left")
-        for k, v in rows.items():
-            t.add_row(k, span(v.total_usd), span(v.long_usd), span(v.short_usd))
+        for v in rows:
+            t.add_row(v.name, span(v.total_usd), span(v.long_usd), span(v.short_usd))
         console.print(t)

@@ -10,7 +10,7 @@ import msgspec
 from liqscope.metrics._counted import NOT_COVERED
 from liqscope.metrics.report import Report, SideTotals
 
-__all__ = ["Range", "StatRange", "ranges"]
+__all__ = ["NamedRange", "Range", "StatRange", "ranges"]
 
 _ZERO = Decimal(0)
 _FIELDS = ("total_usd", "long_usd", "short_usd")
@@ -22,6 +22,12 @@ class StatRange(msgspec.Struct, kw_only=True):
     total_usd: tuple[Decimal, Decimal]
     long_usd: tuple[Decimal, Decimal]
     short_usd: tuple[Decimal, Decimal]
+
+
+class NamedRange(StatRange, kw_only=True):
+    """The [min, max] of one asset or venue: a row of ``Range.by_asset`` / ``Range.by_venue``."""
+
+    name: str
 
 
 class Range(msgspec.Struct, kw_only=True):
@@ -36,21 +42,21 @@ class Range(msgspec.Struct, kw_only=True):
     total_usd: tuple[Decimal, Decimal]
     long_usd: tuple[Decimal, Decimal]
     short_usd: tuple[Decimal, Decimal]
-    by_asset: dict[str, StatRange]
-    by_venue: dict[str, StatRange]
+    by_asset: list[NamedRange]   # ordered arrays, largest maximum first (then by name)
+    by_venue: list[NamedRange]
 
 
 def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     return (min(values), max(values)) if values else (_ZERO, _ZERO)
 
 
-def _slices(reports: Sequence[Report], attr: str) -> dict[str, StatRange]:
+def _slices(reports: Sequence[Report], attr: str) -> list[NamedRange]:
     rows = [{t.name: t for t in getattr(r, attr)} for r in reports]
     out = {}
     for key in {k for r in rows for k in r}:
         parts = [r.get(key, SideTotals()) for r in rows]
-        out[key] = StatRange(**{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd[1], kv[0])))
+        out[key] = NamedRange(name=key, **{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
+    return sorted(out.values(), key=lambda r: (-r.total_usd[1], r.name))
 
 
 def ranges(reports: Sequence[Report]) -> Range:
