@@ -31,11 +31,13 @@ def test_ingest_then_report_json_has_the_documented_keys_and_provenance_values(t
         assert key in r
     assert r["total_usd"] == Decimal("2051029.334921")
     assert (r["long_events"], r["short_events"]) == (880, 1165)
-    assert [(v["name"], v["total_usd"], v["share"]) for v in r["by_venue"]] == [("binance_usdm", r["total_usd"], 1)]
-    btc = next(a for a in r["by_asset"] if a["name"] == "BTC")
-    assert btc["long_usd"] + btc["short_usd"] == btc["total_usd"]
-    # Rankings travel as ordered arrays, largest first (an object would let JavaScript reorder them).
+    assert r["by_venue"] == [{"venue": "binance_usdm", **{k: r[k] for k in (
+        "long_usd", "short_usd", "total_usd", "events", "long_events", "short_events")}, "estimated": False,
+        "share": 1}]
+    # Rankings travel as ordered arrays, largest first, each entry naming its asset.
     assert [a["total_usd"] for a in r["by_asset"]] == sorted((a["total_usd"] for a in r["by_asset"]), reverse=True)
+    btc = next(a for a in r["by_asset"] if a["asset"] == "BTC")
+    assert btc["long_usd"] + btc["short_usd"] == btc["total_usd"]
     assert [x["notional_usd"] for x in r["largest"]] == sorted((x["notional_usd"] for x in r["largest"]), reverse=True)
     assert r["largest"][0]["side"] in ("LONG", "SHORT")
     assert r["methodology"]["name"] == "standard" and len(r["methodology"]["fingerprint"]) == 12
@@ -53,7 +55,7 @@ def test_every_venue_and_format_of_the_bundled_data_reaches_the_report(tmp_path)
     r = json.loads(_run("report", "--start", "2023-01-01", "--end", "2026-01-01", "--data-dir", d, "--json").output,
                    parse_float=Decimal)
     # COIN-M: 106 contracts x $100 (PROVENANCE); HL official: exact sum of liquidated_ntl_pos; HL node: 890 x 0.15327
-    by_venue = {v["name"]: v for v in r["by_venue"]}
+    by_venue = {v["venue"]: v for v in r["by_venue"]}
     assert by_venue["binance_coinm"]["total_usd"] == Decimal("10600")
     assert by_venue["binance_coinm"]["short_usd"] == Decimal("8600")
     assert by_venue["hyperliquid"]["total_usd"] == Decimal("29783.048334") + Decimal("136.4103")

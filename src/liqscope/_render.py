@@ -31,6 +31,8 @@ def render_report(console: Console, r: Report) -> None:
     console.print(f"Total [bold]{usd(r.total_usd)}[/bold] in {r.events:,} liquidations  "
                   f"(long {usd(r.long_usd)} / {r.long_events:,}, short {usd(r.short_usd)} / {r.short_events:,}; "
                   f"longs {share:.1f}% of notional)")
+    if r.empty is not None:  # an empty answer explains itself
+        console.print(f"[yellow]Nothing counts ({r.empty.code})[/yellow]: {r.empty.reason}")
     if r.unknown_side_usd:
         console.print(f"Side not published (whole-account records): {usd(r.unknown_side_usd)}")
     for title, rows in (("By venue", r.by_venue), ("By asset (top 15)", r.by_asset[:15])):

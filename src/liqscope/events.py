@@ -13,6 +13,10 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   the same valued at ``order_price`` when there is one (``None``: the same as ``notional_usd``).
 - **ts_event**: venue time; **ts_recv**: when we received the record. Both integer ns since the
   Unix epoch, UTC.
+- **lending** (``instrument_kind`` LENDING): a lending protocol repaid ``debt_quantity`` of ``debt_asset``
+  and seized ``collateral_quantity`` of ``collateral_asset``; ``debt_usd`` / ``collateral_usd`` value each
+  leg (``None``: not valued, never guessed) and ``price_source`` says how. ``notional_usd`` is the debt
+  repaid; the methodology's valuation picks the leg that counts (docs/events.md, "Lending").
 - **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
   second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
 """
@@ -110,6 +114,9 @@ class InstrumentKind(enum.StrEnum):
     # official liquidations CSV). Its market and base_asset are "*"; it counts in totals and in
     # ``unknown_side_usd``, never in the long/short split.
     ACCOUNT = "account"
+    # A lending protocol's liquidation (Aave, Compound, Morpho): debt repaid, collateral seized. Its side is
+    # read from the assets (docs/events.md, "Lending"); None when both legs are volatile.
+    LENDING = "lending"
 
 
 class Margining(enum.StrEnum):
@@ -172,7 +179,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     price_kind: PriceKind | None
     quantity: Decimal
     quantity_unit: QtyUnit
-    notional_usd: Decimal
+    notional_usd: Decimal | None
     ts_event: int
     ts_recv: int
     source: Source
@@ -185,6 +192,14 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     liquidation_kind: LiquidationKind = LiquidationKind.MARKET
     margin_mode: MarginMode | None = None
     account: str | None = None
+    debt_asset: str | None = None
+    debt_quantity: Decimal | None = None
+    debt_usd: Decimal | None = None
+    collateral_asset: str | None = None
+    collateral_quantity: Decimal | None = None
+    collateral_usd: Decimal | None = None
+    price_source: str | None = None
+    sampling: str | None = None  # the source record's sampling (a subgraph export: the rows its query chose)
 
     def __post_init__(self) -> None:
         # Validated in every build (never `assert`): a bad event must not reach the lake.
@@ -192,6 +207,8 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
             if self.liquidated_side is not None or self.price is not None or self.market != "*":
                 raise InvalidEvent("an account-level record has market '*', no side and no price",
                                    field="liquidated_side")
+        elif self.instrument_kind is InstrumentKind.LENDING:
+            self._check_lending()
         else:
             if type(self.liquidated_side) is not PositionSide:
                 raise InvalidEvent(f"liquidated_side {self.liquidated_side!r} is not LONG/SHORT",
@@ -199,17 +216,23 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
             if self.price is None or self.price_kind is None:
                 raise InvalidEvent("an instrument event needs a price and its kind", field="price",
                                    code=Reason.MISSING_FIELD)
+        if self.notional_usd is None and self.instrument_kind is not InstrumentKind.LENDING:
+            raise InvalidEvent("notional_usd is required (only a lending leg may be 'not valued')",
+                               field="notional_usd", code=Reason.MISSING_FIELD)
         for name in ("quantity", "notional_usd"):
             value = getattr(self, name)
+            if value is None:
+                continue
             if not value.is_finite() or value <= 0:
                 raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name,
                                    code=Reason.NON_POSITIVE if value.is_finite() else Reason.NON_FINITE)
-        for name in ("price", "order_price", "contract_size", "notional_order_usd"):
+        for name in ("price", "order_price", "contract_size", "notional_order_usd", "debt_quantity", "debt_usd",
+                     "collateral_quantity", "collateral_usd"):
             value = getattr(self, name)
             if value is not None and (not value.is_finite() or value <= 0):
                 raise InvalidEvent(f"{name} must be a finite number > 0, got {value}", field=name,
                                    code=Reason.NON_POSITIVE if value.is_finite() else Reason.NON_FINITE)
-        for name in ("notional_usd", "notional_order_usd"):
+        for name in ("notional_usd", "notional_order_usd", "debt_usd", "collateral_usd"):
             value = getattr(self, name)
             if value is not None and not MIN_NOTIONAL_USD <= value <= MAX_NOTIONAL_USD:
                 raise InvalidEvent(f"{name} {value:.6E} is outside the sanity bounds of $1E-6..$1E+10 per "
@@ -224,7 +247,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
             if not 1 / _MAX_PRICE_RATIO <= ratio <= _MAX_PRICE_RATIO:
                 raise InvalidEvent(f"fill price {self.price} and order price {self.order_price} differ by more than "
                                    "a factor of 2 (one of them is corrupt)", field="price")
-        for name in ("price", "quantity", "order_price", "contract_size"):
+        for name in ("price", "quantity", "order_price", "contract_size", "debt_quantity", "collateral_quantity"):
             value = getattr(self, name)
             if value is not None and (value >= _LAKE_MAX or value.quantize(_LAKE_QUANTUM, context=_EXACT) != value):
                 raise InvalidEvent(f"{name} {value} does not fit the lake exactly (< 1E+20, at most 18 decimal "
@@ -239,9 +262,25 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
                                field="contract_size")
         if not self.event_id or not self.market or not self.base_asset:
             raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")
-        for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account"):
+        for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account", "debt_asset",
+                     "collateral_asset"):
             value = getattr(self, name)
             limit = _MAX_ID_CHARS if name in ("event_id", "account") else _MAX_NAME_CHARS
             if value is not None and (len(value) > limit or not value.isprintable() or " " in value):
                 raise InvalidEvent(f"{name} must be at most {limit} printable characters without spaces, got "
                                    f"{value[:80]!r}{'...' if len(value) > 80 else ''}", field=name)
+
+    def _check_lending(self) -> None:
+        if self.liquidated_side is not None and type(self.liquidated_side) is not PositionSide:
+            raise InvalidEvent(f"liquidated_side {self.liquidated_side!r} is not LONG/SHORT/None",
+                               field="liquidated_side", code=Reason.UNKNOWN_VALUE)
+        if self.notional_usd != self.debt_usd:
+            raise InvalidEvent("a lending event's notional_usd is its debt_usd (the debt repaid)", field="notional_usd",
+                               code=Reason.INCONSISTENT)
+        if (self.debt_usd is not None or self.collateral_usd is not None) and not self.price_source:
+            raise InvalidEvent("a valued lending event names its price_source", field="price_source",
+                               code=Reason.MISSING_FIELD)
+        for leg in ("debt", "collateral"):
+            if getattr(self, f"{leg}_quantity") is not None and not getattr(self, f"{leg}_asset"):
+                raise InvalidEvent(f"{leg}_quantity needs its {leg}_asset", field=f"{leg}_asset",
+                                   code=Reason.MISSING_FIELD)

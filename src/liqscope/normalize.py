@@ -213,7 +213,7 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
         tables.append(events_to_table(events, [""] * len(events)))
         rows.extend(slow_rows)
     names = [f.name for f in EVENT_SCHEMA if f.name not in ("record_key", "synthetic")]
-    table = pa.concat_tables([t.select(names) for t in tables])
+    table = pa.concat_tables([_with_columns(t, names) for t in tables])
     index = pa.array(rows, type=pa.int64())
     if len(tables) > 1:  # fast rows then per-record rows: back to record order (a stable sort)
         order = pc.sort_indices(index)
@@ -221,3 +221,13 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
     table = table.append_column("record_key", pa.array(record_keys, type=pa.string()).take(index))
     table = table.append_column("synthetic", pa.repeat(pa.scalar(synthetic), table.num_rows))
     return Batch(table=table.cast(EVENT_SCHEMA), counts=counts, outcomes=outcomes)
+
+
+def _with_columns(table: pa.Table, names: list[str]) -> pa.Table:
+    # A venue's columnar fast path builds the columns its venue has; the lending-only ones stay NULL.
+    from liqscope.store._schema import EVENT_SCHEMA
+
+    for name in names:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, EVENT_SCHEMA.field(name).type))
+    return table.select(names)

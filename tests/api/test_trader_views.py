@@ -45,11 +45,11 @@ def test_overview_timeframes_equal_the_raw_frames_of_each_span(app):
         top = max(inside, key=_usd)
         assert (tf["largest"]["market"], tf["largest"]["notional_usd"]) == (top["s"], _usd(top))
         # Per exchange: one venue with all of it; per coin: ordered, largest first, shares of the total.
-        assert [(v["name"], v["total_usd"], v["share"]) for v in tf["by_venue"]] == [("binance_usdm", long_ + short, 1)]
+        assert [(v["venue"], v["total_usd"], v["share"]) for v in tf["by_venue"]] == [("binance_usdm", long_ + short, 1)]
         per_asset: dict[str, Decimal] = defaultdict(Decimal)
         for o in inside:
             per_asset[_asset(o["s"])] += _usd(o)
-        assert {a["name"]: a["total_usd"] for a in tf["by_asset"]}.keys() <= {
+        assert {a["asset"]: a["total_usd"] for a in tf["by_asset"]}.keys() <= {
             *per_asset, *(a.removeprefix("1000000").removeprefix("1000") for a in per_asset)}
         assert [a["total_usd"] for a in tf["by_asset"]] == sorted((a["total_usd"] for a in tf["by_asset"]),
                                                                    reverse=True)
@@ -61,13 +61,13 @@ def test_overview_timeframes_equal_the_raw_frames_of_each_span(app):
 def test_asset_4_keeps_its_rank_and_apt_is_listed(app):
     """The bug: a JSON object put asset "4" first in the browser and the top 12 lost APT."""
     rep = _data(app, f"/api/report?start={SESSION[0]}&end={SESSION[1]}")
-    names = [a["name"] for a in rep["by_asset"]]
+    names = [a["asset"] for a in rep["by_asset"]]
     per_asset: dict[str, Decimal] = defaultdict(Decimal)
     for o in session_frames():
         if o["s"] in ("4USDT", "APTUSDT"):
             per_asset[_asset(o["s"])] += _usd(o)
-    four = next(a for a in rep["by_asset"] if a["name"] == "4")
-    apt = next(a for a in rep["by_asset"] if a["name"] == "APT")
+    four = next(a for a in rep["by_asset"] if a["asset"] == "4")
+    apt = next(a for a in rep["by_asset"] if a["asset"] == "APT")
     assert (four["total_usd"], apt["total_usd"]) == (per_asset["4"], per_asset["APT"])
     assert names[0] != "4" and names.index("APT") < names.index("4") == sum(
         1 for a in rep["by_asset"] if a["total_usd"] > four["total_usd"])

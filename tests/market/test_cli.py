@@ -31,7 +31,8 @@ def test_market_commands_on_a_real_lake(tmp_path):
     f = _run("funding", *at, *d, "--json")
     assert f["rates"][0]["rate"] == Decimal("0.0001") and f["oi_weighted"][0]["asset"] == "BTC"
     o = _run("oi", *at, *d, "--json")
-    assert o["open_interest"][0]["provider"] == "coinglass" and o["usd_by_asset"]["BTC"] > 0
+    assert o["open_interest"][0]["provider"] == "coinglass"
+    assert o["usd_by_asset"][0]["asset"] == "BTC" and o["usd_by_asset"][0]["oi_usd"] > 0  # a ranking: an array
     w = ["--start", "2025-12-27", "--end", "2025-12-29"]
     c = _run("cascades", *w, *d, "--json")
     assert len(c["cascades"]) == 6 and c["cascades"][2]["peak_minute"] == "2025-12-27T15:43:00.000Z"

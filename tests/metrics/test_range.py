@@ -36,7 +36,8 @@ def test_report_standard_vs_every_copy_shows_the_range(lake_dir):
     assert r["range"]["total_usd"] == [total, total + copies]
     assert [x["methodology"]["name"] for x in r["reports"]] == ["standard", "every-copy"]
     assert r["reports"][1]["events"] == 2045 + 500
-    assert [(v["name"], v["total_usd"]) for v in r["range"]["by_venue"]] == [("binance_usdm", [total, total + copies])]
+    assert r["range"]["by_venue"] == [{"venue": "binance_usdm", "total_usd": [total, total + copies],
+                                       "long_usd": r["range"]["long_usd"], "short_usd": r["range"]["short_usd"]}]
     long_ = sum((fill_usd(o) for o in riftfern_orders() if o["S"] == "SELL"), Decimal(0))
     assert r["range"]["long_usd"][0] == long_
     table = _run("report", "--start", "2025-12-27", "--end", "2025-12-29", "-m", "standard", "-m", "every-copy",

@@ -51,7 +51,7 @@ def test_every_copy_to_standard_attributes_the_whole_gap_to_counting(lake_dir):
     assert r["contributions"] == {"coverage": 0, "window": 0, "counting": -gap, "valuation": 0, "estimation": 0}
     assert r["long"]["contributions"]["counting"] == -sides["LONG"]
     assert r["short"]["contributions"]["counting"] == -sides["SHORT"]
-    by_asset = {v["name"]: -v["contributions"]["counting"] for v in r["by_asset"] if v["difference_usd"]}
+    by_asset = {v["asset"]: -v["contributions"]["counting"] for v in r["by_asset"] if v["difference_usd"]}
     assert by_asset == {k: v for k, v in assets.items() if v}
     assert r["differing"] == ["counting"] and r["variants"] == 2
 

@@ -98,7 +98,11 @@ def test_ingested_simulation_is_labelled_synthetic_and_never_counted_as_real(tmp
     assert both.events == 2045 + sim.observed_events
     assert both.total_usd == standard.total_usd + sim.observed_usd
     assert any("SYNTHETIC" in n for n in both.coverage.notes)  # a report that counts them says so
-    assert not any("SYNTHETIC" in n for n in standard.coverage.notes)
+    # ... and one that leaves them out says that too (issue 15: no quiet zeros), with their number.
+    assert standard.coverage.synthetic_excluded == sim.observed_events and both.coverage.synthetic_excluded == 0
+    assert [n for n in standard.coverage.notes if "SYNTHETIC" in n] == [
+        f"{sim.observed_events:,} SYNTHETIC rows (from `liqscope simulate`) in the window are left out "
+        "(coverage.include_synthetic = false)"]
 
 
 def test_a_simulation_stripped_of_its_marker_can_still_be_labelled_at_ingest(tmp_path):

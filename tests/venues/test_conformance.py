@@ -31,25 +31,40 @@ def test_fixture_has_a_source_note(case):
 
 @pytest.mark.parametrize("venue_id", sorted(venues()))
 def test_every_registered_venue_has_fixtures_and_every_fixture_folder_is_registered(venue_id):
+    if venue_id in VENUES_WITHOUT_FIXTURE:
+        assert not (ROOT / venue_id).is_dir(), f"{venue_id} has fixtures now: drop it from VENUES_WITHOUT_FIXTURE"
+        return
     assert (ROOT / venue_id).is_dir(), f"no fixtures for {venue_id}"
     assert any(c.venue == venue_id for c in CASES)
     assert {p.name for p in ROOT.iterdir() if p.is_dir()} <= set(venues())
 
 
-@pytest.mark.parametrize("venue_id", sorted(venues()))
+# A registered venue with no real fixture yet must say why here (strict: a fixture makes the entry fail).
+VENUES_WITHOUT_FIXTURE = {
+    "compound_v3": "no real Comet AbsorbCollateral/AbsorbDebt log is available offline; the topic0 constants are "
+                   "checked against the ABI in tests/venues/test_lending.py",
+    "morpho_blue": "no real Liquidate log (and no CreateMarket log for its market table) is available offline",
+}
+
+
+@pytest.mark.parametrize("venue_id", sorted(set(venues()) - set(VENUES_WITHOUT_FIXTURE)))
 def test_invariants_hold_on_every_fixture_event(venue_id):
     events = _events(venue_id)
     assert events, f"{venue_id} fixtures produce no event"
     for e in events:
         assert e.venue == venue_id
-        if e.instrument_kind is not InstrumentKind.ACCOUNT:
-            assert e.liquidated_side in (PositionSide.LONG, PositionSide.SHORT)
-        assert e.quantity > 0 and e.notional_usd > 0
+        if e.instrument_kind is InstrumentKind.LENDING:  # side from the assets; a leg may be "not valued"
+            assert e.liquidated_side in (PositionSide.LONG, PositionSide.SHORT, None)
+            assert e.quantity > 0 and (e.notional_usd is None or e.notional_usd > 0)
+        else:
+            if e.instrument_kind is not InstrumentKind.ACCOUNT:
+                assert e.liquidated_side in (PositionSide.LONG, PositionSide.SHORT)
+            assert e.quantity > 0 and e.notional_usd is not None and e.notional_usd > 0
         assert e.ts_event <= FIXED_RECV_NS
         assert e.event_id.startswith(venue_id + ":")
 
 
-@pytest.mark.parametrize("venue_id", sorted(venues()))
+@pytest.mark.parametrize("venue_id", sorted(set(venues()) - set(VENUES_WITHOUT_FIXTURE)))
 def test_declared_capabilities_match_what_fixtures_show(venue_id):
     """A declaration that the fixtures contradict is stale and fails here."""
     spec = venues()[venue_id]
@@ -58,7 +73,7 @@ def test_declared_capabilities_match_what_fixtures_show(venue_id):
     has_fill = any(e.price_kind is PriceKind.AVERAGE_FILL for e in events)
     assert (Capability.FILL_PRICE in caps) == has_fill
     assert (Capability.ORDER_PRICE in caps) == any(
-        e.order_price is not None or e.price_kind is not PriceKind.AVERAGE_FILL for e in events)
+        e.order_price is not None or e.price_kind not in (PriceKind.AVERAGE_FILL, None) for e in events)
     assert (Capability.ACCOUNTS in caps) == any(e.account is not None for e in events)
     assert spec.sampled == (spec.sampling is not None), "a sampled feed must say how it samples"
     if Capability.ARCHIVE in caps:
@@ -80,6 +95,11 @@ FORMATS_WITHOUT_FIXTURE = {
     ("okx_swap", "tardis-csv"): "no Tardis output for an OKX liquidation is available offline; "
                                 "tests/venues/test_tardis_csv.py rebuilds the row from a real frame",
     ("okx_futures", "tardis-csv"): "as okx_swap",
+    ("aave_v2", "thegraph-messari"): "the one Messari reader (venues/_evm.py) runs on aave_v3's real export",
+    ("compound_v2", "thegraph-messari"): "as aave_v2",
+    ("compound_v3", "thegraph-messari"): "as aave_v2",
+    ("compound_v3", "eth-logs"): "see VENUES_WITHOUT_FIXTURE",
+    ("morpho_blue", "eth-logs"): "see VENUES_WITHOUT_FIXTURE",
 }
 
 

@@ -136,10 +136,10 @@ def test_the_trader_views_show_the_apis_numbers(base):
 
             # Tables: 24 h by default, in the API's order, with its shares.
             day = ov["timeframes"][3]
-            assert _texts(page, "#by-exchange tbody td:nth-child(1)") == [v["name"] for v in day["by_venue"]]
+            assert _texts(page, "#by-exchange tbody td:nth-child(1)") == [v["venue"] for v in day["by_venue"]]
             assert _texts(page, "#by-exchange tbody td:nth-child(3)") == [
                 f"{Decimal(v['share']) * 100:.1f}%" for v in day["by_venue"]]
-            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["name"] for a in day["by_asset"][:COIN_ROWS]]
+            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["asset"] for a in day["by_asset"][:COIN_ROWS]]
             assert _texts(page, "#by-coin tbody td:nth-child(2)") == [
                 _cents(a["total_usd"]) for a in day["by_asset"][:COIN_ROWS]]
             assert _texts(page, "#by-coin tbody td:nth-child(3)") == [
@@ -148,18 +148,18 @@ def test_the_trader_views_show_the_apis_numbers(base):
             # Another timeframe: 1 h.
             page.click("#rank-tabs button[data-tf='1h']")
             hour = ov["timeframes"][0]
-            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["name"] for a in hour["by_asset"][:COIN_ROWS]]
+            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["asset"] for a in hour["by_asset"][:COIN_ROWS]]
             assert _texts(page, "#by-coin tbody td:nth-child(4)") == [
                 _cents(a["long_usd"]) for a in hour["by_asset"][:COIN_ROWS]]
             # Sorting: shorts, largest first; again: smallest first (ties by name).
             page.click("#rank-tabs button[data-tf='24h']")
             page.click("#by-coin th[data-key='short_usd']")
-            by_short = sorted(day["by_asset"], key=lambda a: (-a["short_usd"], a["name"]))
-            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["name"] for a in by_short[:COIN_ROWS]]
+            by_short = sorted(day["by_asset"], key=lambda a: (-a["short_usd"], a["asset"]))
+            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["asset"] for a in by_short[:COIN_ROWS]]
             assert page.get_attribute("#by-coin th[data-key='short_usd']", "aria-sort") == "descending"
             page.click("#by-coin th[data-key='short_usd']")
-            up = sorted(day["by_asset"], key=lambda a: (a["short_usd"], a["name"]))
-            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["name"] for a in up[:COIN_ROWS]]
+            up = sorted(day["by_asset"], key=lambda a: (a["short_usd"], a["asset"]))
+            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["asset"] for a in up[:COIN_ROWS]]
 
             # The price line: BTC from the counted fills (no price ingested), the source named on the page.
             bucket = page.input_value("#bucket")
@@ -172,8 +172,8 @@ def test_the_trader_views_show_the_apis_numbers(base):
             # Coin search: the coin table narrows as one types; on change the price line and events follow.
             page.fill("#coin", "apt")
             page.dispatch_event("#coin", "input")
-            apt = [a for a in day["by_asset"] if "APT" in a["name"]]
-            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["name"] for a in apt]
+            apt = [a for a in day["by_asset"] if "APT" in a["asset"]]
+            assert _texts(page, "#by-coin tbody td:nth-child(1)") == [a["asset"] for a in apt]
             assert page.inner_text("#coin-count") == f'({len(apt)} matching "APT" of {len(day["by_asset"])} coins)'
             _after(page, lambda: page.dispatch_event("#coin", "change"))
             price = _data(base, "/api/prices", start=start, end=end, asset="APT", bucket=bucket)

@@ -20,8 +20,8 @@ from liqscope.metrics import (
     Flag,
     HealthIndex,
     Range,
-    Ranked,
     Reconciliation,
+    VenueTotals,
     counted,
     detect_cascades,
     health_index,
@@ -45,7 +45,7 @@ class MethodologyTotal(msgspec.Struct, kw_only=True):
     long_usd: Decimal
     short_usd: Decimal
     events: int
-    by_venue: list[Ranked]      # an ordered array, largest first
+    by_venue: list[VenueTotals]      # an ordered array, largest first
     covered: bool = True
     estimated: bool = False
     note: str | None = None

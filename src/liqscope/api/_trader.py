@@ -16,7 +16,7 @@ from liqscope.api._params import End, MethodologyQ, Start, VenuesQ
 from liqscope.errors import ConfigError
 from liqscope.methodology import ResolvedWindow
 from liqscope.metrics import NOT_COVERED, PriceSeries, price_series
-from liqscope.metrics.report import Largest, Ranked
+from liqscope.metrics.report import AssetTotals, Largest, VenueTotals
 
 TIMEFRAMES: tuple[tuple[str, int], ...] = (("1h", 3_600), ("4h", 14_400), ("12h", 43_200), ("24h", 86_400))
 
@@ -38,8 +38,8 @@ class Timeframe(msgspec.Struct, kw_only=True):
     short_events: int
     estimated: bool
     largest: Largest | None
-    by_asset: list[Ranked]
-    by_venue: list[Ranked]
+    by_asset: list[AssetTotals]
+    by_venue: list[VenueTotals]
     covered: bool = True
     note: str | None = None
 

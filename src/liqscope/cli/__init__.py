@@ -3,11 +3,12 @@
 One module per command (or command family); importing it registers its commands on ``main``.
 """
 
-from liqscope.cli import (  # noqa: F401 - registers commands  # noqa: F401 - registers commands
+from liqscope.cli import (  # noqa: F401 - registers commands
     capture,
     catalog,
     compact,
     demo,
+    explain,
     ingest,
     levels,
     market,

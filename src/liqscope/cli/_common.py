@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from liqscope._output import emit_json, output_format
+from liqscope._output import emit, emit_json, output_format, plain
 from liqscope.errors import LiqscopeError
 from liqscope.store import Catalog, default_data_dir
 from liqscope.venues import venues
@@ -74,13 +74,11 @@ def venue_choice() -> click.Choice:
     return click.Choice(sorted(venues()))
 
 
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="liqscope")
 def main() -> None:
     """liqscope: crypto-derivatives liquidations under a declared, fingerprinted methodology."""
 
 
-__all__ = ["console", "data_dir_option", "emit_json", "err_console", "library_errors", "main", "output_format",
-           "venue_choice"]
+__all__ = ["console", "data_dir_option", "emit", "emit_json", "err_console", "library_errors", "main", "output_format",
+           "plain", "venue_choice"]

@@ -5,7 +5,20 @@
 
 from __future__ import annotations
 
+import click
+
 from liqscope.cli import main
+
+
+def _commands(group: click.Group, ctx: click.Context, path: str, parts: list[str]) -> None:
+    """Each command's help under its full path, and a group's subcommands after it (``levels backtest``...)."""
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None
+        sub = cmd.make_context(f"{path} {name}", [], parent=ctx, resilient_parsing=True)
+        parts += [f"## {path} {name}", "", "```text", cmd.get_help(sub), "```", ""]
+        if isinstance(cmd, click.Group):
+            _commands(cmd, sub, f"{path} {name}", parts)
 
 
 def render() -> str:
@@ -15,11 +28,7 @@ def render() -> str:
     parts = ["# liqscope command reference", "",
              "Generated from each command's `--help` by `python -m liqscope.cli._reference`; do not edit by hand.",
              "", "```text", main.get_help(ctx), "```", ""]
-    for name in sorted(main.list_commands(ctx)):
-        cmd = main.get_command(ctx, name)
-        assert cmd is not None
-        sub = cmd.make_context(f"liqscope {name}", [], parent=ctx, resilient_parsing=True)
-        parts += [f"## liqscope {name}", "", "```text", cmd.get_help(sub), "```", ""]
+    _commands(main, ctx, "liqscope", parts)
     return "\n".join(parts)
 
 

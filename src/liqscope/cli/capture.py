@@ -7,12 +7,12 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
 
-from liqscope.cli._common import console, data_dir_option, emit_json, err_console, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, err_console, library_errors, main, output_format
 from liqscope.errors import ConfigError, UnknownName
 from liqscope.store import Catalog
 
@@ -80,9 +80,11 @@ def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration
         f"capturing {', '.join(venue_ids)} into {catalog.root} (Ctrl-C to stop)"))
     for o in result.instruments:
         err_console.print(f"instruments {o.venue}: {o.origin} ({o.instruments})" + (f": {o.error}" if o.error else ""))
-    if fmt == "json":
-        emit_json({"ok": True, **msgspec.to_builtins(result)})
-        return
+    emit(fmt, {"ok": True, **msgspec.structs.asdict(result)}, rows=list(result.venues.values()),
+         table=lambda: _render(result))
+
+
+def _render(result: Any) -> None:
     for s in result.venues.values():
         console.print(f"{s.venue}: {s.connections} connection(s), {s.frames:,} frames ({s.data_frames:,} data), "
                       f"{s.events:,} events ({s.duplicate_events:,} copies of known ones), {s.skipped:,} skipped, "
@@ -143,11 +145,9 @@ async def _serve(server: ReplayServer, duration: float | None, fmt: str) -> None
             loop.add_signal_handler(sig, stop.set)
     async with server:
         urls = {v: server.url(v) for v in server.venues}
-        if fmt == "json":
-            emit_json({"ok": True, "port": server.port, "urls": urls})
-        else:
-            for v, u in urls.items():
-                console.print(f"{v}: --url-override {v}={u}")
+        emit(fmt, {"ok": True, "port": server.port, "urls": urls},
+             rows=[{"venue": v, "url": u, "port": server.port} for v, u in urls.items()],
+             table=lambda: console.print("\n".join(f"{v}: --url-override {v}={u}" for v, u in urls.items())))
         sys.stdout.flush()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration)

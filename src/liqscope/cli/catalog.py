@@ -7,7 +7,7 @@ from typing import Any
 import click
 import msgspec
 
-from liqscope.cli._common import console, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, emit, library_errors, main, output_format
 from liqscope.venues import venues
 
 
@@ -19,9 +19,10 @@ def venues_cmd(fmt: str) -> None:
         {"id": s.id, "capabilities": sorted(s.capabilities), "side_convention": str(s.side_convention),
          "quantity_unit": str(s.quantity_unit), "sampled": s.sampled, "sampling": s.sampling,
          "formats": ["jsonl", *sorted(s.formats)]} for s in venues().values()]
-    if fmt == "json":
-        emit_json(rows)
-        return
+    emit(fmt, rows, table=lambda: _venues_table(rows))
+
+
+def _venues_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     t = Table("venue", "side means", "quantity", "sampling", "formats", "capabilities")
@@ -42,12 +43,13 @@ def methodologies_cmd(name: str | None, fmt: str) -> None:
     items = [load(name)] if name else [load(n) for n in builtin_names()]
     rows = [{"name": m.name, "version": m.version, "fingerprint": m.fingerprint(), "description": m.description,
              **({"rules": m.rules()} if name else {})} for m in items]
-    if fmt == "json":
-        emit_json(rows[0] if name else rows)
-        return
+    emit(fmt, rows[0] if name else rows, rows=rows, table=lambda: _methodologies_text(rows, name is not None))
+
+
+def _methodologies_text(rows: list[dict[str, Any]], one: bool) -> None:
     for r in rows:
         console.print(f"[bold]{r['name']}[/bold] v{r['version']} {r['fingerprint']}  {r['description']}")
-        if name:
+        if one:
             console.print_json(data=msgspec.to_builtins(r["rules"]))
 
 

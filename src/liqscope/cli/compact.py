@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format
 from liqscope.store import Catalog
 
 
@@ -23,9 +25,10 @@ def compact(grace_s: float, catalog: Catalog, fmt: str) -> None:
     from liqscope.store._compact import compact as run
 
     r = run(catalog, grace_s=grace_s)
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, table=lambda: _render(r))
+
+
+def _render(r: Any) -> None:
     if r.batch is None:
         console.print("nothing to merge: every partition holds one file")
     else:

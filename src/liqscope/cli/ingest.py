@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from liqscope.cli._common import (
     console,
     data_dir_option,
-    emit_json,
+    emit,
     err_console,
     library_errors,
     main,
@@ -47,7 +47,6 @@ def ingest(venue: str, input_format: str, received_at: str | None, paths: tuple[
     they are ingested). A frame's receipt time comes from the file when it has one (Tardis raw-data lines,
     --received-at); a venue whose frames carry no time (bitmex) is refused without one, never stamped now.
     """
-    from liqscope._render import render_ingest
     from liqscope.ingest import ingest_file, ingest_stream
 
     results, unreadable = [], []
@@ -64,16 +63,19 @@ def ingest(venue: str, input_format: str, received_at: str | None, paths: tuple[
             unreadable.append(str(e))
             err_console.print(f"[red]error[/red]: {e}")
     failed = [_all_failed(r) for r in results if r.records and r.quarantined == r.records]
-    if fmt == "json":
-        emit_json({"ok": not (unreadable or failed), "results": results, "unreadable": unreadable,
-                   "failed": failed})
-    else:
-        for r in results:
-            render_ingest(console, r)
+    emit(fmt, {"ok": not (unreadable or failed), "results": results, "unreadable": unreadable, "failed": failed},
+         rows=results, table=lambda: _render(results))
     for f in failed:
         err_console.print(f"[red]error[/red]: {f['message']}", highlight=False)
     if unreadable or failed:
         raise SystemExit(1)
+
+
+def _render(results: list[IngestResult]) -> None:
+    from liqscope._render import render_ingest
+
+    for r in results:
+        render_ingest(console, r)
 
 
 def _all_failed(r: IngestResult) -> dict[str, object]:

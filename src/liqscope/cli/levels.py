@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from liqscope._time import parse_iso_ns
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format, plain
 from liqscope.store import Catalog
 
 _M = click.option("-m", "--methodology", "methodology", default="standard", show_default=True,
@@ -73,7 +73,7 @@ def levels(ctx: click.Context, asset: str, at: str | None, range_pct: float, met
                                    "$LIQSCOPE_HOME")
     at_ns = parse_iso_ns(at, what="--at") if at else time.time_ns()
     r = liquidation_map(catalog, load(methodology), asset, at_ns, range_pct=range_pct)
-    emit_json(r) if fmt == "json" else _render_map(r)
+    emit(fmt, r, rows=r.buckets, table=lambda: _render_map(r))
 
 
 def _counted(catalog: Catalog, methodology: str, start: str, end: str) -> Any:
@@ -102,9 +102,13 @@ def backtest(asset: str, start: str, end: str, calibrate_end: str | None, realiz
     split = parse_iso_ns(calibrate_end, what="--calibrate-end") if calibrate_end else None
     r = backtest_levels(_counted(catalog, methodology, start, end), asset, realized=realized,  # type: ignore[arg-type]
                         calibrate_end_ns=split)
-    if fmt == "json":
-        emit_json(r)
-        return
+    rows = [{"period": period, "predictor": name, **plain(s)}
+            for period, scores in (("calibration", r.calibration), ("out_of_sample", r.out_of_sample))
+            for name, s in scores.items()]
+    emit(fmt, r, rows=rows, table=lambda: _render_backtest(r))
+
+
+def _render_backtest(r: Any) -> None:
     from rich.table import Table
 
     console.print(f"[bold]{r.asset}[/bold] levels backtest {r.start} .. {r.end}, calibrated until {r.calibrate_end}; "
@@ -136,9 +140,10 @@ def heatmap(asset: str, start: str, end: str, realized: str, methodology: str, c
     from liqscope.metrics.levels import levels_heatmap
 
     r = levels_heatmap(_counted(catalog, methodology, start, end), asset, realized=realized)  # type: ignore[arg-type]
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, rows=r.hours, table=lambda: _render_heatmap(r))
+
+
+def _render_heatmap(r: Any) -> None:
     console.print(f"[bold]{r.asset}[/bold] heatmap {r.start} .. {r.end}: {len(r.hours)} hours x {len(r.rows)} price "
                   f"rows of {r.bucket_usd} USD; realized: {r.realized_source}. Use --json for the cells.")
     for h in r.hours:
@@ -187,4 +192,4 @@ def measured(snapshot: Path, venue: str | None, asset: str, price: str, oi_usd: 
     snap = read(data, FileContext(sha=hashlib.sha256(data).hexdigest(), name=snapshot.name, ts_recv=time.time_ns()))
     r = measured_map(snap.positions, load(methodology), asset, price=px, oi_usd=oi, range_pct=range_pct)
     r.notes += [f"quarantined {reason}" for _, reason in snap.quarantined]
-    emit_json(r) if fmt == "json" else _render_map(r)
+    emit(fmt, r, rows=r.buckets, table=lambda: _render_map(r))

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from liqscope._time import iso_ns, parse_iso_ns
-from liqscope.cli._common import console, data_dir_option, emit_json, err_console, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, err_console, library_errors, main, output_format
 from liqscope.store import Catalog
 
 _M = click.option("-m", "--methodology", "methodology", default="standard", show_default=True,
@@ -74,10 +74,8 @@ def market_formats_cmd(fmt: str) -> None:
     from liqscope.market import market_formats
 
     rows = [{"format": f.name, "venue": f.venue, "description": f.description} for f in market_formats().values()]
-    if fmt == "json":
-        emit_json(rows)
-    else:
-        _table("Market formats", ["format", "venue", "description"], [list(r.values()) for r in rows])
+    emit(fmt, rows, table=lambda: _table("Market formats", ["format", "venue", "description"],
+                                         [list(r.values()) for r in rows]))
 
 
 @market.command("ingest")
@@ -91,9 +89,10 @@ def market_ingest(input_format: str, paths: tuple[Path, ...], catalog: Catalog, 
     from liqscope.market import ingest_market
 
     results = [ingest_market(catalog, input_format, p) for p in paths]
-    if fmt == "json":
-        emit_json({"results": results})
-        return
+    emit(fmt, {"results": results}, rows=results, table=lambda: _market_ingested(results))
+
+
+def _market_ingested(results: list[Any]) -> None:
     for r in results:
         added = ", ".join(f"{k} {v:,}" for k, v in r.rows.items()) or "nothing"
         state = "already present" if r.already_present else added
@@ -117,9 +116,11 @@ def funding(at: str | None, assets: tuple[str, ...], lookback_hours: int, catalo
     at_ns, lb = _at(at), lookback_hours * 3_600_000_000_000
     rates = latest_funding(catalog, at_ns, lookback_ns=lb, assets=assets or None)
     weighted = oi_weighted_funding(catalog, at_ns, assets=assets or None, lookback_ns=lb)
-    if fmt == "json":
-        emit_json({"at": iso_ns(at_ns), "rates": rates, "oi_weighted": weighted})
-        return
+    emit(fmt, {"at": iso_ns(at_ns), "rates": rates, "oi_weighted": weighted}, rows=rates,
+         table=lambda: _funding_tables(at_ns, rates, weighted))
+
+
+def _funding_tables(at_ns: int, rates: list[Any], weighted: list[Any]) -> None:
     _table(f"Funding as of {iso_ns(at_ns)}", ["venue", "market", "kind", "time", "rate", "interval", "per 8h",
                                                "annualized", "source"],
            [[r.venue, r.market, r.kind, iso_ns(r.ts_event), r.rate,
@@ -149,12 +150,11 @@ def oi(at: str | None, assets: tuple[str, ...], lookback_hours: int, catalog: Ca
     for r in rows:
         if r.oi_usd is not None:
             totals[r.base_asset] = totals.get(r.base_asset, 0) + r.oi_usd
-    if fmt == "json":
-        emit_json({"at": iso_ns(at_ns), "open_interest": rows, "usd_by_asset": totals})
-        return
-    _table(f"Open interest as of {iso_ns(at_ns)} (one side)", ["venue", "market", "time", "base", "USD", "method"],
-           [[r.venue, r.market, iso_ns(r.ts_event), r.oi_base, f"{r.oi_usd:,.0f}" if r.oi_usd is not None else None,
-             r.method] for r in rows])
+    ranking = [{"asset": a, "oi_usd": v} for a, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    emit(fmt, {"at": iso_ns(at_ns), "open_interest": rows, "usd_by_asset": ranking}, rows=rows, table=lambda: _table(
+        f"Open interest as of {iso_ns(at_ns)} (one side)", ["venue", "market", "time", "base", "USD", "method"],
+        [[r.venue, r.market, iso_ns(r.ts_event), r.oi_base, f"{r.oi_usd:,.0f}" if r.oi_usd is not None else None,
+          r.method] for r in rows]))
 
 
 @_windowed()
@@ -163,14 +163,12 @@ def cascades(c: Any, fmt: str) -> None:
     from liqscope.metrics import detect_cascades
 
     found, m = detect_cascades(c), c.methodology
-    if fmt == "json":
-        emit_json({"cascades": found, "rule": m.cascades, "methodology": c.meta()})
-        return
-    _table(f"Cascades (k={m.cascades.k}, baseline {m.cascades.baseline_minutes} min, merge "
-           f"{m.cascades.merge_gap_minutes} min)", ["start", "end", "peak minute", "total USD", "long share",
-                                                    "events", "top assets", "largest"],
-           [[c.start, c.end, c.peak_minute, f"{c.total_usd:,.2f}", _pct(c.long_share), c.events,
-             ", ".join(c.assets[:3]), _largest(c.largest_event)] for c in found])
+    emit(fmt, {"cascades": found, "rule": m.cascades, "methodology": c.meta()}, rows=found, table=lambda: _table(
+        f"Cascades (k={m.cascades.k}, baseline {m.cascades.baseline_minutes} min, merge "
+        f"{m.cascades.merge_gap_minutes} min)", ["start", "end", "peak minute", "total USD", "long share", "events",
+                                                 "top assets", "largest"],
+        [[x.start, x.end, x.peak_minute, f"{x.total_usd:,.2f}", _pct(x.long_share), x.events, ", ".join(x.assets[:3]),
+          _largest(x.largest_event)] for x in found]))
 
 
 def _largest(x: Any) -> str:
@@ -184,9 +182,10 @@ def hawkes(c: Any, marked: bool, fmt: str) -> None:
     from liqscope.metrics import hawkes as fit
 
     r = fit(c, marked=marked)
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, table=lambda: _hawkes_text(r))
+
+
+def _hawkes_text(r: Any) -> None:
     if r.branching_ratio is None:
         console.print(f"{r.events} events: no fit ({'; '.join(r.notes)})")
         return
@@ -210,9 +209,10 @@ def health(at: str | None, asset: str, methodology: str, catalog: Catalog, fmt: 
 
     at_ns = _at(at)  # the anchor [at - 24 h, at]: the index is taken at its last instant
     r = health_index(counted(catalog, load(methodology), at_ns - 86_400_000_000_000, at_ns + 1), asset=asset)
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, rows=r.components, table=lambda: _health_text(r))
+
+
+def _health_text(r: Any) -> None:
     console.print(f"[bold]{r.asset}[/bold] leverage-health index {r.version} at {r.at}: "
                   f"[bold]{'-' if r.index is None else f'{r.index:.1f}'}[/bold] / 100")
     _table("Components (percentile vs the previous 30 days, hourly)", ["component", "value", "percentile", "history"],
@@ -226,11 +226,9 @@ def flags(c: Any, fmt: str) -> None:
     from liqscope.metrics import structural_flags
 
     found = structural_flags(c)
-    if fmt == "json":
-        emit_json({"flags": found})
-        return
-    _table("Structural-risk flags", ["flag", "raised", "value", "threshold", "basis"],
-           [[f.name, {True: "YES", False: "no", None: "n/a"}[f.raised], f.value, f.threshold, f.basis] for f in found])
+    emit(fmt, {"flags": found}, rows=found, table=lambda: _table(
+        "Structural-risk flags", ["flag", "raised", "value", "threshold", "basis"],
+        [[f.name, {True: "YES", False: "no", None: "n/a"}[f.raised], f.value, f.threshold, f.basis] for f in found]))
 
 
 @_windowed(click.option("--top", default=None, type=click.IntRange(1, 1000),
@@ -242,9 +240,10 @@ def concentration(c: Any, top: int | None, largest: int, fmt: str) -> None:
     from liqscope.metrics import concentration as compute
 
     r = compute(c, top_n=top, largest_n=largest)
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, rows=r.largest, table=lambda: _concentration_text(r))
+
+
+def _concentration_text(r: Any) -> None:
     a = r.accounts
     console.print(f"Accounts liquidated: {a.accounts if a.accounts is not None else 'not published'} "
                   f"(covers {', '.join(a.venues_covered) or 'no venue'}; not covered: "
@@ -264,15 +263,20 @@ def compare(c: Any, asset: str, provider: str, fmt: str) -> None:
     from liqscope.metrics import compare as run
 
     r = run(c, asset=asset, provider=provider)
-    if fmt == "json":
-        emit_json(r)
-        return
+    emit(fmt, r, rows=r.hours, table=lambda: _compare_text(r))
+
+
+def _compare_text(r: Any) -> None:
     console.print(f"{r.asset}: liqscope ({', '.join(r.liqscope_venues) or 'no events'}) vs {r.provider} "
                   f"({', '.join(r.reference_covers)})")
+    if r.empty is not None:
+        console.print(f"[yellow]Nothing to compare ({r.empty.code})[/yellow]: {r.empty.reason}")
     _table("Hourly", ["hour", "long", "ref long", "short", "ref short", "ratio", "exceeds"],
-           [[h.hour, f"{h.long_usd:,.0f}", f"{h.reference_long_usd:,.0f}", f"{h.short_usd:,.0f}",
-             f"{h.reference_short_usd:,.0f}", None if h.ratio is None else f"{h.ratio:.3f}",
-             ", ".join(h.exceeds) or None] for h in r.hours if h.total_usd])
+           [[h.hour, *((None, f"{h.reference_long_usd:,.0f}", None, f"{h.reference_short_usd:,.0f}", "no coverage")
+                       if h.status == "no_coverage" else
+                       (f"{h.long_usd:,.0f}", f"{h.reference_long_usd:,.0f}", f"{h.short_usd:,.0f}",
+                        f"{h.reference_short_usd:,.0f}", None if h.ratio is None else f"{h.ratio:.3f}")),
+             ", ".join(h.exceeds) or None] for h in r.hours])
     if r.hours_exceeding:
         console.print(f"[red]liqscope exceeds the wider total in {len(r.hours_exceeding)} hours[/red]: "
                       + ", ".join(r.hours_exceeding))

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format, venue_choice
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format, venue_choice
 from liqscope.store import Catalog
 
 
@@ -38,10 +38,10 @@ def reconcile(from_name: str, to_name: str, start: str, end: str, venue_ids: tup
         from liqscope.metrics.waterfall import waterfall_png
 
         waterfall_png(r, chart)
-    if fmt == "json":
-        emit_json(r)
-    else:
-        _render(r, chart)
+    rows = [{"dimension": d, "total_usd": v, "long_usd": r.long.contributions[d], "short_usd": r.short.contributions[d],
+             "from": r.from_.name, "from_fingerprint": r.from_.fingerprint, "to": r.to.name,
+             "to_fingerprint": r.to.fingerprint} for d, v in r.contributions.items()]
+    emit(fmt, r, rows=rows, table=lambda: _render(r, chart))
 
 
 def _render(r: Any, chart: Path | None) -> None:
@@ -73,7 +73,7 @@ def _render(r: Any, chart: Path | None) -> None:
     for col in ("asset", "from", "to", "difference", *r.contributions):
         t.add_column(col, justify="left" if col == "asset" else "right")
     for p in r.by_asset[:15]:
-        t.add_row(p.name, usd(p.from_usd), usd(p.to_usd), usd(p.difference_usd),
+        t.add_row(p.asset, usd(p.from_usd), usd(p.to_usd), usd(p.difference_usd),
                   *(usd(v) for v in p.contributions.values()))
     console.print(t)
     if chart is not None:

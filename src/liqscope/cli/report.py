@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
-import msgspec
 
 from liqscope._time import parse_iso_ns
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format, venue_choice
+from liqscope.cli._common import (
+    console,
+    data_dir_option,
+    emit,
+    library_errors,
+    main,
+    output_format,
+    plain,
+    venue_choice,
+)
 from liqscope.store import Catalog
 
 
@@ -35,7 +42,6 @@ from liqscope.store import Catalog
 def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tuple[str, ...], largest: int,
            note_format: str | None, out_dir: Path, engine: str, catalog: Catalog, fmt: str) -> None:
     """Liquidated notional over [START, END): total, long/short, per asset and venue, largest, coverage."""
-    from liqscope._render import render_report
     from liqscope.metrics import report as compute
 
     if engine == "spark":
@@ -52,13 +58,29 @@ def report(start: str, end: str, venue_ids: tuple[str, ...], methodologies: tupl
             console.print(str(path))
         return
     reports = [compute(c, largest_n=largest) for c in counted_all(catalog, names, start, end, venue_ids)]
-    if len(reports) == 1 and fmt == "json":
-        emit_json(reports[0])
-    elif len(reports) == 1:
-        render_report(console, reports[0])
-        _extras(reports[0])
-    else:
-        _emit_range(reports, fmt)
+    if len(reports) == 1:
+        (r,) = reports
+        emit(fmt, r, rows=report_rows(r), table=lambda: _render_one(r))
+        return
+    from liqscope.metrics import ranges
+
+    # --json: the first methodology's report, as with one; plus the range and every report.
+    spread = ranges(reports)
+    emit(fmt, {**plain(reports[0]), "range": spread, "reports": reports},
+         rows=[row for r in reports for row in report_rows(r)], table=lambda: _render_range(spread, reports))
+
+
+def report_rows(r: Any) -> list[dict[str, Any]]:
+    """The report as rows (``--nl``/``--csv``): the total, then each venue, then each asset, largest first;
+    every row names its methodology and fingerprint."""
+    head = {"methodology": r.methodology["name"], "fingerprint": r.methodology["fingerprint"], "start": r.start,
+            "end": r.end}
+    total = {"dimension": "total", "key": None, "total_usd": r.total_usd, "long_usd": r.long_usd,
+             "short_usd": r.short_usd, "events": r.events, "long_events": r.long_events,
+             "short_events": r.short_events, "estimated": r.estimated}
+    return [{**head, **total}, *({**head, "dimension": dim, "key": k, **plain(t)}
+                                 for dim, ranking in (("venue", r.by_venue), ("asset", r.by_asset))
+                                 for k, t in ranking.items())]
 
 
 def counted_all(catalog: Catalog, names: list[str], start: str, end: str, venue_ids: tuple[str, ...]) -> list[Any]:
@@ -72,15 +94,11 @@ def counted_all(catalog: Catalog, names: list[str], start: str, end: str, venue_
     return [counted(catalog, load(n), start_ns, end_ns, venues=venue_ids) for n in names]
 
 
-def _emit_range(reports: list[Any], fmt: str) -> None:
-    from liqscope.metrics import ranges
+def _render_one(r: Any) -> None:
+    from liqscope._render import render_report
 
-    spread = ranges(reports)
-    if fmt == "json":  # the first methodology's report, as with one; plus the range and every report
-        first = msgspec.to_builtins(reports[0], builtin_types=(Decimal,))  # keep exact decimals as numbers
-        emit_json({**first, "range": spread, "reports": reports})
-    else:
-        _render_range(spread, reports)
+    render_report(console, r)
+    _extras(r)
 
 
 def _extras(r: Any) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from decimal import Decimal
 
 import click
 
 from liqscope.api import Limits
-from liqscope.cli._common import data_dir_option, err_console, library_errors, main
+from liqscope.cli._common import data_dir_option, emit, err_console, library_errors, main, output_format
 from liqscope.store import Catalog
 
 _DEFAULT = Limits()
@@ -39,11 +41,15 @@ _DEFAULT = Limits()
               type=click.FloatRange(0.001, 3600), metavar="SECONDS",
               help="Longest a request may run before it is answered 504.")
 @data_dir_option
+@output_format
 @library_errors
 def serve(host: str, port: int, cors_origins: tuple[str, ...], allow_hosts: tuple[str, ...], poll: float,
           max_concurrent: int, max_queue: int, queue_timeout: float, request_timeout: float,
-          catalog: Catalog) -> None:
-    """Serve the read-only HTTP API (/api/…, OpenAPI at /api/openapi.json) and the dashboard (/)."""
+          catalog: Catalog, fmt: str) -> None:
+    """Serve the read-only HTTP API (/api/…, OpenAPI at /api/openapi.json) and the dashboard (/).
+
+    Prints where it serves first (--json / --nl / --csv: as data on standard output), then serves until Ctrl-C.
+    """
     from liqscope.api import create_app, require_extra
 
     require_extra("api", "fastapi", "uvicorn")
@@ -54,8 +60,11 @@ def serve(host: str, port: int, cors_origins: tuple[str, ...], allow_hosts: tupl
     bound = () if host in ("0.0.0.0", "::", "") else (host,)  # a wildcard is no name a browser sends
     app = create_app(catalog.root, cors_origins=cors_origins, poll_s=poll, allow_hosts=(*bound, *allow_hosts),
                      limits=limits)
-    err_console.print(f"liqscope dashboard: http://{host}:{port}/   API: http://{host}:{port}/api/openapi.json   "
-                      f"lake: {catalog.root}")
+    where = {"dashboard": f"http://{host}:{port}/", "api": f"http://{host}:{port}/api/openapi.json",
+             "lake": str(catalog.root)}
+    emit(fmt, where, table=lambda: err_console.print(
+        f"liqscope dashboard: {where['dashboard']}   API: {where['api']}   lake: {where['lake']}"))
+    sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=2)
 
 
@@ -67,11 +76,14 @@ def api_group() -> None:
 @api_group.command("get")
 @click.argument("path")
 @data_dir_option
+@output_format(default="json")
 @library_errors
-def api_get(path: str, catalog: Catalog) -> None:
+def api_get(path: str, catalog: Catalog, fmt: str) -> None:
     """Run GET PATH (e.g. '/api/report?start=2025-12-27&end=2025-12-29') in-process and print the JSON.
 
-    Exits 1 when the API answers with an error envelope.
+    --json (default) prints the response body as the API sent it; --nl, --csv and --table print the rows of
+    its "data" (each element when it is a list, else the one object). Exits 1 when the API answers with an
+    error envelope.
     """
     from liqscope.api import create_app
     from liqscope.api._inprocess import get
@@ -79,6 +91,9 @@ def api_get(path: str, catalog: Catalog) -> None:
     if not path.startswith("/"):
         raise click.BadParameter("PATH must start with / (e.g. /api/venues)", param_hint="PATH")
     status, _, body = get(create_app(catalog.root), path)
-    sys.stdout.write(body.decode("utf-8") + "\n")
+    doc = json.loads(body, parse_float=Decimal)
+    data = doc.get("data", doc) if isinstance(doc, dict) else doc
+    # --json: the body as the API sent it (its shape is the API's); the other formats: its data's rows.
+    emit(fmt, doc, rows=data if isinstance(data, list) else [data], encoded=body.decode("utf-8"))
     if status >= 400:
         sys.exit(1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
 from liqscope._time import parse_iso_ns
-from liqscope.cli._common import console, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, emit, library_errors, main, output_format
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -73,9 +74,10 @@ def simulate(venue_ids: tuple[str, ...], out_dir: Path, start: str, duration: st
                        compress=compress) for v in venue_ids]
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-    if fmt == "json":
-        emit_json(results)
-        return
+    emit(fmt, results, table=lambda: _render(results))
+
+
+def _render(results: list[Any]) -> None:
     from rich.table import Table
 
     t = Table("venue (SYNTHETIC)", "frames", "true liquidations", "observed", "true USD", "observed USD", "output")

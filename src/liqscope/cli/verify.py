@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from liqscope.cli._common import console, data_dir_option, emit_json, library_errors, main, output_format
+from liqscope.cli._common import console, data_dir_option, emit, library_errors, main, output_format
 from liqscope.store import Catalog
 
 if TYPE_CHECKING:
@@ -31,25 +31,22 @@ def verify(repair: bool, catalog: Catalog, fmt: str) -> None:
 
     if repair:
         fixed = repair_lake(catalog)
-        if fmt == "json":
-            emit_json(fixed)
-        else:
-            if fixed.moved_aside:
-                console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
-            if fixed.rebuilt:
-                console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: "
-                              + ", ".join(fixed.rebuilt))
-            _render(fixed.after)
+        emit(fmt, fixed, rows=fixed.after.problems, table=lambda: _render_repair(fixed))
         if not fixed.after.ok:
             raise SystemExit(1)
         return
     r = verify_lake(catalog)
-    if fmt == "json":
-        emit_json(r)
-    else:
-        _render(r)
+    emit(fmt, r, rows=r.problems, table=lambda: _render(r))
     if not r.ok:
         raise SystemExit(1)
+
+
+def _render_repair(fixed: Any) -> None:
+    if fixed.moved_aside:
+        console.print(f"moved {len(fixed.moved_aside)} file(s) no manifest lists aside to {fixed.orphans_dir}")
+    if fixed.rebuilt:
+        console.print(f"rebuilt {len(fixed.rebuilt)} batch(es) from the raw journal: " + ", ".join(fixed.rebuilt))
+    _render(fixed.after)
 
 
 def _render(r: VerifyReport) -> None:

@@ -38,6 +38,7 @@ from liqscope.market._query import (
     premiums,
     prices,
     reference_buckets,
+    reference_extents,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "premiums",
     "prices",
     "reference_buckets",
+    "reference_extents",
     "resolve_intervals",
     "venue_default_hours",
 ]

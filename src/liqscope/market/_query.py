@@ -14,7 +14,7 @@ from liqscope.market._store import BY_NAME, exact, relation, rows_as
 from liqscope.store import Catalog
 
 __all__ = ["OIWeightedFunding", "funding_rates", "latest_funding", "latest_open_interest", "latest_premium",
-           "oi_weighted_funding", "open_interest", "premiums", "prices", "reference_buckets"]
+           "oi_weighted_funding", "open_interest", "premiums", "prices", "reference_buckets", "reference_extents"]
 
 DAY_NS = 86_400_000_000_000
 _CTX = decimal.Context(prec=40)
@@ -187,5 +187,19 @@ def reference_buckets(catalog: Catalog, start_ns: int, end_ns: int, *, provider:
     try:
         return rows_as(t, con.execute(sql, {"start": start_ns, "end": end_ns, "asset": asset.upper(),
                                             "series": series}))
+    finally:
+        con.close()
+
+
+def reference_extents(catalog: Catalog) -> list[tuple[str, str, str, int, int]]:
+    """Every stored reference series as (provider, series, asset, first bucket start, last bucket start)."""
+    t = BY_NAME["reference"]
+    if not catalog.table_files(t.name):
+        return []
+    con = catalog.connect()
+    try:
+        return [tuple(r) for r in con.execute(
+            f"SELECT provider, series, asset, min(ts_start), max(ts_start) FROM {relation(catalog, t)} "
+            "GROUP BY ALL ORDER BY ALL").fetchall()]
     finally:
         con.close()

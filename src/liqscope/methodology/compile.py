@@ -25,6 +25,9 @@ _COPY_RANK = "row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_
 _FIRST_COPY = f"{_COPY_RANK} = 1"
 _DEDUPE = {"every_copy": "", "identity": " AND copy_rank = 1", "account": " AND copy_rank = 1"}
 _PRICE = {"fill": "notional_usd", "order": "notional_order_usd"}
+# A lending row's notional is one of its legs (a NULL leg is "not valued": it fails every comparison, so it
+# never counts); the CASE is spliced only when the coverage includes lending, so other SQL is unchanged.
+_LENDING = {"debt_repaid": "debt_usd", "collateral_seized": "collateral_usd"}
 # One count per account per window where the venue names accounts; USD is unchanged (docs/methodology.md).
 _COUNT = {
     "every_copy": "1",
@@ -47,6 +50,13 @@ class Variant(msgspec.Struct, frozen=True):
     methodology: Methodology
     start_ns: int
     end_ns: int
+
+
+def _usd_sql(m: Methodology) -> str:
+    price = _PRICE[m.valuation.price]
+    if "lending" not in m.coverage.instrument_kinds:
+        return price
+    return f"CASE WHEN instrument_kind = 'lending' THEN {_LENDING[m.valuation.lending]} ELSE {price} END"
 
 
 def _coverage_sql(p: str, indent: str) -> str:
@@ -126,7 +136,7 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         end_ns: Resolved window end, exclusive.
         sampled_venues: Venues whose feed is sampled (``VenueSpec.sampled``); only used by the estimate.
     """
-    price = _PRICE[m.valuation.price]
+    price = _usd_sql(m)
     params: dict[str, object] = {"start": start_ns, "end": end_ns, **_coverage_params(m.coverage, ""),
                                  "min_notional": m.counting.min_notional_usd}
     ctes = []
@@ -193,16 +203,23 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     params: dict[str, object] = {"scan_start": min(v.start_ns for v in variants) - pad,
                                  "scan_end": max(v.end_ns for v in variants) + pad}
     sums = []
+    # The value columns the variants use: the two price bases, and a lending CASE per lending basis used.
+    values = dict(_PRICE)
+    for v in variants:
+        if "lending" in v.methodology.coverage.instrument_kinds:
+            values[f"{v.methodology.valuation.price}_{v.methodology.valuation.lending}"] = _usd_sql(v.methodology)
+    lending = len(values) > len(_PRICE)
     for i, v in enumerate(variants):
         m = v.methodology
-        price = _PRICE[m.valuation.price]
+        price = _usd_sql(m)
+        basis = next(b for b, sql in values.items() if sql == price)
         c = coverages.index(m.coverage)
         w = windows.index((v.start_ns, v.end_ns))
         k = countings.index(m.counting)
-        cond = f"c{c} AND w{w} AND k{k}_{m.valuation.price}"
+        cond = f"c{c} AND w{w} AND k{k}_{basis}"
         value = price
         if m.estimation.mode == "throttle_adjusted":
-            h = estimates.index((m.valuation.price, m.estimation))
+            h = estimates.index((basis, m.estimation))
             value = f"{price} + coalesce(h{h}.hidden_usd, 0)"
         sums.append(f"  sum(CASE WHEN {cond} THEN {value} END) AS v{i}")
     flags = []
@@ -215,11 +232,12 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     for k, counting in enumerate(countings.keys):
         params[f"k{k}_min"] = counting.min_notional_usd
         copies = "" if counting.dedupe == "every_copy" else "first_copy AND "
-        for basis, col in _PRICE.items():
+        for basis, col in values.items():
             flags.append(f"({copies}{col} >= $k{k}_min) AS k{k}_{basis}")
+    legs = " debt_usd, collateral_usd," if lending else ""
     ctes = [f"""base AS MATERIALIZED (
   SELECT venue, market, instrument_kind, base_asset, liquidation_kind, synthetic, liquidated_side, ts_event,
-         notional_usd, notional_order_usd, {_FIRST_COPY} AS first_copy
+         notional_usd, notional_order_usd,{legs} {_FIRST_COPY} AS first_copy
   FROM {relation}
   WHERE ts_event >= $scan_start AND ts_event < $scan_end
 )"""]
@@ -228,7 +246,7 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         params["sampled_venues"] = list(sampled_venues)
     for h, (basis, est) in enumerate(estimates.keys):
         observations = "SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)"
-        ctes.append(_hidden_ctes(f"h{h}", observations, _PRICE[basis], f"h{h}_"))
+        ctes.append(_hidden_ctes(f"h{h}", observations, values[basis], f"h{h}_"))
         params |= _estimation_params(est, f"h{h}_")
         joins.append(_join_hidden(f"h{h}", "flagged"))
     ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(flags) + "\n  FROM base\n)")

@@ -7,7 +7,8 @@ Five dimensions (see docs/methodology.md):
   a calendar day in a named time zone, a rolling N hours, or a detected event segment (cascade);
 - **counting**: how copies of one liquidation count (every copy, once per identity, once per account),
   and the minimum size;
-- **valuation**: which price values the notional (average fill, or bankruptcy/order price);
+- **valuation**: which price values the notional (average fill, or bankruptcy/order price), and for a
+  lending liquidation which leg is the notional (debt repaid, or collateral seized);
 - **estimation**: the observed floor, or a throttle-adjusted estimate for sampled feeds.
 
 Two more sections hold the thresholds of derived statistics: ``cascades`` (detection) and ``flags``
@@ -26,19 +27,22 @@ import msgspec
 __all__ = ["DIMENSIONS", "Cascades", "Counting", "Coverage", "Estimation", "Flags", "Levels", "Methodology",
            "Valuation", "Window"]
 
-InstrumentKindName = Literal["perpetual", "dated_future", "account"]
+InstrumentKindName = Literal["perpetual", "dated_future", "account", "lending"]
 LiquidationKindName = Literal["market", "backstop", "adl"]
 DedupeLevel = Literal["every_copy", "identity", "account"]
 WindowKind = Literal["fixed", "calendar_day", "rolling", "event_segment"]
 SegmentPick = Literal["largest", "first", "last"]
 PriceBasis = Literal["fill", "order"]
 StablecoinBasis = Literal["par"]
+LendingBasis = Literal["debt_repaid", "collateral_seized"]
 EstimationMode = Literal["floor", "throttle_adjusted"]
 Dimension = Literal["coverage", "window", "counting", "valuation", "estimation"]
 
 # The five dimensions a reconciliation attributes a difference to, in reporting order.
 DIMENSIONS: tuple[Dimension, ...] = ("coverage", "window", "counting", "valuation", "estimation")
 
+# The default scope is derivatives: lending liquidations count only where a methodology lists "lending"
+# (the "derivatives-plus-lending" preset), so every figure says whether it holds them.
 _ALL_INSTRUMENTS: tuple[InstrumentKindName, ...] = ("perpetual", "dated_future", "account")
 
 
@@ -79,10 +83,19 @@ class Counting(_Strict, frozen=True):
 
 
 class Valuation(_Strict, frozen=True):
-    """Which price values the notional, and how stablecoins convert to USD."""
+    """Which price values the notional, and how stablecoins convert to USD.
+
+    ``lending`` picks the leg of a lending liquidation that is its notional: ``collateral_seized`` (the
+    default: as the protocol emits it, with the bonus; Aave's amount leaves out the protocol fee,
+    Compound's includes it; what subgraphs and dashboards value) or ``debt_repaid`` (what the liquidator
+    paid; equal, at the oracle's prices, to the collateral seized without the bonus). A leg with no price
+    is "not valued" and does not count (docs/events.md).
+    It is part of the rules (and the fingerprint) only when the coverage includes ``lending``.
+    """
 
     price: PriceBasis = "fill"
     stablecoins: StablecoinBasis = "par"
+    lending: LendingBasis = "collateral_seized"
 
 
 class Estimation(_Strict, frozen=True):
@@ -189,6 +202,8 @@ class Methodology(_Strict, frozen=True):
             return _window_rules(self.window)
         if name == "estimation":
             return _estimation_rules(self.estimation)
+        if name == "valuation" and "lending" not in self.coverage.instrument_kinds:
+            return {"price": self.valuation.price, "stablecoins": self.valuation.stablecoins}
         rules: dict[str, object] = msgspec.to_builtins(getattr(self, name))  # a section struct -> a dict
         return rules
 

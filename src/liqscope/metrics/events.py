@@ -26,7 +26,7 @@ _ORDER = {
 # Each row at its observed notional (``usd_floor``): an estimate applies to aggregates, never to one event.
 _COLUMNS = ("venue, market, base_asset, liquidated_side, usd_floor, price, quantity, quantity_unit, ts_event, ts_recv, "
             "liquidation_kind, account, source, event_id, raw_ref")
-_FILTER = """
+FILTER_SQL = """
 WHERE (array_length($f_venues) = 0 OR list_contains($f_venues, venue))
   AND (CAST($f_side AS VARCHAR) IS NULL OR coalesce(liquidated_side, 'UNKNOWN') = $f_side)
   AND (array_length($f_assets) = 0 OR list_contains($f_assets, base_asset))
@@ -123,11 +123,8 @@ def events(c: Counted, *, where: EventFilter | None = None, limit: int = 100, of
     """
     if limit < 1 or offset < 0:
         raise ConfigError(f"limit must be >= 1 and offset >= 0, got limit={limit} offset={offset}")
-    f = where or EventFilter()
-    params = {"f_venues": list(f.venues), "f_side": f.side, "f_assets": list(f.assets),
-              "f_markets": list(f.markets), "f_min": f.min_notional_usd}
     with c.connect() as con:
-        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {_FILTER}", params)
+        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {FILTER_SQL}", filter_params(where))
         n, usd = con.execute("SELECT count(*), coalesce(sum(usd_floor), 0) FROM matched").fetchone()
         rows = con.execute(f"SELECT {_COLUMNS} FROM matched ORDER BY {_ORDER[order]} LIMIT $limit OFFSET $offset",
                            {"limit": limit, "offset": offset}).fetchall()
@@ -139,6 +136,13 @@ def events(c: Counted, *, where: EventFilter | None = None, limit: int = 100, of
                          liquidation_kind=k, account=acc, source=src, event_id=i, raw_ref=r)
                 for v, mk, a, s, u, p, qty, qu, t, tr, k, acc, src, i, r in rows],
     )
+
+
+def filter_params(where: EventFilter | None) -> dict[str, object]:
+    """The bound parameters of ``FILTER_SQL`` (the ``WHERE`` clause over ``counted`` that ``where`` selects)."""
+    f = where or EventFilter()
+    return {"f_venues": list(f.venues), "f_side": f.side, "f_assets": list(f.assets), "f_markets": list(f.markets),
+            "f_min": f.min_notional_usd}
 
 
 def lake_summary(catalog: Catalog) -> LakeSummary:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import msgspec
 
 from liqscope.metrics._counted import NOT_COVERED
 from liqscope.metrics.report import Report, SideTotals
 
-__all__ = ["NamedRange", "Range", "StatRange", "ranges"]
+__all__ = ["AssetRange", "Range", "StatRange", "VenueRange", "ranges"]
 
 _ZERO = Decimal(0)
 _FIELDS = ("total_usd", "long_usd", "short_usd")
@@ -24,10 +25,26 @@ class StatRange(msgspec.Struct, kw_only=True):
     short_usd: tuple[Decimal, Decimal]
 
 
-class NamedRange(StatRange, kw_only=True):
-    """The [min, max] of one asset or venue: a row of ``Range.by_asset`` / ``Range.by_venue``."""
+class AssetRange(StatRange, kw_only=True):
+    """The [min, max] of one asset: a row of ``Range.by_asset``."""
 
-    name: str
+    asset: str
+
+    @property
+    def name(self) -> str:
+        """The row's key (the asset)."""
+        return self.asset
+
+
+class VenueRange(StatRange, kw_only=True):
+    """The [min, max] of one venue: a row of ``Range.by_venue``."""
+
+    venue: str
+
+    @property
+    def name(self) -> str:
+        """The row's key (the venue)."""
+        return self.venue
 
 
 class Range(msgspec.Struct, kw_only=True):
@@ -42,20 +59,25 @@ class Range(msgspec.Struct, kw_only=True):
     total_usd: tuple[Decimal, Decimal]
     long_usd: tuple[Decimal, Decimal]
     short_usd: tuple[Decimal, Decimal]
-    by_asset: list[NamedRange]   # ordered arrays, largest maximum first (then by name)
-    by_venue: list[NamedRange]
+    by_asset: list[AssetRange]   # ordered arrays, largest maximum first (then by name)
+    by_venue: list[VenueRange]
 
 
 def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     return (min(values), max(values)) if values else (_ZERO, _ZERO)
 
 
-def _slices(reports: Sequence[Report], attr: str) -> list[NamedRange]:
-    rows = [{t.name: t for t in getattr(r, attr)} for r in reports]
-    out = {}
+_R = TypeVar("_R", AssetRange, VenueRange)
+
+
+def _slices(reports: Sequence[Report], row: type[_R]) -> list[_R]:
+    dim = "asset" if row is AssetRange else "venue"
+    rows = [{t.name: t for t in getattr(r, f"by_{dim}")} for r in reports]
+    out: dict[str, _R] = {}
     for key in {k for r in rows for k in r}:
         parts = [r.get(key, SideTotals()) for r in rows]
-        out[key] = NamedRange(name=key, **{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
+        fields: dict[str, Any] = {dim: key, **{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS}}
+        out[key] = row(**fields)
     return sorted(out.values(), key=lambda r: (-r.total_usd[1], r.name))
 
 
@@ -71,4 +93,4 @@ def ranges(reports: Sequence[Report]) -> Range:
                 "note": None if r.coverage.covered else NOT_COVERED} for r in reports]
     counted = [r for r in reports if r.coverage.covered]
     return Range(methodologies=members, **{f: _span([getattr(r, f) for r in counted]) for f in _FIELDS},
-                 by_asset=_slices(counted, "by_asset"), by_venue=_slices(counted, "by_venue"))
+                 by_asset=_slices(counted, AssetRange), by_venue=_slices(counted, VenueRange))

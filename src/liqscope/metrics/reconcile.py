@@ -49,7 +49,7 @@ class Part(msgspec.Struct, kw_only=True):
 class AssetPart(Part, kw_only=True):
     """One asset's difference and its contributions: a row of ``Reconciliation.by_asset``."""
 
-    name: str
+    asset: str
 
 
 class Reconciliation(msgspec.Struct, kw_only=True):
@@ -156,14 +156,14 @@ def reconcile(a: Counted, b: Counted) -> Reconciliation:
         acc = per_asset.setdefault(asset, [_ZERO] * n)
         per_asset[asset] = [x + y for x, y in zip(acc, values, strict=True)]
     whole = _part(total, differing)
-    by_asset = [AssetPart(name=k, **msgspec.structs.asdict(_part(v, differing))) for k, v in per_asset.items()]
+    by_asset = [AssetPart(asset=k, **msgspec.structs.asdict(_part(v, differing))) for k, v in per_asset.items()]
     by_asset = [p for p in by_asset if p.from_usd or p.to_usd]
     return Reconciliation(
         from_=Side(name=a.name, fingerprint=a.fingerprint, total_usd=whole.from_usd),
         to=Side(name=b.name, fingerprint=b.fingerprint, total_usd=whole.to_usd),
         difference_usd=whole.difference_usd, contributions=whole.contributions,
         long=_part(long_, differing), short=_part(short, differing),
-        by_asset=sorted(by_asset, key=lambda p: (-abs(p.difference_usd), p.name)),
+        by_asset=sorted(by_asset, key=lambda p: (-abs(p.difference_usd), p.asset)),
         differing=list(differing), variants=n, start=a.window.anchor_start, end=a.window.anchor_end,
         windows=windows)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -11,15 +11,17 @@ from liqscope._registry import venues
 from liqscope._time import iso_ns
 from liqscope.methodology import ResolvedWindow
 from liqscope.metrics._counted import NOT_COVERED, Counted, exact
+from liqscope.metrics._empty import Empty, synthetic_excluded, why_empty
 from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store._coverage import CaptureCoverage
 from liqscope.store._coverage import coverage as capture_coverage
 
-__all__ = ["Largest", "Ranked", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "exact", "rank", "report",
-           "split_sides"]
+__all__ = ["AssetTotals", "Largest", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "VenueTotals", "exact",
+           "rank", "report", "split_sides"]
 
 _ZERO = Decimal(0)
 _SHARE = Decimal("0.000001")
+_Row = TypeVar("_Row", "AssetTotals", "VenueTotals")
 
 
 class SideTotals(msgspec.Struct, kw_only=True):
@@ -34,13 +36,31 @@ class SideTotals(msgspec.Struct, kw_only=True):
     estimated: bool = False   # the USD figures include the throttle-adjusted estimate (docs/methodology.md)
 
 
-class Ranked(SideTotals, kw_only=True):
-    """One row of a ranking (``by_asset``, ``by_venue``): its name, its side totals, and its share of the
-    report's total. Rankings travel as ordered arrays, largest first: a JSON object would let a reader
-    reorder them (JavaScript puts integer-like keys such as asset ``4`` first)."""
+class AssetTotals(SideTotals, kw_only=True):
+    """One row of ``by_asset``: the asset, its side totals, and its share of the report's total.
 
-    name: str
+    Rankings travel as ordered arrays, largest first: a JSON object keyed by asset would let a reader
+    reorder them (JavaScript lists integer-like keys such as asset ``4`` first)."""
+
+    asset: str
     share: Decimal = _ZERO   # total_usd / the report's total_usd, to 6 decimal places (0 when the total is 0)
+
+    @property
+    def name(self) -> str:
+        """The row's key (the asset)."""
+        return self.asset
+
+
+class VenueTotals(SideTotals, kw_only=True):
+    """One row of ``by_venue``: the venue, its side totals, and its share of the report's total."""
+
+    venue: str
+    share: Decimal = _ZERO
+
+    @property
+    def name(self) -> str:
+        """The row's key (the venue)."""
+        return self.venue
 
 
 class Largest(msgspec.Struct, kw_only=True):
@@ -83,6 +103,7 @@ class ReportCoverage(msgspec.Struct, kw_only=True):
     capture: dict[str, CaptureCoverage] = {}  # live capture: covered seconds and gaps per venue (docs/capture.md)
     covered: bool = True
     not_covered: list[str] = []              # requested venues this methodology leaves out
+    synthetic_excluded: int = 0              # stored SYNTHETIC rows in the window the methodology leaves out
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -97,8 +118,8 @@ class Report(msgspec.Struct, kw_only=True):
     events: int
     long_events: int
     short_events: int
-    by_asset: list[Ranked]    # largest total first, then by name
-    by_venue: list[Ranked]
+    by_asset: list[AssetTotals]    # largest total first, then by name
+    by_venue: list[VenueTotals]
     largest: list[Largest]
     methodology: dict[str, object]
     coverage: ReportCoverage
@@ -107,12 +128,13 @@ class Report(msgspec.Struct, kw_only=True):
     estimate: Estimate | None = None       # floor, estimate and interval under throttle_adjusted
     accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
+    empty: Empty | None = None              # why nothing counts, when nothing does (never a quiet zero)
 
-    def asset(self, name: str) -> Ranked | None:
+    def asset(self, name: str) -> AssetTotals | None:
         """The ``by_asset`` row of ``name``, or None when the asset has no counted event."""
         return next((t for t in self.by_asset if t.name == name), None)
 
-    def venue(self, name: str) -> Ranked | None:
+    def venue(self, name: str) -> VenueTotals | None:
         """The ``by_venue`` row of ``name``, or None when the venue has no counted event."""
         return next((t for t in self.by_venue if t.name == name), None)
 
@@ -135,14 +157,19 @@ def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd, kv[0])))
 
 
-def rank(rows: dict[str, SideTotals], total_usd: Decimal) -> list[Ranked]:
-    """``split_sides`` output -> the ordered ranking, each row with its share of ``total_usd``."""
-    return [Ranked(name=k, share=(t.total_usd / total_usd).quantize(_SHARE) if total_usd else _ZERO,
-                   **msgspec.structs.asdict(t)) for k, t in rows.items()]
+def rank(rows: dict[str, SideTotals], total_usd: Decimal, row: type[_Row]) -> list[_Row]:
+    """``split_sides`` output -> the ordered ranking of ``row`` entries, each with its share of ``total_usd``."""
+    key = "asset" if row is AssetTotals else "venue"
+    out = []
+    for k, t in rows.items():
+        fields: dict[str, Any] = {**msgspec.structs.asdict(t), key: k,
+                                  "share": (t.total_usd / total_usd).quantize(_SHARE) if total_usd else _ZERO}
+        out.append(row(**fields))
+    return out
 
 
 _COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_event", "event_id", "raw_ref", "usd",
-            "usd_floor", "hidden_var", "n")
+            "usd_floor", "hidden_var", "n", "sampling")
 _BY = "SELECT {key}, liquidated_side, sum(usd), sum(n), sum(usd) - sum(usd_floor) FROM counted GROUP BY ALL"
 # Observed rows at their observed value: an estimate applies to aggregates, never to one liquidation.
 LARGEST_SQL = ("SELECT venue, market, liquidated_side, usd_floor, ts_event, account, event_id, raw_ref FROM counted "
@@ -177,6 +204,9 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         venue_rows = con.execute(
             "SELECT venue, count(*), min(ts_event), max(ts_event) FROM counted GROUP BY venue ORDER BY venue"
         ).fetchall()
+        # A source record can be a sample even where the venue's feed is complete (a subgraph export).
+        sampled_rows = con.execute("SELECT venue, sampling, sum(n) FROM counted WHERE sampling IS NOT NULL "
+                                   "GROUP BY ALL ORDER BY ALL").fetchall()
         # Derived statistics read the same counted table: the events are scanned once per report.
         accounts = count_accounts(con)
         flags = flags_of(c, con)
@@ -192,17 +222,24 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         for v, n, lo, hi in venue_rows
     ]
     sampling = {v.venue: v.sampling for v in per_venue if v.sampling}
+    for v, label, n in sampled_rows:
+        text = f"{int(n):,} events from a sampled source: {label}"
+        sampling[v] = f"{sampling[v]}; {text}" if v in sampling else text
     notes = []
     if not c.coverage.covered:
         notes.append(f"{', '.join(c.coverage.requested_venues)}: {NOT_COVERED} ({m.name})")
     if m.coverage.include_synthetic:  # simulated rows must never pass for real ones, here included
         notes.append("coverage.include_synthetic is set: SYNTHETIC rows (from `liqscope simulate`) count here")
+    synthetic = synthetic_excluded(c)
+    if synthetic:  # ... nor vanish without a word when they are left out
+        notes.append(f"{synthetic:,} SYNTHETIC rows (from `liqscope simulate`) in the window are left out "
+                     "(coverage.include_synthetic = false)")
     estimate = None
     floor_usd = exact(floor_usd)
     if m.estimation.mode == "throttle_adjusted":
         low, high = interval(floor_usd, totals.total_usd - floor_usd, float(hidden_var), m.estimation.level)
         estimate = Estimate(floor_usd=floor_usd, estimate_usd=totals.total_usd, low_usd=low, high_usd=high,
-                            level=m.estimation.level, sampled_venues=sorted(sampling),
+                            level=m.estimation.level, sampled_venues=sorted(v.venue for v in per_venue if v.sampling),
                             model="hidden per occupied 1 s window = base + slope x Poisson excess of the "
                                   "neighbouring windows' occupancy, at the local mean notional "
                                   "(docs/methodology.md)")
@@ -227,8 +264,8 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         events=totals.events,
         long_events=totals.long_events,
         short_events=totals.short_events,
-        by_asset=rank(by_asset, totals.total_usd),
-        by_venue=rank(by_venue, totals.total_usd),
+        by_asset=rank(by_asset, totals.total_usd, AssetTotals),
+        by_venue=rank(by_venue, totals.total_usd, VenueTotals),
         largest=largest_rows(board),
         methodology=c.meta(),
         coverage=ReportCoverage(venues=[v.venue for v in per_venue],
@@ -237,12 +274,14 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
                                 per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes,
                                 capture=capture_coverage(c.catalog, c.coverage.venues or None, w.start_ns,
                                                          w.end_ns) if c.coverage.covered else {},
-                                covered=c.coverage.covered, not_covered=c.coverage.not_covered),
+                                covered=c.coverage.covered, not_covered=c.coverage.not_covered,
+                                synthetic_excluded=synthetic),
         estimated=totals.total_usd != floor_usd,
         window=w,
         estimate=estimate,
         accounts=accounts,
         flags=flags,
+        empty=why_empty(c) if not totals.events and not totals.total_usd else None,
     )
 
 

@@ -122,7 +122,13 @@ class Catalog:
             cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
             return f"(SELECT {cols} WHERE false)"
         listing = ", ".join(_sql_str(str(p)) for p in files)
-        return f"read_parquet([{listing}], union_by_name = true)"
+        if schema is not EVENT_SCHEMA:
+            return f"read_parquet([{listing}], union_by_name = true)"
+        # Files written before a column existed (the lending columns, ``sampling``) read it as NULL.
+        cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
+        # (FROM-first, so it does not read as the empty relation above, which starts "(SELECT".)
+        return (f"(FROM read_parquet([{listing}], union_by_name = true) "
+                f"UNION ALL BY NAME SELECT {cols} WHERE false)")
 
     def records_sql(self, venues: Iterable[str] | None = None) -> str:
         return self.relation_sql(self.record_files(venues), RECORD_SCHEMA)

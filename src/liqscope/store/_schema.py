@@ -34,6 +34,15 @@ EVENT_SCHEMA = pa.schema([
     ("liquidation_kind", pa.string()),
     ("margin_mode", pa.string()),
     ("account", pa.string()),
+    # Lending only (instrument_kind "lending"; NULL elsewhere): the two legs, each valued or NULL.
+    ("debt_asset", pa.string()),
+    ("debt_quantity", MONEY),
+    ("debt_usd", MONEY),
+    ("collateral_asset", pa.string()),
+    ("collateral_quantity", MONEY),
+    ("collateral_usd", MONEY),
+    ("price_source", pa.string()),
+    ("sampling", pa.string()),     # NULL: the source sends every liquidation it has
     ("ts_event", pa.int64()),
     ("ts_recv", pa.int64()),
     ("source", pa.string()),

@@ -217,7 +217,7 @@ function renderBreakdowns(r) {
   }
   const list = $("coin-list");
   list.replaceChildren();
-  for (const a of r.by_asset) option(list, a.name, a.name);
+  for (const a of r.by_asset) option(list, a.asset, a.asset);
 }
 
 const TF_TEXT = { "1h": "last 1 h", "4h": "last 4 h", "12h": "last 12 h", "24h": "last 24 h", window: "the chosen window" };
@@ -284,12 +284,15 @@ function renderLargestTile(r) {
     timeEl(x.ts_event), document.createTextNode(" · "), rawLink(x.raw_ref, "raw frame"));
 }
 
-// The per-exchange and per-coin tables of the chosen timeframe, sorted as the reader asked.
+// The per-exchange and per-coin tables of the chosen timeframe, sorted as the reader asked. A ranking's
+// entry names its asset or its venue.
+const keyOf = (x) => String(x.asset ?? x.venue);
+
 function sortRows(rows, how) {
   if (!how) return rows;
   const { key, dir } = how;
-  return [...rows].sort((a, b) => dir * (key === "name" ? String(a.name).localeCompare(String(b.name)) : Number(a[key]) - Number(b[key]))
-    || String(a.name).localeCompare(String(b.name)));
+  return [...rows].sort((a, b) => dir * (key === "name" ? keyOf(a).localeCompare(keyOf(b)) : Number(a[key]) - Number(b[key]))
+    || keyOf(a).localeCompare(keyOf(b)));
 }
 
 function rankTable(id, rows, note) {
@@ -305,8 +308,8 @@ function rankTable(id, rows, note) {
   }
   for (const x of rows) {
     const tr = document.createElement("tr");
-    tr.dataset.name = x.name;
-    cell(tr, x.name);
+    tr.dataset.name = keyOf(x);
+    cell(tr, keyOf(x));
     const total = cell(tr, usd(x.total_usd) + (x.estimated ? "*" : ""), "num");
     if (x.estimated) total.title = ESTIMATED;
     cell(tr, share(x.share), "num");
@@ -330,7 +333,7 @@ function renderRanks() {
   const note = data.covered === false ? data.note : null;
   rankTable("by-exchange", sortRows(data.by_venue, state.sort["by-exchange"]), note || (data.by_venue.length ? null : "no liquidations counted"));
   const c = coin();
-  const coins = sortRows(data.by_asset, state.sort["by-coin"]).filter((a) => !c || a.name.includes(c));
+  const coins = sortRows(data.by_asset, state.sort["by-coin"]).filter((a) => !c || a.asset.includes(c));
   rankTable("by-coin", coins.slice(0, COIN_ROWS), note || (coins.length ? null : c ? `no coin matching "${c}" in this timeframe` : "no liquidations counted"));
   const shown = coins.length > COIN_ROWS ? `top ${COIN_ROWS} of ` : "";
   $("coin-count").textContent = c ? `(${shown}${count(coins.length)} matching "${c}" of ${count(data.by_asset.length)} coins)`
@@ -533,7 +536,7 @@ export async function refresh() {
       const bucket = $("bucket").value;
       const [tl, rep] = await Promise.all([api("timeline", { ...p, bucket }), report.then((x) => x.data, () => null)]);
       // The price of the searched coin; else BTC, the usual reference, when it has liquidations here; else the top coin.
-      const names = rep ? rep.by_asset.map((a) => a.name) : [];
+      const names = rep ? rep.by_asset.map((a) => a.asset) : [];
       const asset = coin() || (names.includes("BTC") ? "BTC" : names[0] || "");
       const price = asset ? await api("prices", { ...p, bucket, asset }).then((x) => x.data, () => null) : null;
       return { tl: tl.data, price, gaps: rep ? rep.coverage.gaps : undefined };

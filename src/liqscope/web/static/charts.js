@@ -192,9 +192,9 @@ function priceLine(f, points, x, width, asset) {
   svg.appendChild(svgEl("text", { x: x1 + 4, y: y1 + 2, class: "tick price-tick" }, asset));
 }
 
-// Horizontal stacked bars: one row per entry of a ranking (the API's ordered array of {name, ...side totals}).
+// Horizontal stacked bars: one row per entry of a ranking (the API's ordered array of {asset or venue, ...side totals}).
 export function sideBars(container, rows, { limit = 12, unit = "USD" } = {}) {
-  const entries = rows.slice(0, limit).map((r) => [r.name, r]);
+  const entries = rows.slice(0, limit).map((r) => [String(r.asset ?? r.venue), r]);
   const rowH = 24;
   const margin = { left: 120, right: 90, top: 6, bottom: 28 };
   const f = frame(container, margin.top + margin.bottom + Math.max(entries.length, 1) * rowH, margin);
