@@ -45,7 +45,8 @@ def test_overview_timeframes_equal_the_raw_frames_of_each_span(app):
         top = max(inside, key=_usd)
         assert (tf["largest"]["market"], tf["largest"]["notional_usd"]) == (top["s"], _usd(top))
         # Per exchange: one venue with all of it; per coin: ordered, largest first, shares of the total.
-        assert [(v["venue"], v["total_usd"], v["share"]) for v in tf["by_venue"]] == [("binance_usdm", long_ + short, 1)]
+        assert [(v["venue"], v["total_usd"], v["share"]) for v in tf["by_venue"]] == [
+            ("binance_usdm", long_ + short, 1)]
         per_asset: dict[str, Decimal] = defaultdict(Decimal)
         for o in inside:
             per_asset[_asset(o["s"])] += _usd(o)

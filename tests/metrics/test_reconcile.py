@@ -68,8 +68,8 @@ def test_one_scan_variants_equal_separate_reports(lake, a, b):
     assert (r.long.from_usd, r.long.to_usd, r.short.from_usd, r.short.to_usd) == \
         (ra.long_usd, rb.long_usd, ra.short_usd, rb.short_usd)
     for part in r.by_asset:
-        assert part.from_usd == (t.total_usd if (t := ra.asset(part.name)) else 0)
-        assert part.to_usd == (t.total_usd if (t := rb.asset(part.name)) else 0)
+        assert part.from_usd == (t.total_usd if (t := ra.asset(part.asset)) else 0)
+        assert part.to_usd == (t.total_usd if (t := rb.asset(part.asset)) else 0)
     assert sum(r.contributions.values()) == r.difference_usd == rb.total_usd - ra.total_usd
 
 

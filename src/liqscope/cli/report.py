@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,11 @@ def report_rows(r: Any) -> list[dict[str, Any]]:
             "end": r.end}
     total = {"dimension": "total", "key": None, "total_usd": r.total_usd, "long_usd": r.long_usd,
              "short_usd": r.short_usd, "events": r.events, "long_events": r.long_events,
-             "short_events": r.short_events, "estimated": r.estimated}
-    return [{**head, **total}, *({**head, "dimension": dim, "key": k, **plain(t)}
+             "short_events": r.short_events, "estimated": r.estimated, "share": Decimal(1 if r.total_usd else 0)}
+    return [{**head, **total}, *({**head, "dimension": dim, "key": t.name,
+                                  **{f: v for f, v in plain(t).items() if f != dim}}
                                  for dim, ranking in (("venue", r.by_venue), ("asset", r.by_asset))
-                                 for k, t in ranking.items())]
+                                 for t in ranking)]
 
 
 def counted_all(catalog: Catalog, names: list[str], start: str, end: str, venue_ids: tuple[str, ...]) -> list[Any]:
