@@ -17,6 +17,9 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   and seized ``collateral_quantity`` of ``collateral_asset``; ``debt_usd`` / ``collateral_usd`` value each
   leg (``None``: not valued, never guessed) and ``price_source`` says how. ``notional_usd`` is the debt
   repaid; the methodology's valuation picks the leg that counts (docs/events.md, "Lending").
+- **retraction**: a row saying a chain reorg removed the liquidation ``event_id`` (a ``removed: true``
+  log); it cancels the copies received at or before it, in the counted relation only (the lake is
+  append-only).
 - **event_id**: the identity of the liquidation itself, stable across copies (a reconnect replay or a
   second recorder yields the same ``event_id``). **raw_ref**: where the raw record is kept.
 """
@@ -200,6 +203,10 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     collateral_usd: Decimal | None = None
     price_source: str | None = None
     sampling: str | None = None  # the source record's sampling (a subgraph export: the rows its query chose)
+    # True: a chain reorg removed the block that held this liquidation (a ``removed: true`` log). The row
+    # retracts every copy of ``event_id`` received at or before its own ``ts_recv``; the counted relation
+    # leaves out those copies and the retraction itself (docs/events.md, "Reorgs and retractions").
+    retraction: bool = False
 
     def __post_init__(self) -> None:
         # Validated in every build (never `assert`): a bad event must not reach the lake.

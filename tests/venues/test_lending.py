@@ -232,3 +232,27 @@ def test_debt_repaid_valuation_counts_the_debt_leg_and_leaves_unpriced_legs_out(
     v2_debt = _x(Decimal("0.910875161581518408"), _chainlink("2023-05-21")).quantize(Decimal("1e-18"))
     assert r["total_usd"] == Decimal("30.660134") + v2_debt
     assert r["events"] == 2
+
+
+def test_the_report_says_how_many_lending_liquidations_are_not_valued_and_explain_lists_them(tmp_path):
+    """Legs with no price drop out of every figure; the report counts them under coverage, explain lists them."""
+    d = str(tmp_path)
+    bundle = tmp_path / "logs.json"
+    bundle.write_bytes(_bundle())
+    for venue in ("aave_v1", "aave_v2", "aave_v3", "compound_v2"):
+        CliRunner().invoke(main, ["ingest", "--venue", venue, "--format", "eth-logs", str(bundle), "--data-dir", d])
+    window = ["--start", "2020-01-01", "--end", "2024-01-01", "--data-dir", d, "--json"]
+    r = json.loads(CliRunner().invoke(main, ["report", "-m", "derivatives-plus-lending", *window]).output,
+                   parse_float=Decimal)
+    # Collateral seized: cUSDC (cETH log), cBAT (cUSDT log) and LINK (Aave v1) have no price source.
+    assert r["events"] == 2
+    assert r["coverage"]["not_valued"]["events"] == 3
+    assert r["coverage"]["not_valued"]["by_venue"] == {"aave_v1": 1, "compound_v2": 2}
+    assert any("3 lending liquidations have no price" in n for n in r["coverage"]["notes"])
+    listed = json.loads(CliRunner().invoke(main, ["explain", "--not-valued", "-m", "derivatives-plus-lending",
+                                                  *window]).output)["listed"]
+    assert sorted(x["market"] for x in listed) == ["ethereum:LINK/sUSD", "ethereum:cBAT/USDT", "ethereum:cUSDC/ETH"]
+    assert all(x["usd"] is None for x in listed)
+    # Derivatives only: lending is out of scope, so there is nothing to disclose.
+    s = json.loads(CliRunner().invoke(main, ["report", "-m", "standard", *window]).output)
+    assert s["coverage"]["not_valued"] is None

@@ -20,7 +20,7 @@ from liqscope.events import Received
 from liqscope.normalize import Outcome, normalize_record
 from liqscope.venues import venues
 from liqscope.venues.bybit_inverse.parse import is_inverse_symbol
-from tests.venues._cases import FIXED_RECV_NS
+from tests.venues._cases import FIXED_RECV_NS, _shown
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "tardis_corpus" / "liquidation_messages_by_venue.jsonl"
 GOLDEN = CORPUS.with_name(CORPUS.name + ".expected.jsonl")
@@ -92,7 +92,7 @@ def _rows() -> list[dict]:
             elif out.skipped is not None:
                 row["skipped"] = out.skipped
             else:
-                row["events"] = out.events
+                row["events"] = [_shown(e) for e in out.events]  # lending-only fields only when set
         rows.append(row)
     return rows
 

@@ -1,7 +1,8 @@
 """Live capture: raw transcripts with explicit gaps, the same lake as ``ingest``, and a replay server.
 
-- ``capture`` / ``capture_async``: connect to each venue, subscribe, keep heartbeats, reconnect with
-  backoff and jitter, flag silent feeds (watchdog), record every frame, commit small batches to the lake.
+- ``capture`` / ``capture_async``: connect to each venue (lending venues: ``eth_subscribe`` to a node),
+  subscribe, keep heartbeats, reconnect with backoff and jitter, flag silent feeds (watchdog), record every
+  frame, commit small batches to the lake.
 - ``coverage``: seconds captured per venue and the gaps, from the transcript markers.
 - ``ReplayServer``: a real websocket server on loopback that speaks each venue's subscribe dialect and
   replays recorded frames, with drops, stalls, resend bursts and malformed frames on request.

@@ -26,6 +26,7 @@ from liqscope.capture._runner import (
 from liqscope.errors import ConfigError
 from liqscope.store import Catalog
 from liqscope.venues import get_venue
+from liqscope.venues._lending import lending_venues
 from liqscope.venues._stream import get_stream
 
 __all__ = ["Capture", "CaptureResult", "capture", "capture_async"]
@@ -73,9 +74,13 @@ class Capture:
                     raise ConfigError("hyperliquid live capture tails a node: give its node_fills_by_block "
                                       "directory (--node-dir)")
                 self._recorders.append(NodeTail(catalog, self.session, opts))
+            elif vid in lending_venues():
+                from liqscope.capture._evm import EvmCapture
+
+                self._recorders.append(EvmCapture(catalog, vid, self.session, opts))
             else:
                 self._recorders.append(_WebsocketCapture(catalog, get_stream(vid), self.session, opts))
-        if any(isinstance(r, _WebsocketCapture) for r in self._recorders):
+        if any(r.venue != NODE_VENUE for r in self._recorders):
             _websockets()
         self.stats = {r.venue: r.stats for r in self._recorders}
 

@@ -90,6 +90,11 @@ class CaptureOptions:
         seed: Seed of the jitter (None: random).
         refresh_instruments: First fetch contract sizes from REST (bundled snapshot when offline) and
             record their origin in each transcript header.
+        rpc_url: Lending venues: the JSON-RPC websocket URL of an Ethereum node (``urls`` may name one per
+            venue). Only its host is written to transcripts (providers put API keys in the path).
+        confirmations: Lending venues: blocks on top of a log's block before it counts (0: at once). A log
+            a reorg removes before that never counts; one removed later is retracted.
+        chain: Lending venues: the chain whose deployments are subscribed to.
     """
 
     urls: Mapping[str, str] = field(default_factory=dict)
@@ -107,6 +112,9 @@ class CaptureOptions:
     poll_s: float = 0.5
     seed: int | None = None
     refresh_instruments: bool = False
+    rpc_url: str | None = None
+    confirmations: int = 12  # DEFAULT_CONFIRMATIONS (capture/_evm.py says why)
+    chain: str = "ethereum"
 
 
 class VenueStats(msgspec.Struct, kw_only=True):
@@ -135,6 +143,7 @@ class VenueStats(msgspec.Struct, kw_only=True):
     uncommitted_max: int = 0
     paused: int = 0
     paused_s: float = 0.0
+    lending: dict[str, int] = {}  # lending venues: logs confirmed, retracted, dropped unconfirmed, backfilled
 
 
 def _now() -> int:

@@ -33,8 +33,10 @@ def _pairs(values: tuple[str, ...], what: str, sep: str = "=") -> dict[str, str]
 def _venues(text: tuple[str, ...]) -> list[str]:
     from liqscope.capture import stream_venues
     from liqscope.capture._capture import NODE_VENUE
+    from liqscope.venues._lending import lending_venues
 
-    valid = [*stream_venues(), NODE_VENUE]  # the websocket venues, and the one captured by tailing a node
+    # The websocket venues, the one captured by tailing a node, and the lending ones (eth_subscribe to a node).
+    valid = [*stream_venues(), NODE_VENUE, *lending_venues()]
     out = [v.strip() for t in text for v in t.split(",") if v.strip()]
     for v in out:
         if v not in valid:
@@ -59,12 +61,17 @@ def _venues(text: tuple[str, ...]) -> list[str]:
               help="hyperliquid: the node's node_fills_by_block directory to tail.")
 @click.option("--refresh-instruments/--no-refresh-instruments", default=True, show_default=True,
               help="Fetch contract sizes from REST first (falls back to the bundled snapshot offline).")
+@click.option("--rpc-url", default=None, metavar="WSS_URL",
+              help="Lending venues (aave_*, compound_*, morpho_blue): an Ethereum node's JSON-RPC websocket URL; "
+                   "only its host is written to transcripts.")
+@click.option("--confirmations", type=click.IntRange(0, 10_000), default=12, show_default=True,
+              help="Lending venues: blocks on top of a log's block before it counts (64 is finality).")
 @data_dir_option(create=True)
 @output_format
 @library_errors
 def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration: float | None,
             watchdog: float | None, symbols: tuple[str, ...], flush_s: float, node_dir: Path | None,
-            refresh_instruments: bool, catalog: Catalog, fmt: str) -> None:
+            refresh_instruments: bool, rpc_url: str | None, confirmations: int, catalog: Catalog, fmt: str) -> None:
     """Capture venues live into the lake, keeping a raw transcript with every gap marked.
 
     Stops cleanly (DISCONNECT markers, last batch committed) on Ctrl-C, SIGTERM or after --duration.
@@ -75,7 +82,8 @@ def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration
     venue_ids = _venues(venue_list)
     opts = CaptureOptions(urls=_pairs(url_override, "--url-override"), silence_s=watchdog, flush_s=flush_s,
                           symbols={k: v.split(",") for k, v in _pairs(symbols, "--symbols").items()},
-                          node_dir=node_dir, refresh_instruments=refresh_instruments)
+                          node_dir=node_dir, refresh_instruments=refresh_instruments, rpc_url=rpc_url,
+                          confirmations=confirmations)
     result = run(catalog, venue_ids, duration=duration, options=opts, on_ready=lambda: err_console.print(
         f"capturing {', '.join(venue_ids)} into {catalog.root} (Ctrl-C to stop)"))
     for o in result.instruments:
@@ -89,6 +97,10 @@ def _render(result: Any) -> None:
         console.print(f"{s.venue}: {s.connections} connection(s), {s.frames:,} frames ({s.data_frames:,} data), "
                       f"{s.events:,} events ({s.duplicate_events:,} copies of known ones), {s.skipped:,} skipped, "
                       f"{s.quarantined:,} quarantined, {s.silences} silent, {s.disconnects} disconnects")
+        if s.lending:
+            console.print(f"  logs: {s.lending['confirmed']:,} confirmed, {s.lending['retracted']:,} retracted, "
+                          f"{s.lending['dropped_unconfirmed']:,} dropped before confirmation (reorg), "
+                          f"{s.lending['backfilled']:,} backfilled")
         for t in s.transcripts:
             console.print(f"  transcript {t}")
 

@@ -27,11 +27,15 @@ from liqscope.store import Catalog
               help="Largest first, or oldest first.")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="List at most this many rows (default: all). The totals always cover every row.")
+@click.option("--not-valued", is_flag=True, default=False,
+              help="List instead the liquidations no figure counts because their notional has no price "
+                   "(lending legs; the report's coverage.not_valued).")
 @data_dir_option
 @output_format
 @library_errors
 def explain(start: str, end: str, methodology: str, venue: str | None, asset: str | None, side: str | None,
-            bucket: str | None, at: str | None, order: str, limit: int | None, catalog: Catalog, fmt: str) -> None:
+            bucket: str | None, at: str | None, order: str, limit: int | None, not_valued: bool, catalog: Catalog,
+            fmt: str) -> None:
     """List the counted events behind a figure (one asset, venue, side or time bucket), with their raw refs.
 
     The same methodology and fingerprint as the figure, from the same counted relation: the listed rows'
@@ -45,7 +49,8 @@ def explain(start: str, end: str, methodology: str, venue: str | None, asset: st
         raise click.UsageError("--bucket and --at go together: the bucket's width and a time inside it")
     (c,) = counted_all(catalog, [methodology], start, end, ())
     r = run(c, venue=venue, asset=asset, side=side, bucket=bucket,  # type: ignore[arg-type]  # click.Choice
-            at_ns=parse_iso_ns(at, what="--at") if at else None, order=order, limit=limit)  # type: ignore[arg-type]
+            at_ns=parse_iso_ns(at, what="--at") if at else None, order=order, limit=limit,  # type: ignore[arg-type]
+            not_valued=not_valued)
     emit(fmt, r, rows=r.listed, table=lambda: _render(r))
 
 
@@ -58,14 +63,19 @@ def _render(r: Any) -> None:
                                  f"bucket {f.bucket_start} → {f.bucket_end}" if f.bucket else "") if x) or "total"
     console.print(f"[bold]{what}[/bold] over {r.start} → {r.end}, methodology [bold]{m['name']}[/bold] "
                   f"v{m['version']} fingerprint {m['fingerprint']}")
-    console.print(f"Figure [bold]{usd(r.total_usd)}[/bold]" + (" (estimated)" if r.estimated else "")
-                  + f" = the sum of {r.rows:,} rows ({r.events:,} events; observed {usd(r.observed_usd)})")
+    if r.not_valued:
+        console.print(f"[bold]{r.rows:,}[/bold] liquidations ({r.events:,} events) with no price for their notional: "
+                      "no figure counts them")
+    else:
+        console.print(f"Figure [bold]{usd(r.total_usd)}[/bold]" + (" (estimated)" if r.estimated else "")
+                      + f" = the sum of {r.rows:,} rows ({r.events:,} events; observed {usd(r.observed_usd)})")
     if r.empty is not None:
         console.print(f"[yellow]Nothing counts ({r.empty.code})[/yellow]: {r.empty.reason}")
         return
     # One line per row, never wrapped or cut: the raw ref at the end is what `liqscope raw` takes.
     console.print(f"Rows listed: {len(r.listed):,} of {r.rows:,}")
-    rows = [(x.ts, x.venue, x.market, x.side or "?", usd(x.usd), *([usd(x.usd_floor)] if r.estimated else []),
+    rows = [(x.ts, x.venue, x.market, x.side or "?", "not valued" if x.usd is None else usd(x.usd),
+             *([usd(x.usd_floor)] if r.estimated else []),
              str(x.n), x.raw_ref) for x in r.listed]
     head = ("time (UTC)", "venue", "market", "side", "USD", *(["observed USD"] if r.estimated else []), "n",
             "raw_ref (liqscope raw REF)")

@@ -52,6 +52,17 @@ class Variant(msgspec.Struct, frozen=True):
     end_ns: int
 
 
+def _unretracted(relation: str) -> str:
+    # A retraction row (a reorg's ``removed: true`` log) cancels every copy of its event_id received at or
+    # before it; a copy received after it (the log re-included in another block) counts again. Neither the
+    # retraction nor the copies it cancels reach the counted rows. Spliced only when the coverage includes
+    # lending (retractions are lending rows), so other SQL is unchanged.
+    return (f"(SELECT * FROM {relation} AS ev WHERE NOT coalesce(ev.retraction, false) AND NOT EXISTS (\n"
+            f"    SELECT 1 FROM {relation} AS retracting WHERE retracting.instrument_kind = 'lending'\n"
+            "      AND retracting.retraction AND retracting.event_id = ev.event_id\n"
+            "      AND retracting.ts_recv >= ev.ts_recv))")
+
+
 def _usd_sql(m: Methodology) -> str:
     price = _PRICE[m.valuation.price]
     if "lending" not in m.coverage.instrument_kinds:
@@ -120,7 +131,7 @@ def _join_hidden(name: str, row: str) -> str:
 
 
 def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
-                    sampled_venues: Sequence[str] = ()) -> Query:
+                    sampled_venues: Sequence[str] = (), *, valued: bool = True) -> Query:
     """SQL selecting the counted events of ``m`` in [start_ns, end_ns).
 
     Columns: every event column, then ``usd_floor`` (the observed notional under the valuation rule),
@@ -135,12 +146,17 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         start_ns: Resolved window start, inclusive, ns UTC (venue time).
         end_ns: Resolved window end, exclusive.
         sampled_venues: Venues whose feed is sampled (``VenueSpec.sampled``); only used by the estimate.
+        valued: False: instead, the rows the same coverage, window and dedupe keep but the valuation rule
+            leaves out because their notional leg has no price ("not valued": ``usd_floor`` and ``usd`` are
+            NULL, no estimate), so a report can say how many there are and list them.
     """
     price = _usd_sql(m)
+    if "lending" in m.coverage.instrument_kinds:
+        relation = _unretracted(relation)
     params: dict[str, object] = {"start": start_ns, "end": end_ns, **_coverage_params(m.coverage, ""),
                                  "min_notional": m.counting.min_notional_usd}
     ctes = []
-    estimating = m.estimation.mode == "throttle_adjusted"
+    estimating = m.estimation.mode == "throttle_adjusted" and valued
     if estimating:
         k = m.estimation.neighbourhood_seconds
         observations = (f"SELECT * FROM (SELECT *, {_COPY_RANK} AS copy_rank FROM {relation} "
@@ -150,6 +166,9 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
                    "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
     dedupe = m.counting.dedupe
+    keep = "usd_floor >= $min_notional" if valued else "usd_floor IS NULL"
+    if not valued:
+        del params["min_notional"]
     rank = "" if dedupe == "every_copy" else f", {_COPY_RANK} AS copy_rank"
     ctes.append(f"""scoped AS (
   SELECT *, {price} AS usd_floor{rank}
@@ -157,7 +176,7 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
   WHERE ts_event >= $start AND ts_event < $end
     AND {_coverage_sql("", "    ")}
 ),
-kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE usd_floor >= $min_notional{_DEDUPE[dedupe]})""")
+kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE {keep}{_DEDUPE[dedupe]})""")
     if estimating:
         select = ("SELECT kept.*, usd_floor + coalesce(hidden.hidden_usd, 0) AS usd,\n"
                   "       coalesce(hidden.hidden_var, 0.0) AS hidden_var\n"
@@ -209,6 +228,8 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         if "lending" in v.methodology.coverage.instrument_kinds:
             values[f"{v.methodology.valuation.price}_{v.methodology.valuation.lending}"] = _usd_sql(v.methodology)
     lending = len(values) > len(_PRICE)
+    if lending:
+        relation = _unretracted(relation)
     for i, v in enumerate(variants):
         m = v.methodology
         price = _usd_sql(m)

@@ -109,6 +109,7 @@ class Counted:
     files: tuple[Path, ...]
     query: Query
     engine: Engine = field(default=DUCKDB, compare=False)
+    valued: bool = True  # False: the rows the valuation leaves out ("not valued"), see ``not_valued``
 
     @property
     def name(self) -> str:
@@ -141,7 +142,17 @@ class Counted:
 
     def compile(self, relation: str) -> Query:
         """The same compiled query over another events relation (an engine's own view of ``files``)."""
-        return compile_counted(self.methodology, relation, self.start_ns, self.end_ns, self.coverage.sampled_venues)
+        return compile_counted(self.methodology, relation, self.start_ns, self.end_ns, self.coverage.sampled_venues,
+                               valued=self.valued)
+
+    def not_valued(self) -> Counted:
+        """The same scope, window and dedupe, holding instead the rows the valuation leaves out because their
+        notional has no price (a lending leg "not valued", never guessed); ``usd`` is NULL in them.
+
+        What ``report`` counts under ``coverage.not_valued`` and ``explain(not_valued=True)`` lists.
+        """
+        c = replace(self, valued=False)
+        return replace(c, query=c.compile(self.catalog.relation_sql(list(self.files))))
 
     def on(self, engine: Engine) -> Counted:
         """The same counted relation, run by ``engine`` (default: DuckDB, embedded)."""

@@ -6,6 +6,9 @@ methodology and fingerprint, so the listing's ``total_usd`` is the figure: ``rep
 shows ``usd`` (what the figure sums: the observed notional, plus its share of the estimate under
 ``throttle_adjusted``), ``usd_floor`` (observed) and ``n`` (0 for an account's repeat under ``account``
 dedupe); every ``raw_ref`` opens with ``liqscope raw REF``.
+
+``not_valued=True`` lists instead the liquidations in the same scope that no figure counts because their
+notional leg has no price (``report``'s ``coverage.not_valued``): their ``usd`` is null and the total 0.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ class ExplainedEvent(msgspec.Struct, kw_only=True):
     market: str
     base_asset: str
     side: str | None
-    usd: Decimal          # what the figure sums for this row (observed, plus its estimate share when estimating)
-    usd_floor: Decimal    # observed notional under the valuation rule
+    usd: Decimal | None   # what the figure sums for this row (observed, plus its estimate share when estimating)
+    usd_floor: Decimal | None  # observed notional under the valuation rule (None: not valued)
     n: int                # events this row counts (0: an account's repeat under account dedupe)
     account: str | None
     source: str
@@ -78,11 +81,12 @@ class Explanation(msgspec.Struct, kw_only=True):
     listed: list[ExplainedEvent]
     methodology: dict[str, object]
     empty: Empty | None = None
+    not_valued: bool = False  # the rows listed are the ones the valuation leaves out (no price)
 
 
 def explain(c: Counted, *, venue: str | None = None, asset: str | None = None, side: SideFilter | None = None,
             bucket: str | None = None, at_ns: int | None = None, order: ExplainOrder = "usd_desc",
-            limit: int | None = None, offset: int = 0) -> Explanation:
+            limit: int | None = None, offset: int = 0, not_valued: bool = False) -> Explanation:
     """The counted rows behind one figure, with the figure they sum to.
 
     Args:
@@ -95,6 +99,7 @@ def explain(c: Counted, *, venue: str | None = None, asset: str | None = None, s
         order: ``usd_desc`` (largest first) or ``time_asc``.
         limit: Rows listed (None: all). The totals always cover every matching row.
         offset: Rows skipped before listing.
+        not_valued: List the liquidations in scope whose notional has no price (``Counted.not_valued``).
 
     Raises:
         UnknownName: ``bucket`` or ``order`` is not a valid value.
@@ -114,10 +119,15 @@ def explain(c: Counted, *, venue: str | None = None, asset: str | None = None, s
         lo = at_ns // BUCKETS[bucket] * BUCKETS[bucket]
         hi = lo + BUCKETS[bucket]
         figure = msgspec.structs.replace(figure, bucket=bucket, bucket_start=iso_ns(lo), bucket_end=iso_ns(hi))
+    if not_valued:
+        c = c.not_valued()
     where = EventFilter(venues=(venue,) if venue else (), assets=(figure.asset,) if figure.asset else (), side=side)
     params = {**filter_params(where), "b_lo": lo, "b_hi": hi}
     with c.connect(_COLUMNS) as con:
-        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {FILTER_SQL} "
+        # A not-valued row has no usd_floor to hold against the filter's minimum: it is every such row.
+        where_sql = FILTER_SQL.replace("usd_floor >= $f_min", "(usd_floor IS NULL OR $f_min IS NULL)") if not_valued \
+            else FILTER_SQL
+        con.execute(f"CREATE TEMP TABLE matched AS SELECT * FROM counted {where_sql} "
                     "AND ts_event >= $b_lo AND ts_event < $b_hi", params)
         total, floor, events, rows = con.execute(
             "SELECT coalesce(sum(usd), 0), coalesce(sum(usd_floor), 0), coalesce(sum(n), 0), count(*) FROM matched"
@@ -129,10 +139,12 @@ def explain(c: Counted, *, venue: str | None = None, asset: str | None = None, s
     return Explanation(
         figure=figure, start=iso_ns(c.start_ns), end=iso_ns(c.end_ns), total_usd=total, observed_usd=floor,
         events=int(events), rows=int(rows), estimated=total != floor, order=order, limit=limit, offset=offset,
-        listed=[ExplainedEvent(ts=iso_ns(t), ts_event=t, venue=v, market=mk, base_asset=a, side=s, usd=exact(u),
-                               usd_floor=exact(uf), n=n, account=acc, source=src, event_id=i, raw_ref=r)
+        listed=[ExplainedEvent(ts=iso_ns(t), ts_event=t, venue=v, market=mk, base_asset=a, side=s,
+                               usd=None if u is None else exact(u), usd_floor=None if uf is None else exact(uf),
+                               n=n, account=acc, source=src, event_id=i, raw_ref=r)
                 for v, mk, a, s, acc, t, i, r, src, u, uf, n in listed],
         methodology=c.meta(),
         empty=why_empty(c, venue=venue, asset=asset, within=(lo, hi) if bucket else None, filtered=side is not None)
-        if not rows else None,
+        if not rows and not not_valued else None,
+        not_valued=not_valued,
     )

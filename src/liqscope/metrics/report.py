@@ -16,8 +16,8 @@ from liqscope.metrics.estimate import Estimate, interval
 from liqscope.store._coverage import CaptureCoverage
 from liqscope.store._coverage import coverage as capture_coverage
 
-__all__ = ["AssetTotals", "Largest", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "VenueTotals", "exact",
-           "rank", "report", "split_sides"]
+__all__ = ["AssetTotals", "Largest", "NotValued", "Report", "ReportCoverage", "SideTotals", "VenueCoverage",
+           "VenueTotals", "exact", "not_valued", "rank", "report", "split_sides"]
 
 _ZERO = Decimal(0)
 _SHARE = Decimal("0.000001")
@@ -89,6 +89,15 @@ class VenueCoverage(msgspec.Struct, kw_only=True):
     sampling: str | None
 
 
+class NotValued(msgspec.Struct, kw_only=True):
+    """Liquidations in scope that no figure counts because the notional has no price (never guessed)."""
+
+    events: int                     # counted once each, under the methodology's dedupe
+    by_venue: dict[str, int]
+    basis: str                      # the leg the valuation rule takes (methodology valuation.lending)
+    list_with: str                  # the command that lists them
+
+
 class ReportCoverage(msgspec.Struct, kw_only=True):
     """What the numbers cover, disclosed beside them (``covered`` False: the request's venues are all
     outside the methodology's coverage, and nothing counts)."""
@@ -104,6 +113,7 @@ class ReportCoverage(msgspec.Struct, kw_only=True):
     covered: bool = True
     not_covered: list[str] = []              # requested venues this methodology leaves out
     synthetic_excluded: int = 0              # stored SYNTHETIC rows in the window the methodology leaves out
+    not_valued: NotValued | None = None      # lending in scope: liquidations whose notional leg has no price
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -182,6 +192,25 @@ def largest_rows(rows: list[tuple[Any, ...]]) -> list[Largest]:
                     event_id=i, raw_ref=r) for v, m, s, u, t, a, i, r in rows]
 
 
+def not_valued(c: Counted) -> NotValued | None:
+    """How many liquidations in ``c``'s scope have no price for their notional (None: lending not in scope).
+
+    Read from ``c.not_valued()``: the same coverage, window and dedupe as the figures, the other side of
+    the valuation rule.
+    """
+    m = c.methodology
+    if "lending" not in m.coverage.instrument_kinds or not c.coverage.covered:
+        return None
+    by_venue: dict[str, int] = {}
+    if c.files:
+        with c.not_valued().connect(("venue", "n")) as con:
+            by_venue = {v: int(n) for v, n in con.execute(
+                "SELECT venue, sum(n) FROM counted GROUP BY venue ORDER BY venue").fetchall()}
+    return NotValued(events=sum(by_venue.values()), by_venue=by_venue, basis=m.valuation.lending.replace("_", " "),
+                     list_with=f"liqscope explain --not-valued -m {m.name} --start {iso_ns(c.start_ns)} "
+                               f"--end {iso_ns(c.end_ns)}")
+
+
 def report(c: Counted, *, largest_n: int = 10) -> Report:
     """The report of a counted relation: totals, sides, per asset and venue, largest, coverage.
 
@@ -234,6 +263,10 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
     if synthetic:  # ... nor vanish without a word when they are left out
         notes.append(f"{synthetic:,} SYNTHETIC rows (from `liqscope simulate`) in the window are left out "
                      "(coverage.include_synthetic = false)")
+    unvalued = not_valued(c)
+    if unvalued is not None and unvalued.events:
+        notes.append(f"{unvalued.events:,} lending liquidations have no price for their {unvalued.basis} leg: not "
+                     f"valued, so no figure counts them (never a guess); list them with `{unvalued.list_with}`")
     estimate = None
     floor_usd = exact(floor_usd)
     if m.estimation.mode == "throttle_adjusted":
@@ -275,7 +308,7 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
                                 capture=capture_coverage(c.catalog, c.coverage.venues or None, w.start_ns,
                                                          w.end_ns) if c.coverage.covered else {},
                                 covered=c.coverage.covered, not_covered=c.coverage.not_covered,
-                                synthetic_excluded=synthetic),
+                                synthetic_excluded=synthetic, not_valued=unvalued),
         estimated=totals.total_usd != floor_usd,
         window=w,
         estimate=estimate,

@@ -43,6 +43,7 @@ EVENT_SCHEMA = pa.schema([
     ("collateral_usd", MONEY),
     ("price_source", pa.string()),
     ("sampling", pa.string()),     # NULL: the source sends every liquidation it has
+    ("retraction", pa.bool_()),    # true: retracts earlier copies of event_id (a reorg); NULL/false: an event
     ("ts_event", pa.int64()),
     ("ts_recv", pa.int64()),
     ("source", pa.string()),
@@ -87,6 +88,7 @@ def events_to_table(events: Sequence[LiquidationEvent], record_keys: Sequence[st
     cols["ts_recv"] = [e.ts_recv for e in events]
     cols["record_key"] = list(record_keys)
     cols["synthetic"] = [synthetic] * len(events)
+    cols["retraction"] = [True if e.retraction else None for e in events]  # NULL: an event (as fast paths write)
     return pa.table({f.name: arrays[f.name] if f.name in arrays else pa.array(cols[f.name], type=f.type)
                      for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import msgspec
 
-from liqscope.errors import InputUnreadable, UnexpectedPayload
+from liqscope.errors import InputUnreadable, NotALiquidation, UnexpectedPayload
 
 _WORD = 64  # hex digits per 32-byte ABI word
 
@@ -37,6 +37,7 @@ class Log(msgspec.Struct, frozen=True, rename="camel"):
     data: str                # the non-indexed arguments, ABI-encoded 32-byte words
     removed: bool = False    # true: a reorg dropped the block that held it (eth_subscribe says so)
     block_timestamp: str | None = None  # hex seconds; some nodes add it
+    block_hash: str | None = None       # the block that held it (which copy a reorg removes)
 
 
 class OraclePrice(msgspec.Struct, frozen=True):
@@ -96,29 +97,30 @@ class _RpcResponse(msgspec.Struct, frozen=True):
     result: list[msgspec.Raw]
 
 
-class _Notification(msgspec.Struct, frozen=True):
-    subscription: str
-    result: Log
-
-
-class _Subscription(msgspec.Struct, frozen=True):
-    method: str
-    params: _Notification
-
-
 _decode_messari = msgspec.json.Decoder(MessariRecord).decode
 _decode_log = msgspec.json.Decoder(Log).decode
 _encode = msgspec.json.Encoder().encode
 
 
 def decode_log_record(raw: bytes, filename: str = "") -> LogRecord:
-    """One record -> ``LogRecord``: a ``split_logs`` record, a bare log (one per line), or an
-    ``eth_subscription`` notification carrying one (live capture: the block time is not in it)."""
+    """One record -> ``LogRecord``: a ``split_logs`` record (also what live capture writes once a log is
+    confirmed, docs/capture.md) or a bare log (one per line).
+
+    Raises:
+        NotALiquidation: another JSON-RPC frame of a live capture: a raw ``eth_subscription`` notification
+            (its log counts through the confirmed record the capture writes for it), a ``newHeads``
+            header, a response to a request (``eth_getLogs``, ``eth_getBlockByNumber``, an ack).
+    """
     doc = msgspec.json.decode(raw)
     if isinstance(doc, dict) and "log" in doc:
         return msgspec.convert(doc, LogRecord)
-    if isinstance(doc, dict) and "params" in doc:
-        return LogRecord(log=msgspec.convert(doc, _Subscription).params.result)
+    if isinstance(doc, dict) and ("params" in doc or "id" in doc or "jsonrpc" in doc):
+        result = doc.get("params", {}).get("result") if isinstance(doc.get("params"), dict) else None
+        if isinstance(result, dict) and "topics" in result:
+            raise NotALiquidation("raw eth_subscription log notification: it counts through the confirmed "
+                                  "record the capture writes once it is deep enough")
+        what = "newHeads header" if isinstance(result, dict) else "response or ack"
+        raise NotALiquidation(f"JSON-RPC {what}: not a log")
     return LogRecord(log=msgspec.convert(doc, Log))
 
 

@@ -8,7 +8,10 @@
 -- $venues = []
 WITH scoped AS (
   SELECT *, CASE WHEN instrument_kind = 'lending' THEN collateral_usd ELSE notional_usd END AS usd_floor, row_number() OVER (PARTITION BY event_id ORDER BY ts_recv, record_key) AS copy_rank
-  FROM events
+  FROM (SELECT * FROM events AS ev WHERE NOT coalesce(ev.retraction, false) AND NOT EXISTS (
+    SELECT 1 FROM events AS retracting WHERE retracting.instrument_kind = 'lending'
+      AND retracting.retraction AND retracting.event_id = ev.event_id
+      AND retracting.ts_recv >= ev.ts_recv))
   WHERE ts_event >= $start AND ts_event < $end
     AND (array_length($venues) = 0 OR list_contains($venues, venue))
     AND list_contains($instrument_kinds, instrument_kind)

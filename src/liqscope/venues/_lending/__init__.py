@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import decimal
 import functools
+import importlib
 import io
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
@@ -49,11 +50,14 @@ __all__ = [
     "SERIES_MAX_AGE",
     "Deployments",
     "Leg",
+    "LogFilter",
     "Token",
     "check_log",
     "formats",
     "lending_event",
+    "lending_venues",
     "load_deployments",
+    "log_filter",
     "parse_messari",
     "subgraph_event",
     "token",
@@ -181,8 +185,11 @@ def side(collateral: Leg | None, debt: Leg | None) -> tuple[PositionSide | None,
 
 def lending_event(*, venue: str, chain: str, tx: str, log_index: int, block_time: int, rx: Received,
                   collateral: Leg | None, debt: Leg | None, account: str | None,
-                  oracle: Sequence[OraclePrice] = ()) -> LiquidationEvent:
-    """Build the event of one liquidation log (or one leg of one, for Compound v3's absorb events)."""
+                  oracle: Sequence[OraclePrice] = (), retraction: bool = False) -> LiquidationEvent:
+    """Build the event of one liquidation log (or one leg of one, for Compound v3's absorb events).
+
+    ``retraction``: the log came with ``removed: true`` (a reorg): the row retracts the event's earlier copies.
+    """
     liquidated_side, asset = side(collateral, debt)
     debt_usd, debt_source = _value(debt, block_time, oracle)
     collateral_usd, collateral_source = _value(collateral, block_time, oracle)
@@ -219,6 +226,7 @@ def lending_event(*, venue: str, chain: str, tx: str, log_index: int, block_time
         collateral_quantity=collateral.quantity if collateral else None,
         collateral_usd=collateral_usd,
         price_source=sources or None,
+        retraction=retraction,
     )
 
 
@@ -277,9 +285,11 @@ def load_deployments(package: str) -> Deployments:
 def check_log(record: LogRecord, deployments: Deployments, topic0: Mapping[str, str]) -> tuple[str, str]:
     """The (contract role, event name) of a liquidation log; anything else is not a liquidation.
 
+    A log a reorg removed (``removed: true``) is still a liquidation log: its event is a retraction.
+
     Raises:
-        NotALiquidation: another event of the contract, or a log a reorg removed (``removed: true``).
-        NotALiquidation: (also) a log of an address that is none of the venue's deployments.
+        NotALiquidation: another event of the contract, or a log of an address that is none of the
+            venue's deployments.
         UnexpectedPayload: a liquidation log with no block time.
     """
     log = record.log
@@ -287,8 +297,6 @@ def check_log(record: LogRecord, deployments: Deployments, topic0: Mapping[str, 
     name = topic0.get(log.topics[0].lower()) if log.topics else None
     if name is None:
         raise NotALiquidation(f"log {log.transaction_hash}:{log.log_index} is not a liquidation event")
-    if log.removed:
-        raise NotALiquidation(f"log {log.transaction_hash}:{log.log_index} was removed by a reorg")
     if record.block_time is None:
         raise UnexpectedPayload(f"no block time for block {log.block_number}: the log has no blockTimestamp and the "
                                 "file no 'blocks' entry for it", field="blockTimestamp", code=Reason.MISSING_FIELD)
@@ -334,3 +342,44 @@ def formats(venue: str, parse_log: Callable[[LogRecord, Received], list[Liquidat
 def with_block_time(record: LogRecord, seconds: int) -> LogRecord:
     """The record with a block time the event itself states (Aave v1's ``_timestamp``)."""
     return msgspec.structs.replace(record, block_time=seconds)
+
+
+class LogFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """What a live capture subscribes to for one lending venue on one chain (``eth_subscribe`` ``logs``)."""
+
+    venue: str
+    chain: str
+    addresses: list[str]        # the venue's deployments on the chain (its deployments.json)
+    topics: list[str]           # topic0 of each liquidation event the venue's parser decodes
+    deployments_version: str
+
+    def params(self) -> dict[str, object]:
+        """The filter object of ``eth_subscribe``/``eth_getLogs``: any of the addresses, any of the topic0s."""
+        return {"address": list(self.addresses), "topics": [list(self.topics)]}
+
+
+def lending_venues() -> list[str]:
+    """Registered venues that read EVM logs (``--format eth-logs``): the ones ``capture`` subscribes to."""
+    from liqscope._registry import venues
+
+    return sorted(v for v, spec in venues().items() if ETH_LOGS in spec.formats)
+
+
+def log_filter(venue: str, chain: str = "ethereum") -> LogFilter:
+    """The subscription of ``venue`` on ``chain``, from its own folder: the addresses of its deployments table
+    and the topic0s its parser decodes (``parse.DEPLOYMENTS``, ``parse.TOPICS``): one authority.
+
+    Raises:
+        UnknownName: ``venue`` does not read EVM logs, or has no deployment on ``chain``.
+    """
+    from liqscope.errors import UnknownName
+
+    if venue not in lending_venues():
+        raise UnknownName("lending venue", venue, lending_venues())
+    module = importlib.import_module(f"liqscope.venues.{venue}.parse")
+    deployments: Deployments = module.DEPLOYMENTS
+    topics: Mapping[str, str] = module.TOPICS
+    if chain not in deployments.chains:
+        raise UnknownName(f"chain of {venue}", chain, sorted(deployments.chains))
+    return LogFilter(venue=venue, chain=chain, addresses=sorted(deployments.chains[chain]),
+                     topics=sorted(t.lower() for t in topics), deployments_version=deployments.version)

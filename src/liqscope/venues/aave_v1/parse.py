@@ -46,6 +46,7 @@ def parse_log(record: LogRecord, rx: Received) -> list[LiquidationEvent]:
     return [_lending.lending_event(
         venue=VENUE, chain=chain, tx=log.transaction_hash, log_index=hex_int(log.log_index, field="logIndex"),
         block_time=record.block_time or call._timestamp, rx=rx, account=call._user, oracle=record.prices,
+        retraction=record.log.removed,
         debt=_lending.Leg(address=call._reserve, token=debt_token,
                           quantity=scaled(call._purchaseAmount, debt_token.decimals)),
         collateral=_lending.Leg(address=call._collateral, token=collateral_token,

@@ -42,6 +42,7 @@ def parse_call(venue: str, deployments: _lending.Deployments, record: LogRecord,
     return [_lending.lending_event(
         venue=venue, chain=chain, tx=log.transaction_hash, log_index=hex_int(log.log_index, field="logIndex"),
         block_time=record.block_time or 0, rx=rx, account=call.user, oracle=record.prices,
+        retraction=record.log.removed,
         debt=_lending.Leg(address=call.debtAsset, token=debt_token,
                           quantity=scaled(call.debtToCover, debt_token.decimals)),
         collateral=_lending.Leg(address=call.collateralAsset, token=collateral_token,

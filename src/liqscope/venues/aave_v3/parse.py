@@ -9,6 +9,7 @@ from __future__ import annotations
 from liqscope.events import LiquidationEvent, Received
 from liqscope.venues import _lending
 from liqscope.venues._evm import LogRecord
+from liqscope.venues.aave_v2.parse import TOPICS as TOPICS  # the same event: what capture subscribes to
 from liqscope.venues.aave_v2.parse import parse_call
 
 VENUE = "aave_v3"

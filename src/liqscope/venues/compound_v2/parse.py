@@ -40,6 +40,7 @@ def parse_log(record: LogRecord, rx: Received) -> list[LiquidationEvent]:
     return [_lending.lending_event(
         venue=VENUE, chain=chain, tx=log.transaction_hash, log_index=hex_int(log.log_index, field="logIndex"),
         block_time=record.block_time or 0, rx=rx, account=call.borrower, oracle=record.prices,
+        retraction=record.log.removed,
         debt=_lending.Leg(address=ctoken.underlying, token=debt_token,
                           quantity=scaled(call.repayAmount, debt_token.decimals)),
         collateral=_lending.Leg(address=call.cTokenCollateral, token=collateral_token,

@@ -49,6 +49,7 @@ def parse_log(record: LogRecord, rx: Received) -> list[LiquidationEvent]:
     return [_lending.lending_event(
         venue=VENUE, chain=chain, tx=log.transaction_hash, log_index=hex_int(log.log_index, field="logIndex"),
         block_time=record.block_time or 0, rx=rx, account=call.borrower, oracle=record.prices,
+        retraction=record.log.removed,
         debt=_lending.Leg(address=market.loanToken, token=loan, quantity=scaled(call.repaidAssets, loan.decimals)),
         collateral=_lending.Leg(address=market.collateralToken, token=coll,
                                 quantity=scaled(call.seizedAssets, coll.decimals)))]
