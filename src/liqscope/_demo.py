@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from liqscope._render import compact_usd, render_ingest, render_report
+from liqscope._render import compact_usd, render_ingest, render_report, usd
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
 from liqscope.methodology import load
-from liqscope.metrics import counted, report
+from liqscope.metrics import Report, counted, ranges, reconcile, report
 from liqscope.store import Catalog
 from liqscope.venues import venues
 
@@ -52,6 +52,77 @@ def build_demo_lake(data_dir: Path, console: Console | None = None) -> Catalog:
     return catalog
 
 
+# Step 4: one UTC day of the riftfern session under methodologies that really differ on it: the day
+# boundary (UTC vs UTC+8), the price that values a liquidation (fill vs bankruptcy/order price) and the
+# throttle-adjusted estimate of what Binance's one-per-second feed hid. every-copy is shown for what it
+# is: equal to standard, because the bundled data holds no second copy of any liquidation.
+DAY = ("2025-12-27T00:00:00Z", "2025-12-28T00:00:00Z")
+COMPARED = ("standard", "every-copy", "utc8-day", "bankruptcy-price", "throttle-adjusted")
+RECONCILED = ("utc8-day", "throttle-adjusted")
+
+
+def _coverage_line(console: Console, r: Report) -> None:
+    for o in r.coverage.observed:
+        if o.observed_fraction is None:
+            console.print(f"  {o.venue}: share of the window observed unknown ({o.note})")
+            continue
+        seconds = 0.0 if o.observed_seconds is None else o.observed_seconds
+        console.print(f"  [bold]{o.venue} observed {o.observed_fraction:.1%} of the window[/bold] "
+                      f"({seconds:,.0f} s of {o.window_seconds:,.0f} s): {o.gaps} gaps, "
+                      + ("from capture markers" if o.source == "capture"
+                         else f"each a silence of >= {o.hole_seconds} s (coverage.silence rule, "
+                              "docs/methodology.md)"), highlight=False)
+
+
+def _methodologies(console: Console, catalog: Catalog) -> None:
+    lo, hi = (parse_iso_ns(t) for t in DAY)
+    reports = []
+    for name in COMPARED:
+        m = load(name)
+        r = report(counted(catalog, m, lo, hi))
+        reports.append(r)
+        w = r.window
+        where = "" if w is None else f"window {w.start[:16]} → {w.end[:16]}"
+        console.print(f"  {name:>17} \\[{m.fingerprint()}]: {usd(r.total_usd):>15} in {r.events:,} liquidations  "
+                      f"{where}" + ("  (estimated)" if r.estimated else ""), highlight=False)
+    first, copies = reports[0], reports[1]
+    if (copies.total_usd, copies.events) == (first.total_usd, first.events):
+        console.print("  every-copy = standard: no liquidation here arrived twice. The one real double copy in the "
+                      "bundled data, Binance's COIN-M archive writing every row twice, is dropped at ingest "
+                      "(step 1: 'duplicate 7'); a naive reader counts those 7 liquidations twice.")
+    span = ranges(reports)
+    console.print(f"  [bold]range[/bold] {usd(span.total_usd[0])} .. {usd(span.total_usd[1])}: the day boundary, the "
+                  "valuation price and the estimate each move the figure", highlight=False)
+
+
+def _reconcile(console: Console, catalog: Catalog) -> None:
+    lo, hi = (parse_iso_ns(t) for t in DAY)
+    a, b = (counted(catalog, load(n), lo, hi) for n in RECONCILED)
+    rec = reconcile(a, b)
+    console.print(f"  {rec.from_.name} {usd(rec.from_.total_usd)} → {rec.to.name} {usd(rec.to.total_usd)}: "
+                  f"difference {usd(rec.difference_usd)}", highlight=False)
+    for dim in rec.differing:
+        console.print(f"    {dim:<10} {usd(rec.contributions[dim]):>15}  (Shapley value over "
+                      f"{rec.variants} variants)", highlight=False)
+    total = sum(rec.contributions.values(), Decimal(0))
+    console.print(f"    {'sum':<10} {usd(total):>15}  = the difference, exactly: {total == rec.difference_usd}",
+                  highlight=False)
+
+
+def _dashboard(console: Console, root: Path, kept: bool) -> None:
+    lake = str(root) if kept else "./demo-lake"
+    console.rule("[bold]8. Open the dashboard on this lake")
+    install = "pip install 'liqscope\\[api]'   # in a clone: .tools/bin/uv sync --frozen --extra api"
+    serve = f"liqscope serve --data-dir {lake}"
+    if kept:
+        steps = [install, serve, "python -m webbrowser http://127.0.0.1:8000/"]
+    else:
+        console.print("This lake was temporary; build the same one where it stays, then serve it:")
+        steps = [f"liqscope demo --data-dir {lake}", install, f"{serve}   # then open http://127.0.0.1:8000/"]
+    for i, step in enumerate(steps, 1):
+        console.print(f"  {i}. {step}", highlight=False, soft_wrap=True)
+
+
 def build_market_demo(catalog: Catalog) -> None:
     """Ingest the bundled CoinGlass BTC market series (OI, funding, prices, hourly liquidations)."""
     from liqscope.market import ingest_market
@@ -62,7 +133,8 @@ def build_market_demo(catalog: Catalog) -> None:
 
 
 def run_demo(console: Console, data_dir: Path | None) -> None:
-    """Build the demo lake, then print the headline report and the all-venue summary."""
+    """Build the demo lake, then print the headline report, its coverage, one day under several
+    methodologies, a reconciliation, and the commands that open the dashboard on the same lake."""
     with tempfile.TemporaryDirectory(prefix="liqscope-demo-") as tmp:
         root = Path(data_dir) if data_dir else Path(tmp)
         console.rule("[bold]1. Ingest the bundled real recordings")
@@ -72,15 +144,17 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
         console.print(f"second pass added {sum(1 for _ in again.manifests()) - len(catalog.manifests())} batches")
         standard = load("standard")
         console.rule("[bold]3. Report: Binance USD-M session of 2025-12-27/28")
-        render_report(console, report(counted(catalog, standard, *(parse_iso_ns(t) for t in HEADLINE))))
-        console.rule("[bold]4. Every bundled venue, 2023-2025, standard vs every-copy")
-        for name in ("standard", "every-copy"):
-            m = load(name)
-            r = report(counted(catalog, m, *(parse_iso_ns(t) for t in ALL_TIME)))
-            by_venue = ", ".join(f"{v} {compact_usd(t.total_usd)}" for v, t in ((t.name, t) for t in r.by_venue))
-            console.print(f"{name:>10} \\[{m.fingerprint()}]: total {compact_usd(r.total_usd)} in {r.events:,} "
-                          f"liquidations ({by_venue})")
-        console.rule("[bold]5. Liquidation map: BTC, scored out of sample against CoinGlass hourly liquidations")
+        headline = report(counted(catalog, standard, *(parse_iso_ns(t) for t in HEADLINE)))
+        render_report(console, headline)
+        console.rule("[bold]4. How much of that window was really recorded")
+        _coverage_line(console, headline)
+        console.print("  A file has no connection markers: a silence longer than a live feed would ever keep is a "
+                      "hole in the recording, not a quiet market. The totals above cover the observed share only.")
+        console.rule(f"[bold]5. One UTC day ({DAY[0][:10]}), five methodologies")
+        _methodologies(console, catalog)
+        console.rule(f"[bold]6. Why {RECONCILED[1]} differs from {RECONCILED[0]}, dimension by dimension")
+        _reconcile(console, catalog)
+        console.rule("[bold]7. Liquidation map: BTC, scored out of sample against CoinGlass hourly liquidations")
         build_market_demo(catalog)
         from liqscope.metrics.levels import backtest_levels
 
@@ -92,3 +166,4 @@ def run_demo(console: Console, data_dir: Path | None) -> None:
             console.print(f"{name:>10}: {s.hours:,} hours from {s.start[:10]}, Spearman {s.spearman_total}, "
                           f"MAE {mae}/h (a constant: {flat}/h)")
         console.print(f"lake: {root}" + ("" if data_dir else " (temporary; pass --data-dir to keep it)"))
+        _dashboard(console, root, kept=data_dir is not None)

@@ -70,6 +70,11 @@ def render_report(console: Console, r: Report) -> None:
         console.print(f"  {venue} live capture: {cap.covered_seconds:,.3f} s of {cap.window_seconds:,.3f} s covered, "
                       f"{len(cap.gaps)} gap(s)" + "".join(f"\n    gap {g.start} → {g.end} ({g.seconds:,.3f} s): "
                                                           f"{g.reason}" for g in cap.gaps[:20]))
+    inferred = [g for g in c.gaps if g.source == "inferred"]  # silences in file ingests (metrics.gaps)
+    for g in inferred[:20]:
+        console.print(f"  {g.venue} inferred gap {g.start} → {g.end} ({g.seconds:,.3f} s)")
+    if len(inferred) > 20:
+        console.print(f"  … {len(inferred) - 20} more inferred gaps (report --json: coverage.gaps)")
 
 
 def render_ingest(console: Console, r: IngestResult) -> None:

@@ -40,7 +40,7 @@ def test_market_commands_on_a_real_lake(tmp_path):
     assert {"branching_ratio", "ci_low", "ci_high", "events", "ks_pvalue"} <= set(h)
     assert h["branching_ratio"] > 0 and h["ci_low"] <= h["branching_ratio"] <= h["ci_high"]
     hi = _run("health", *at, *d, "--json")
-    assert hi["version"] == "lhi-1" and {c["name"] for c in hi["components"]} == {
+    assert hi["version"] == "lhi-2" and {c["name"] for c in hi["components"]} == {
         "funding", "premium", "oi_change", "liq_imbalance"}
     fl = _run("flags", *w, *d, "--json")
     assert next(x["name"] for x in fl["flags"]) == "long_dominance"

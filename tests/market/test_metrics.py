@@ -166,8 +166,8 @@ def test_compare_with_coinglass_reproduces_the_provenance_cross_check(lake):
 def test_health_index_components_are_percentiles_against_trailing_history(lake):
     at = parse_iso_ns("2025-12-28T21:00:00Z")
     h = health_index(counted(lake, STANDARD, at - 86_400 * 10**9, at + 1), asset="BTC")
-    assert h.version == HEALTH_INDEX_VERSION == "lhi-1"
-    assert h.missing == ["premium"]
+    assert h.version == HEALTH_INDEX_VERSION == "lhi-2"
+    assert h.missing == ["premium", "liq_imbalance"]  # no premium series; 25 h of liquidation history < 360
     # Independent: the hourly as-of funding from the CSV (bar close known at open + 1 h), percent -> fraction.
     bars = {parse_iso_ns(r["datetime_utc"]) + 3_600_000_000_000: Decimal(r["funding_close"]) / 100
             for r in csv.DictReader(REGIME.read_text().splitlines())}

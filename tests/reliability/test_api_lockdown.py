@@ -243,7 +243,8 @@ INJECTIONS = [
 VALID_VALUE = {"start": START, "end": END, "at": "2025-12-28T00:00:00Z", "methodology": "standard",
                "a": "standard", "b": "every-copy", "venue": "binance_usdm", "side": "LONG", "order": "time_desc",
                "bucket": "1h", "asset": "BTC", "market": "BTCUSDT", "min_notional_usd": "10000", "limit": "10",
-               "offset": "0", "n": "10", "largest": "10", "name": "standard"}
+               "offset": "0", "n": "10", "largest": "10", "name": "standard", "range_pct": "15",
+               "realized": "counted"}
 # Free-form names: an injection may be accepted as a name, and must then match exactly what a name that
 # exists nowhere matches.
 FREE_FORM = {"asset": "NOSUCHASSET", "market": "NOSUCHMARKET"}
@@ -255,10 +256,16 @@ def _query(params: list[dict], overrides: dict[str, str]) -> str:
     return "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs.items())
 
 
+# Fields that echo a parameter's value: /api/health's "asset", which its headline names too, and the levels
+# heatmap's notes, which name the asset whose inputs are missing.
+_ECHOES = {"asset": ("asset", "headline", "notes")}
+
+
 def _unechoed(body: bytes, name: str):
-    # The data, less the parameter's own value where an endpoint echoes it (/api/health's "asset").
+    # The data, less the parameter's own value where an endpoint echoes it.
     data = json.loads(body)["data"]
-    return {k: v for k, v in data.items() if k != name} if isinstance(data, dict) else data
+    drop = _ECHOES.get(name, (name,))
+    return {k: v for k, v in data.items() if k not in drop} if isinstance(data, dict) else data
 
 
 def _lake_state(root: Path) -> dict[str, tuple[int, int]]:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from liqscope.api import _params as p
 from liqscope.api._params import End, MethodologyQ, Start
+from liqscope.errors import ConfigError
 from liqscope.metrics.levels import REALIZED, LevelsHeatmap, LevelsMap, levels_heatmap, liquidation_map
 
 MAX_HEATMAP_DAYS = 31
@@ -36,7 +37,12 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
                    range_pct: Annotated[float, Query(ge=0.5, le=90, description="Buckets within this many % of "
                                                                                 "the price.")] = 15.0) -> Response:
         m = p.methodology(methodology)
-        return ok(liquidation_map(lake(request), m, asset, p.instant("at", at), range_pct=range_pct), m)
+        at_ns = p.instant("at", at)
+        try:
+            levels = liquidation_map(lake(request), m, asset, at_ns, range_pct=range_pct)
+        except ConfigError as e:  # the lake holds no OI or price of this asset before `at`: say which input
+            raise p.bad("asset", str(e)) from e
+        return ok(levels, m)
 
     @router.get("/levels/heatmap", summary="Price x time x USD at risk, hourly, with realized liquidations",
                 responses=responses(LevelsHeatmap))

@@ -213,11 +213,11 @@ def health(at: str | None, asset: str, methodology: str, catalog: Catalog, fmt: 
 
 
 def _health_text(r: Any) -> None:
-    console.print(f"[bold]{r.asset}[/bold] leverage-health index {r.version} at {r.at}: "
-                  f"[bold]{'-' if r.index is None else f'{r.index:.1f}'}[/bold] / 100")
-    _table("Components (percentile vs the previous 30 days, hourly)", ["component", "value", "percentile", "history"],
-           [[c.name, c.value, None if c.percentile is None else f"{c.percentile * 100:.1f}", c.history_points]
-            for c in r.components])
+    console.print(r.headline, highlight=False)  # the index with the components it rests on, or why it has none
+    _table("Components (percentile vs the previous 30 days, hourly)",
+           ["component", "value", "percentile", "history", "weight", "note"],
+           [[c.name, c.value, None if c.percentile is None else f"{c.percentile * 100:.1f}", c.history_points,
+             c.weight, c.note] for c in r.components])
 
 
 @_windowed()

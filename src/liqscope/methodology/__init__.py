@@ -1,6 +1,6 @@
 """Declared, fingerprinted counting rules, compiled to parameterized SQL."""
 
-from liqscope.methodology.compile import Query, Variant, compile_counted, compile_variant_totals
+from liqscope.methodology.compile import Query, Variant, compile_counted, compile_silences, compile_variant_totals
 from liqscope.methodology.load import builtin_names, load, load_file
 from liqscope.methodology.spec import (
     DIMENSIONS,
@@ -11,6 +11,7 @@ from liqscope.methodology.spec import (
     Flags,
     Levels,
     Methodology,
+    SilenceRule,
     Valuation,
     Window,
 )
@@ -28,11 +29,13 @@ __all__ = [
     "Query",
     "ResolvedWindow",
     "Segment",
+    "SilenceRule",
     "Valuation",
     "Variant",
     "Window",
     "builtin_names",
     "compile_counted",
+    "compile_silences",
     "compile_variant_totals",
     "load",
     "load_file",

@@ -16,7 +16,7 @@ import msgspec
 
 from liqscope.methodology.spec import Counting, Coverage, Estimation, Methodology
 
-__all__ = ["Query", "Variant", "compile_counted", "compile_variant_totals"]
+__all__ = ["Query", "Variant", "compile_counted", "compile_silences", "compile_variant_totals"]
 
 _SECOND_NS = 1_000_000_000
 # Closed sets: the dedupe level and the price basis pick one of these fragments, nothing else is spliced.
@@ -184,6 +184,34 @@ kept AS (SELECT *, {_COUNT[dedupe]} AS n FROM scoped WHERE {keep}{_DEDUPE[dedupe
     else:
         select = "SELECT *, usd_floor AS usd, 0.0 AS hidden_var FROM kept"
     return Query("WITH " + ",\n".join(ctes) + "\n" + select, params)
+
+
+def compile_silences(m: Methodology, relation: str, start_ns: int, end_ns: int, min_hole_ns: int) -> Query:
+    """SQL for the silences of each venue in scope: the raw material of inferred coverage gaps.
+
+    A silence is measured on every liquidation of the venue in [start_ns, end_ns), whatever its asset,
+    kind, size or copy (the recorder saw them all; a methodology that counts fewer must not invent
+    holes), synthetic rows only where the methodology counts them. Rows: ``venue``, ``lo``, ``hi``,
+    ``events``: one row per silence of at least ``min_hole_ns`` between two consecutive liquidations
+    (``lo``, ``hi`` their ``ts_event``; ``events`` NULL), and one row per venue with its first and last
+    liquidation and its count (``events`` set).
+    """
+    params: dict[str, object] = {"start": start_ns, "end": end_ns, "venues": list(m.coverage.venues),
+                                 "include_synthetic": m.coverage.include_synthetic, "min_hole": min_hole_ns}
+    sql = f"""WITH arrivals AS (
+  SELECT venue, ts_event FROM {relation}
+  WHERE ts_event >= $start AND ts_event < $end
+    AND (array_length($venues) = 0 OR list_contains($venues, venue))
+    AND ($include_synthetic OR NOT synthetic)
+),
+spaced AS (
+  SELECT venue, lag(ts_event) OVER (PARTITION BY venue ORDER BY ts_event) AS lo, ts_event AS hi FROM arrivals
+)
+SELECT venue, lo, hi, CAST(NULL AS BIGINT) AS events FROM spaced WHERE hi - lo >= $min_hole
+UNION ALL
+SELECT venue, min(ts_event), max(ts_event), count(*) FROM arrivals GROUP BY venue
+ORDER BY venue, lo"""
+    return Query(sql, params)
 
 
 _T = TypeVar("_T")

@@ -37,6 +37,8 @@ def _struct_at(parts: list[str]) -> type[msgspec.Struct]:
     struct: type[msgspec.Struct] = Methodology
     for p in parts:
         hint = typing.get_type_hints(struct).get(p)
+        if typing.get_origin(hint) is tuple:  # tuple[SomeStruct, ...]: the path indexes into it
+            hint = typing.get_args(hint)[0]
         if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
             struct = hint
     return struct
@@ -66,6 +68,14 @@ def _from_dict(data: dict[str, object], origin: str) -> Methodology:
     for v in m.coverage.venues:
         if v not in registered:
             raise ConfigError(f"{origin}: coverage.venues: {UnknownName('venue', v, registered)}")
+    seen: set[str] = set()
+    for i, rule in enumerate(m.coverage.silence):
+        key = f"coverage.silence[{i}]"
+        if rule.venue not in registered:
+            raise ConfigError(f"{origin}: {key}.venue: {UnknownName('venue', rule.venue, registered)}")
+        if rule.venue in seen:
+            raise ConfigError(f"{origin}: {key}.venue: {rule.venue!r} has two silence rules; give each venue one")
+        seen.add(rule.venue)
     _check_values(m, origin)
     return m
 
@@ -87,6 +97,8 @@ def _check_values(m: Methodology, origin: str) -> None:
         ("estimation.base", est.base, est.base >= 0, "a number >= 0"),
         ("estimation.slope", est.slope, est.slope >= 0, "a number >= 0"),
         ("estimation.dispersion", est.dispersion, est.dispersion > 0, "a number > 0"),
+        *((f"coverage.silence[{i}].hole_seconds", r.hole_seconds, 60 <= r.hole_seconds <= 604_800,
+           "an integer from 60 to 604800 (one week)") for i, r in enumerate(m.coverage.silence)),
     ]
     for key, got, ok, valid in checks:
         if not ok:

@@ -25,7 +25,7 @@ from typing import Literal
 import msgspec
 
 __all__ = ["DIMENSIONS", "Cascades", "Counting", "Coverage", "Estimation", "Flags", "Levels", "Methodology",
-           "Valuation", "Window"]
+           "SilenceRule", "Valuation", "Window"]
 
 InstrumentKindName = Literal["perpetual", "dated_future", "account", "lending"]
 LiquidationKindName = Literal["market", "backstop", "adl"]
@@ -50,14 +50,44 @@ class _Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     pass  # subclasses inherit all three; they repeat frozen=True only so type checkers see them frozen too
 
 
+class SilenceRule(_Strict, frozen=True):
+    """How long a venue may stay silent in a file ingest before the silence counts as a recording hole.
+
+    A file carries no connection markers, so a recorder that was off looks like a quiet market. Between
+    two consecutive liquidations of ``venue`` (any asset, any kind), a silence of at least
+    ``hole_seconds`` is reported as an *inferred* gap; so is one from the window's start to the first
+    liquidation, or from the last one to the window's end. The value is calibrated from the venue's real
+    arrival rate (docs/methodology.md, "Coverage gaps").
+    """
+
+    venue: str
+    hole_seconds: int
+
+
+# Calibrated on the real Binance USD-M recordings (docs/methodology.md, "Coverage gaps"): the longest
+# silence inside a recorded session was 404 s; at the quietest measured rate (0.109 liquidations/s) a
+# live all-market stream stays silent for 600 s with probability e^-65.
+_SILENCE = (SilenceRule(venue="binance_usdm", hole_seconds=600),)
+
+
 class Coverage(_Strict, frozen=True):
-    """Which liquidations are in scope. An empty tuple means "all"."""
+    """Which liquidations are in scope (an empty tuple means "all"), and when a silence is a hole.
+
+    ``silence``: one ``SilenceRule`` per venue whose holes are inferred in file ingests. A venue without
+    a rule gets no inferred gaps (its observed share is unknown, and the report says so); a venue with
+    capture transcripts takes its gaps from their markers instead.
+    """
 
     venues: tuple[str, ...] = ()
     instrument_kinds: tuple[InstrumentKindName, ...] = _ALL_INSTRUMENTS
     assets: tuple[str, ...] = ()
     liquidation_kinds: tuple[LiquidationKindName, ...] = ("market", "backstop")
     include_synthetic: bool = False
+    silence: tuple[SilenceRule, ...] = _SILENCE
+
+    def hole_seconds(self, venue: str) -> int | None:
+        """The silence that counts as a hole on ``venue`` under this rule, or None (no rule declared)."""
+        return next((r.hole_seconds for r in self.silence if r.venue == venue), None)
 
 
 class Window(_Strict, frozen=True):

@@ -25,7 +25,7 @@ import msgspec
 
 from liqscope._registry import venues as registry
 from liqscope._time import iso_ns
-from liqscope.methodology import Methodology, Query, ResolvedWindow, compile_counted, resolve_window
+from liqscope.methodology import Methodology, Query, ResolvedWindow, compile_counted, compile_silences, resolve_window
 from liqscope.store import Catalog
 
 __all__ = ["DUCKDB", "NOT_COVERED", "Counted", "CountedCoverage", "Engine", "counted", "exact"]
@@ -153,6 +153,12 @@ class Counted:
         """
         c = replace(self, valued=False)
         return replace(c, query=c.compile(self.catalog.relation_sql(list(self.files))))
+
+    def silences_query(self, min_hole_ns: int) -> Query:
+        """The venues' silences of at least ``min_hole_ns`` in the window, over the same files and venue
+        scope (``methodology.compile_silences``): what inferred coverage gaps are made of."""
+        return compile_silences(self.methodology, self.catalog.relation_sql(list(self.files)), self.start_ns,
+                                self.end_ns, min_hole_ns)
 
     def on(self, engine: Engine) -> Counted:
         """The same counted relation, run by ``engine`` (default: DuckDB, embedded)."""

@@ -1,7 +1,7 @@
 """The leverage-health index: a published, versioned formula (docs/market-structure.md, "Leverage-health
 index"). Revising the formula means a new ``HEALTH_INDEX_VERSION``, never a silent change.
 
-lhi-1, for one asset at time t (hourly grid):
+lhi-2, for one asset at time t (hourly grid):
 
 - funding       = OI-weighted funding per 8 h across venues (latest rate and OI USD per market, ≤ 1 day old)
 - premium       = OI-weighted mark/index premium ((mark − index)/index; the venue's premium index where
@@ -13,10 +13,16 @@ t is the last instant of the counted window (its end, exclusive, minus 1 ns): ``
 counts the anchor [T − 24 h, T] under the methodology, and the history under the same rules.
 
 Each component's value at t is ranked against its own hourly values over the previous 30 days:
-percentile = (count below + ½ count equal) / count, needing ≥ 24 history points. The index is
-100 × the mean percentile of the components available (equal weights); missing components are listed,
-never filled in. High = leverage building on the long side (crowded, expensive, growing, longs being
-liquidated).
+percentile = (count below + ½ count equal) / count. A component is *used* when it has a value at t and
+at least ``MIN_HISTORY`` (360, half the 30 days) hourly history points. The index is computable when at
+least ``MIN_COMPONENTS`` (2 of the 4) are used: it is then 100 × the mean percentile of the used
+components (equal weights, each ``1/used``), and its headline names them with their weights. Below that
+it is *not computable* (``index`` None) and ``reason`` says which components are missing and why; it is
+never computed from fewer. High = leverage building on the long side (crowded, expensive, growing, longs
+being liquidated).
+
+lhi-1 (superseded) needed only 24 history points and one component: it printed "98.0 / 100" from a
+liquidation imbalance alone, over 25 hours of history.
 """
 
 from __future__ import annotations
@@ -33,30 +39,39 @@ from liqscope.market._store import BY_NAME, relation
 from liqscope.metrics._counted import Counted, exact
 from liqscope.store import Catalog
 
-__all__ = ["HEALTH_INDEX_VERSION", "HealthComponent", "HealthIndex", "health_index", "percentile_rank"]
+__all__ = ["HEALTH_INDEX_VERSION", "MIN_COMPONENTS", "MIN_HISTORY", "HealthComponent", "HealthIndex", "health_index",
+           "percentile_rank"]
 
-HEALTH_INDEX_VERSION = "lhi-1"
+HEALTH_INDEX_VERSION = "lhi-2"
 HOUR_NS = 3_600_000_000_000
 DAY_NS = 24 * HOUR_NS
 HISTORY_HOURS = 30 * 24
-MIN_HISTORY = 24
+MIN_HISTORY = HISTORY_HOURS // 2     # a component needs half of its 30 days of hourly history ...
+MIN_COMPONENTS = 2                   # ... and the index at least 2 of its 4 components
 STALE_NS = DAY_NS
 _CTX = decimal.Context(prec=40)
 COMPONENTS = ("funding", "premium", "oi_change", "liq_imbalance")
 
 
 class HealthComponent(msgspec.Struct, kw_only=True):
-    """One component: its current value, percentile vs its trailing history, and the history size."""
+    """One component: its current value, percentile vs its trailing history, the history size, and its
+    weight in the index (None when it is not used; ``note`` says why)."""
 
     name: str
     value: Decimal | None
     percentile: Decimal | None
     history_points: int
     note: str = ""
+    weight: Decimal | None = None
 
 
 class HealthIndex(msgspec.Struct, kw_only=True):
-    """The index (0–100, ``None`` when no component is available), its components and version."""
+    """The index (0–100) and what it rests on: the components used, their weights, the rest and why.
+
+    ``index`` is None (``computable`` False) when fewer than ``MIN_COMPONENTS`` components have a value
+    and ``MIN_HISTORY`` history points; ``reason`` then says what is missing. ``headline`` is the one
+    line every face prints.
+    """
 
     version: str
     asset: str
@@ -66,6 +81,17 @@ class HealthIndex(msgspec.Struct, kw_only=True):
     components: list[HealthComponent]
     missing: list[str]
     methodology: dict[str, object]
+    computable: bool = False
+    used: list[str] = []
+    reason: str | None = None
+    headline: str = ""
+    min_components: int = MIN_COMPONENTS
+    min_history: int = MIN_HISTORY
+
+
+def _fraction(w: Decimal) -> str:
+    n = round(1 / w) if w else 0
+    return f"1/{n}" if n > 1 else "1"
 
 
 def percentile_rank(value: Decimal, history: list[Decimal]) -> Decimal:
@@ -158,12 +184,30 @@ def health_index(c: Counted, *, asset: str = "BTC") -> HealthIndex:
         value = now[name]
         if value is None or len(hist) < MIN_HISTORY:
             missing.append(name)
-            note = "no current value" if value is None else f"only {len(hist)} hourly history points (< {MIN_HISTORY})"
+            note = ("no value at t" if value is None
+                    else f"only {len(hist)} hourly history points (needs {MIN_HISTORY})")
             comps.append(HealthComponent(name=name, value=value, percentile=None, history_points=len(hist), note=note))
         else:
             comps.append(HealthComponent(name=name, value=value, percentile=percentile_rank(value, hist),
                                          history_points=len(hist)))
-    used = [c.percentile for c in comps if c.percentile is not None]
-    index = exact(_CTX.divide(100 * sum(used, Decimal(0)), Decimal(len(used)))) if used else None
+    used = [x for x in comps if x.percentile is not None]
+    names = [x.name for x in used]
+    head = f"{asset} leverage-health index {HEALTH_INDEX_VERSION} at {iso_ns(at_ns)}: "
+    if len(used) < MIN_COMPONENTS:
+        why = "; ".join(f"{x.name}: {x.note}" for x in comps if x.percentile is None)
+        reason = (f"{len(used)} of {len(COMPONENTS)} components usable ({', '.join(names) or 'none'}), "
+                  f"needs at least {MIN_COMPONENTS} with a value at t and {MIN_HISTORY} hourly history points "
+                  f"- {why}")
+        return HealthIndex(version=HEALTH_INDEX_VERSION, asset=asset, at=iso_ns(at_ns), at_ns=at_ns, index=None,
+                           components=comps, missing=missing, methodology=c.meta(), computable=False, used=names,
+                           reason=reason, headline=f"{head}not computable: {reason}")
+    weight = exact(_CTX.divide(Decimal(1), Decimal(len(used))))
+    for x in used:
+        x.weight = weight
+    index = exact(_CTX.divide(100 * sum((x.percentile for x in used if x.percentile is not None), Decimal(0)),
+                              Decimal(len(used))))
+    parts = ", ".join(f"{x.name} {_fraction(weight)}" for x in used)
+    rest = f"; not used: {', '.join(missing)}" if missing else ""
     return HealthIndex(version=HEALTH_INDEX_VERSION, asset=asset, at=iso_ns(at_ns), at_ns=at_ns, index=index,
-                       components=comps, missing=missing, methodology=c.meta())
+                       components=comps, missing=missing, methodology=c.meta(), computable=True, used=names,
+                       headline=f"{head}{index:.1f} / 100 from {parts} (equal weights){rest}")

@@ -13,11 +13,11 @@ from liqscope.methodology import ResolvedWindow
 from liqscope.metrics._counted import NOT_COVERED, Counted, exact
 from liqscope.metrics._empty import Empty, synthetic_excluded, why_empty
 from liqscope.metrics.estimate import Estimate, interval
+from liqscope.metrics.gaps import CoverageGap, VenueObserved, coverage_gaps
 from liqscope.store._coverage import CaptureCoverage
-from liqscope.store._coverage import coverage as capture_coverage
 
 __all__ = ["AssetTotals", "Largest", "NotValued", "Report", "ReportCoverage", "SideTotals", "VenueCoverage",
-           "VenueTotals", "exact", "not_valued", "rank", "report", "split_sides"]
+           "VenueTotals", "exact", "not_valued", "observed_notes", "rank", "report", "split_sides"]
 
 _ZERO = Decimal(0)
 _SHARE = Decimal("0.000001")
@@ -87,6 +87,7 @@ class VenueCoverage(msgspec.Struct, kw_only=True):
     last_event: str
     sampled: bool
     sampling: str | None
+    observed_fraction: float | None = None  # share of the window observed (``ReportCoverage.observed``)
 
 
 class NotValued(msgspec.Struct, kw_only=True):
@@ -112,6 +113,8 @@ class ReportCoverage(msgspec.Struct, kw_only=True):
     capture: dict[str, CaptureCoverage] = {}  # live capture: covered seconds and gaps per venue (docs/capture.md)
     covered: bool = True
     not_covered: list[str] = []              # requested venues this methodology leaves out
+    gaps: list[CoverageGap] = []             # holes per venue: capture markers or inferred silences (metrics.gaps)
+    observed: list[VenueObserved] = []       # share of the window each venue was observed, and from what
     synthetic_excluded: int = 0              # stored SYNTHETIC rows in the window the methodology leaves out
     not_valued: NotValued | None = None      # lending in scope: liquidations whose notional leg has no price
 
@@ -192,6 +195,20 @@ def largest_rows(rows: list[tuple[Any, ...]]) -> list[Largest]:
                     event_id=i, raw_ref=r) for v, m, s, u, t, a, i, r in rows]
 
 
+def observed_notes(observed: list[VenueObserved]) -> list[str]:
+    """One line per venue: the share of the window it was observed, its gaps and where they come from."""
+    out = []
+    for o in observed:
+        if o.observed_fraction is None:
+            out.append(f"{o.venue}: observed share unknown ({o.note})")
+            continue
+        how = ("from capture markers" if o.source == "capture"
+               else f"inferred: a silence of >= {o.hole_seconds} s is a hole, coverage.silence")
+        out.append(f"{o.venue}: observed {o.observed_fraction:.1%} of the window; "
+                   f"{o.gaps} gap{'' if o.gaps == 1 else 's'} ({how})")
+    return out
+
+
 def not_valued(c: Counted) -> NotValued | None:
     """How many liquidations in ``c``'s scope have no price for their notional (None: lending not in scope).
 
@@ -244,10 +261,12 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
     for t in by_venue.values():
         for f in ("long_usd", "short_usd", "total_usd", "events", "long_events", "short_events"):
             setattr(totals, f, getattr(totals, f) + getattr(t, f))
+    holes = coverage_gaps(c)
+    fraction = {o.venue: o.observed_fraction for o in holes.observed}
     per_venue = [
         VenueCoverage(venue=v, events=n, first_event=iso_ns(lo), last_event=iso_ns(hi),
                       sampled=registry[v].sampled if v in registry else False,
-                      sampling=registry[v].sampling if v in registry else None)
+                      sampling=registry[v].sampling if v in registry else None, observed_fraction=fraction.get(v))
         for v, n, lo, hi in venue_rows
     ]
     sampling = {v.venue: v.sampling for v in per_venue if v.sampling}
@@ -284,6 +303,7 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
     elif sampling:
         notes.append("sampled feeds (" + ", ".join(sorted(sampling)) + ") send only some liquidations: "
                      "their totals are floors, not estimates")
+    notes += observed_notes(holes.observed)
     firsts = [r[2] for r in venue_rows]
     lasts = [r[3] for r in venue_rows]
     w = c.window
@@ -305,9 +325,8 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
                                 first_event=iso_ns(min(firsts)) if firsts else None,
                                 last_event=iso_ns(max(lasts)) if lasts else None,
                                 per_venue=per_venue, sampling=sampling, complete=not sampling, notes=notes,
-                                capture=capture_coverage(c.catalog, c.coverage.venues or None, w.start_ns,
-                                                         w.end_ns) if c.coverage.covered else {},
-                                covered=c.coverage.covered, not_covered=c.coverage.not_covered,
+                                capture=holes.capture, covered=c.coverage.covered,
+                                not_covered=c.coverage.not_covered, gaps=holes.gaps, observed=holes.observed,
                                 synthetic_excluded=synthetic, not_valued=unvalued),
         estimated=totals.total_usd != floor_usd,
         window=w,

@@ -10,6 +10,7 @@ import msgspec
 from liqscope._time import iso_ns
 from liqscope.errors import ConfigError, UnknownName
 from liqscope.metrics._counted import Counted, exact
+from liqscope.metrics.gaps import CoverageGap, VenueObserved, coverage_gaps
 
 __all__ = ["BUCKETS", "MAX_BUCKETS", "Bucket", "Timeline", "TimelineBucket", "timeline"]
 
@@ -55,6 +56,8 @@ class Timeline(msgspec.Struct, kw_only=True):
     peak: TimelineBucket | None
     methodology: dict[str, object]
     estimated: bool = False
+    gaps: list[CoverageGap] = []          # the window's holes, to shade (same as the report's coverage.gaps)
+    observed: list[VenueObserved] = []    # share of the window each venue was observed
 
 
 def timeline(c: Counted, *, bucket: str = "1h") -> Timeline:
@@ -102,6 +105,8 @@ def timeline(c: Counted, *, bucket: str = "1h") -> Timeline:
             t.long_usd, t.short_usd = exact(t.long_usd), exact(t.short_usd)
             t.unknown_side_usd, t.total_usd = exact(t.unknown_side_usd), exact(t.total_usd)
     peak = max((t for t in out if t.events), key=lambda t: t.total_usd, default=None)
+    holes = coverage_gaps(c)
     return Timeline(start=iso_ns(start_ns), end=iso_ns(end_ns), bucket=bucket, bucket_ns=width, buckets=out,
                     total_usd=exact(sum((t.total_usd for t in out), _ZERO)), events=sum(t.events for t in out),
-                    peak=peak, methodology=c.meta(), estimated=any(t.estimated for t in out))
+                    peak=peak, methodology=c.meta(), estimated=any(t.estimated for t in out), gaps=holes.gaps,
+                    observed=holes.observed)

@@ -52,10 +52,10 @@ const RENDER = {
   },
   health(data) {
     const box = el("div");
-    box.appendChild(el("p", `${data.asset} index ${data.index === null ? "not computable" : ratio(data.index)} (${data.version}) at `, "sub"))
-      .appendChild(timeEl(data.at_ns));
-    box.appendChild(table(["Component", "value", "Percentile", "History", "Note"],
-      data.components.map((c) => [c.name, ratio(c.value), ratio(c.percentile), count(c.history_points), c.note || ""])));
+    // The headline names the components the index rests on and their weights, or why it is not computable.
+    box.appendChild(el("p", data.headline, data.computable ? "sub" : "sub muted")).dataset.computable = String(data.computable);
+    box.appendChild(table(["Component", "value", "Percentile", "History", "Weight", "Note"],
+      data.components.map((c) => [c.name, ratio(c.value), ratio(c.percentile), count(c.history_points), ratio(c.weight), c.note || ""])));
     return box;
   },
   funding(data) {
