@@ -100,3 +100,23 @@ def test_it_ends_with_the_three_commands_that_open_the_dashboard_on_the_same_lak
     assert "liqscope[api]" in tail[0]
     assert tail[1].strip() == f"2. liqscope serve --data-dir {root}"
     assert tail[2].strip() == "3. python -m webbrowser http://127.0.0.1:8000/"
+
+
+def test_lending_is_shown_as_a_coverage_term_on_real_logs(shown):
+    """2023: Hyperliquid's official liquidations ($29,783.05, demo_data/PROVENANCE.md) under standard; plus the
+    subgraph's 290 largest Aave v3 rows and the two 2023 on-chain logs (collateral x the prior day's Chainlink
+    answer) under derivatives-plus-lending; the whole difference is coverage."""
+    from tests.venues.test_lending import _chainlink, _graph_sum, _x
+
+    text, _ = shown
+    graph_usd, graph_n = _graph_sum()
+    v3 = _x(Decimal("0.018891825379519208"), _chainlink("2023-08-17")).quantize(Decimal("1e-18"))
+    v2 = _x(Decimal("0.956418919660594328"), _chainlink("2023-05-21")).quantize(Decimal("1e-18"))
+    lending = graph_usd + v3 + v2
+    hl = Decimal("29783.048334")  # 17 account liquidations (tests/metrics/test_explain.py's hand sum)
+    assert re.search(r"standard \[[0-9a-f]{12}\]: +\$29,783\.05 in 17 liquidations on hyperliquid", text)
+    assert re.search(rf"derivatives-plus-lending \[[0-9a-f]{{12}}\]: +{re.escape(_money(hl + lending))} in "
+                     rf"{17 + graph_n + 2} liquidations on aave_v2, aave_v3, hyperliquid", text)
+    assert re.search(rf"^ +coverage +{re.escape(_money(lending))}  of the {re.escape(_money(lending))} difference",
+                     text, re.M)
+    assert "aave_v3: 290 events from a sampled source" in text

@@ -20,7 +20,8 @@ from typing import Any
 from liqscope.errors import RegistryError, UnknownName
 from liqscope.events import LiquidationEvent, QtyUnit, Received, Source
 
-__all__ = ["BatchPart", "Capability", "Format", "ParseBatch", "SideConvention", "VenueSpec", "get_venue", "venues"]
+__all__ = ["BatchPart", "Capability", "Format", "Inferred", "ParseBatch", "SideConvention", "VenueSpec", "get_venue",
+           "venues"]
 
 
 class Capability(enum.StrEnum):
@@ -43,6 +44,23 @@ class SideConvention(enum.StrEnum):
     POSITION = "position"  # side of the liquidated position: Buy/long means a long was liquidated
     TAKER = "taker"        # taker side of a trade, combined with a flag
     FILL_LEG = "fill_leg"  # each user's own fill side (Hyperliquid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inferred:
+    """A field whose reading liqscope inferred, because the venue does not document it.
+
+    An event is of ``exact`` provenance when no declaration applies to it, else ``inferred`` (docs/standard.md).
+
+    Attributes:
+        field: The event field read by inference (``liquidated_side``, ``quantity_unit``).
+        why: What was inferred, and from what.
+        kind: Only events of this liquidation kind (``"adl"``); ``None``: every event of the venue.
+    """
+
+    field: str
+    why: str
+    kind: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +129,10 @@ class VenueSpec:
         venue_time: False for a timeless venue, whose records carry no time of their own (BitMEX's
             ``liquidation`` table): its ``ts_event`` is the receipt time (the capture's, or an archive's
             own, e.g. Tardis's local timestamp), so a file of its records without receipt times is refused.
+        silence_hole_seconds: The silence after which a file ingest of this venue has a hole (an inferred
+            coverage gap), calibrated from the venue's real arrival rate; the default of a methodology's
+            ``coverage.silence``. ``None``: too little real data to calibrate, no gaps inferred.
+        inferred: The fields whose reading is inferred, not documented by the venue (``Inferred``).
     """
 
     id: str
@@ -124,6 +146,8 @@ class VenueSpec:
     parse_batch: ParseBatch | None = None
     positions: Callable[[bytes, Any], Any] | None = None  # typed loosely: the registry imports no market types
     venue_time: bool = True
+    inferred: tuple[Inferred, ...] = ()
+    silence_hole_seconds: int | None = None
 
     @property
     def sampled(self) -> bool:

@@ -13,6 +13,10 @@ Glossary (domain names are full words; venue spellings stay inside each venue's 
   the same valued at ``order_price`` when there is one (``None``: the same as ``notional_usd``).
 - **ts_event**: venue time; **ts_recv**: when we received the record. Both integer ns since the
   Unix epoch, UTC.
+- **venue_side**: the venue's own side value, exactly as the record spelled it (Binance ``SELL``, Bybit
+  ``Buy``, Hyperliquid ``A``); what it means is the venue's ``side_convention``. ``None`` where the record has
+  no side (account records) or the source rewrote it (a Tardis Deribit row), and in lakes written before it
+  was stored (docs/standard.md, "Older lakes").
 - **lending** (``instrument_kind`` LENDING): a lending protocol repaid ``debt_quantity`` of ``debt_asset``
   and seized ``collateral_quantity`` of ``collateral_asset``; ``debt_usd`` / ``collateral_usd`` value each
   leg (``None``: not valued, never guessed) and ``price_source`` says how. ``notional_usd`` is the debt
@@ -195,6 +199,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
     liquidation_kind: LiquidationKind = LiquidationKind.MARKET
     margin_mode: MarginMode | None = None
     account: str | None = None
+    venue_side: str | None = None
     debt_asset: str | None = None
     debt_quantity: Decimal | None = None
     debt_usd: Decimal | None = None
@@ -270,7 +275,7 @@ class LiquidationEvent(msgspec.Struct, frozen=True, kw_only=True):
         if not self.event_id or not self.market or not self.base_asset:
             raise InvalidEvent("event_id, market and base_asset must be non-empty", field="event_id")
         for name in ("market", "base_asset", "quote_asset", "settle_asset", "event_id", "account", "debt_asset",
-                     "collateral_asset"):
+                     "collateral_asset", "venue_side"):
             value = getattr(self, name)
             limit = _MAX_ID_CHARS if name in ("event_id", "account") else _MAX_NAME_CHARS
             if value is not None and (len(value) > limit or not value.isprintable() or " " in value):

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liqscope._time import MAX_TIME, MIN_TIME
+from liqscope.alerts import AlertHistory, Fired
 from liqscope.api import _levels, _panels, _trader
 from liqscope.api import _params as p
 from liqscope.api._admission import Admission, Limits
@@ -55,8 +56,8 @@ _STATIC = files("liqscope.web").joinpath("static")
 
 # Response schemas: data types -> OpenAPI components (money is a JSON number).
 _DATA_TYPES: list[Any] = [ServerInfo, LakeSummary, list[VenueInfo], list[MethodologyInfo], MethodologyInfo, Report,
-                          Timeline, EventsPage, list[Largest], ReportCoverage, RawView, *_panels.data_types(),
-                          *_levels.data_types(), *_trader.data_types()]
+                          Timeline, EventsPage, list[Largest], ReportCoverage, RawView, list[Fired],
+                          *_panels.data_types(), *_levels.data_types(), *_trader.data_types()]
 _DATA_SCHEMAS, _COMPONENTS = openapi_components(_DATA_TYPES)
 
 
@@ -116,6 +117,13 @@ def get_server(request: Request) -> Response:
             responses=_responses(LakeSummary))
 def get_lake(request: Request) -> Response:
     return _ok(lake_summary(_lake(request)))
+
+
+@router.get("/alerts", summary="Alerts live evaluation fired, newest first, with their deliveries",
+            responses=_responses(list[Fired]))
+def get_alerts(request: Request, limit: Annotated[int, Query(ge=1, le=200, description="Most recent N.")] = 20
+               ) -> Response:
+    return _ok(AlertHistory(_lake(request).root).recent(limit))
 
 
 @router.get("/raw/{ref}", summary="The raw record an event's raw_ref names, byte for byte, with its batches",

@@ -107,6 +107,8 @@ class Capture:
         for r in self._recorders:
             if r.venue in chunks:
                 r.committed(counters[r.venue])
+        if self.options.on_commit is not None:
+            self.options.on_commit()
 
     async def _commit_loop(self, committer: Committer, stop: asyncio.Event) -> None:
         # Starts the worker and waits until it has resumed what an earlier session of this data dir flushed

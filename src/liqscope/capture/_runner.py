@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,8 @@ class CaptureOptions:
         seed: Seed of the jitter (None: random).
         refresh_instruments: First fetch contract sizes from REST (bundled snapshot when offline) and
             record their origin in each transcript header.
+        on_commit: Called on the event loop after each lake commit; it must return at once
+            (live alerts only wake their own thread: ``alerts.LiveAlerts.notify``).
         rpc_url: Lending venues: the JSON-RPC websocket URL of an Ethereum node (``urls`` may name one per
             venue). Only its host is written to transcripts (providers put API keys in the path).
         confirmations: Lending venues: blocks on top of a log's block before it counts (0: at once). A log
@@ -112,6 +114,7 @@ class CaptureOptions:
     poll_s: float = 0.5
     seed: int | None = None
     refresh_instruments: bool = False
+    on_commit: Callable[[], None] | None = None
     rpc_url: str | None = None
     confirmations: int = 12  # DEFAULT_CONFIRMATIONS (capture/_evm.py says why)
     chain: str = "ethereum"

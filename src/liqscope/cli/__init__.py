@@ -4,6 +4,7 @@ One module per command (or command family); importing it registers its commands 
 """
 
 from liqscope.cli import (  # noqa: F401 - registers commands
+    alerts,
     capture,
     catalog,
     compact,
@@ -17,6 +18,7 @@ from liqscope.cli import (  # noqa: F401 - registers commands
     report,
     serve,
     simulate,
+    standard,
     verify,
 )
 from liqscope.cli._common import main

@@ -61,6 +61,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
               help="hyperliquid: the node's node_fills_by_block directory to tail.")
 @click.option("--refresh-instruments/--no-refresh-instruments", default=True, show_default=True,
               help="Fetch contract sizes from REST first (falls back to the bundled snapshot offline).")
+@click.option("--alerts", "alert_rules", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Alert rules (TOML) evaluated as frames are committed; sent once each (history in the data dir).")
 @click.option("--rpc-url", default=None, metavar="WSS_URL",
               help="Lending venues (aave_*, compound_*, morpho_blue): an Ethereum node's JSON-RPC websocket URL; "
                    "only its host is written to transcripts.")
@@ -71,7 +73,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
 @library_errors
 def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration: float | None,
             watchdog: float | None, symbols: tuple[str, ...], flush_s: float, node_dir: Path | None,
-            refresh_instruments: bool, rpc_url: str | None, confirmations: int, catalog: Catalog, fmt: str) -> None:
+            refresh_instruments: bool, alert_rules: Path | None, rpc_url: str | None, confirmations: int,
+            catalog: Catalog, fmt: str) -> None:
     """Capture venues live into the lake, keeping a raw transcript with every gap marked.
 
     Stops cleanly (DISCONNECT markers, last batch committed) on Ctrl-C, SIGTERM or after --duration.
@@ -80,12 +83,21 @@ def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration
     from liqscope.capture import capture as run
 
     venue_ids = _venues(venue_list)
+    live = _live_alerts(catalog, alert_rules) if alert_rules is not None else None
     opts = CaptureOptions(urls=_pairs(url_override, "--url-override"), silence_s=watchdog, flush_s=flush_s,
                           symbols={k: v.split(",") for k, v in _pairs(symbols, "--symbols").items()},
                           node_dir=node_dir, refresh_instruments=refresh_instruments, rpc_url=rpc_url,
-                          confirmations=confirmations)
-    result = run(catalog, venue_ids, duration=duration, options=opts, on_ready=lambda: err_console.print(
-        f"capturing {', '.join(venue_ids)} into {catalog.root} (Ctrl-C to stop)"))
+                          confirmations=confirmations, on_commit=live.notify if live is not None else None)
+    if live is not None:
+        live.start()
+    try:
+        result = run(catalog, venue_ids, duration=duration, options=opts, on_ready=lambda: err_console.print(
+            f"capturing {', '.join(venue_ids)} into {catalog.root} (Ctrl-C to stop)"))
+    finally:
+        if live is not None:
+            live.stop()  # after one last pass over the last commit
+            for e in live.errors:
+                err_console.print(f"alerts: {e}", markup=False)
     for o in result.instruments:
         err_console.print(f"instruments {o.venue}: {o.origin} ({o.instruments})" + (f": {o.error}" if o.error else ""))
     emit(fmt, {"ok": True, **msgspec.structs.asdict(result)}, rows=list(result.venues.values()),
@@ -163,3 +175,12 @@ async def _serve(server: ReplayServer, duration: float | None, fmt: str) -> None
         sys.stdout.flush()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration)
+
+
+def _live_alerts(catalog: Catalog, rules: Path) -> Any:
+    from liqscope.alerts import LiveAlerts
+    from liqscope.cli.alerts import load_rule_set
+    from liqscope.methodology import load
+
+    rule_set: Any = load_rule_set(rules)
+    return LiveAlerts(catalog, rule_set, load(rule_set.methodology))

@@ -64,10 +64,12 @@ class SilenceRule(_Strict, frozen=True):
     hole_seconds: int
 
 
-# Calibrated on the real Binance USD-M recordings (docs/methodology.md, "Coverage gaps"): the longest
-# silence inside a recorded session was 404 s; at the quietest measured rate (0.109 liquidations/s) a
-# live all-market stream stays silent for 600 s with probability e^-65.
-_SILENCE = (SilenceRule(venue="binance_usdm", hole_seconds=600),)
+def _declared_silences() -> tuple[SilenceRule, ...]:
+    """The default rule: each venue's own calibrated hole (``VenueSpec.silence_hole_seconds``, in its folder)."""
+    from liqscope._registry import venues
+
+    return tuple(SilenceRule(venue=v.id, hole_seconds=v.silence_hole_seconds)
+                 for v in sorted(venues().values(), key=lambda v: v.id) if v.silence_hole_seconds is not None)
 
 
 class Coverage(_Strict, frozen=True):
@@ -83,7 +85,7 @@ class Coverage(_Strict, frozen=True):
     assets: tuple[str, ...] = ()
     liquidation_kinds: tuple[LiquidationKindName, ...] = ("market", "backstop")
     include_synthetic: bool = False
-    silence: tuple[SilenceRule, ...] = _SILENCE
+    silence: tuple[SilenceRule, ...] = msgspec.field(default_factory=_declared_silences)
 
     def hole_seconds(self, venue: str) -> int | None:
         """The silence that counts as a hole on ``venue`` under this rule, or None (no rule declared)."""

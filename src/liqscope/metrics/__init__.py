@@ -1,6 +1,6 @@
 """Statistics over the lake. Each takes a ``Counted``: one methodology applied once (``counted``)."""
 
-from liqscope.metrics._counted import NOT_COVERED, Counted, CountedCoverage, counted
+from liqscope.metrics._counted import NOT_COVERED, Counted, CountedCoverage, counted, exact
 from liqscope.metrics._empty import EMPTY_CODES, Empty
 from liqscope.metrics.accounts import AccountCount, accounts_liquidated
 from liqscope.metrics.cascades import Cascade, detect_cascades
@@ -20,7 +20,7 @@ from liqscope.metrics.timeline import Timeline, timeline
 
 __all__ = ["NOT_COVERED", "AssetTotals", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part",
            "Range", "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline",
-           "VenueTotals", "counted", "events", "ranges", "reconcile", "report", "shapley", "timeline"]
+           "VenueTotals", "counted", "events", "exact", "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["EMPTY_CODES", "Empty", "Explanation", "explain"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
             "HealthIndex", "PriceSeries", "accounts_liquidated", "compare", "concentration", "detect_cascades",

@@ -2,6 +2,6 @@
 
 from liqscope.store._catalog import Catalog, default_data_dir
 from liqscope.store._raw import RawRecord
-from liqscope.store._schema import EVENT_SCHEMA
+from liqscope.store._schema import EVENT_SCHEMA, LATER_COLUMNS
 
-__all__ = ["EVENT_SCHEMA", "Catalog", "RawRecord", "default_data_dir"]
+__all__ = ["EVENT_SCHEMA", "LATER_COLUMNS", "Catalog", "RawRecord", "default_data_dir"]

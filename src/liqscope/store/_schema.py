@@ -34,6 +34,7 @@ EVENT_SCHEMA = pa.schema([
     ("liquidation_kind", pa.string()),
     ("margin_mode", pa.string()),
     ("account", pa.string()),
+    ("venue_side", pa.string()),  # the venue's raw side value; NULL in files written before it was stored
     # Lending only (instrument_kind "lending"; NULL elsewhere): the two legs, each valued or NULL.
     ("debt_asset", pa.string()),
     ("debt_quantity", MONEY),
@@ -52,6 +53,12 @@ EVENT_SCHEMA = pa.schema([
     ("record_key", pa.string()),   # which source record this row came from (one row per copy)
     ("synthetic", pa.bool_()),     # True only for `liqscope simulate` output: never mistaken for real
 ])
+
+# Event columns added after lakes were first written: a file without one reads it as NULL (the catalog reads
+# with union_by_name), `liqscope export` adds it where no file has it, and `verify` does not compare it in a
+# lake that holds such files (docs/standard.md, "Older lakes").
+LATER_COLUMNS = frozenset({"venue_side", "debt_asset", "debt_quantity", "debt_usd", "collateral_asset",
+                           "collateral_quantity", "collateral_usd", "price_source", "sampling", "retraction"})
 
 RECORD_SCHEMA = pa.schema([
     ("record_key", pa.string()),

@@ -4,6 +4,6 @@ The registry and the types a venue declares itself with live in ``liqscope._regi
 venue module, so that layers above the venues can read the declarations without importing venue code.
 """
 
-from liqscope._registry import Capability, Format, SideConvention, VenueSpec, get_venue, venues
+from liqscope._registry import Capability, Format, Inferred, SideConvention, VenueSpec, get_venue, venues
 
-__all__ = ["Capability", "Format", "SideConvention", "VenueSpec", "get_venue", "venues"]
+__all__ = ["Capability", "Format", "Inferred", "SideConvention", "VenueSpec", "get_venue", "venues"]

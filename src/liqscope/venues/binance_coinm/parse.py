@@ -54,6 +54,7 @@ def parse_body(body: wire.ForceOrderBody, rx: Received) -> list[LiquidationEvent
             settle_asset=inst.settle_asset,
             margining=inst.margining,
             liquidated_side=side,
+            venue_side=body.S,
             price=body.ap,
             price_kind=PriceKind.AVERAGE_FILL,
             order_price=order_price(body),
@@ -91,7 +92,8 @@ def parse_tardis(row: _tardis.TardisLiquidation, rx: Received) -> list[Liquidati
     return [LiquidationEvent(
         venue=venue, market=row.symbol, instrument_kind=kind,
         base_asset=inst.base_asset, quote_asset=inst.quote_asset, settle_asset=inst.settle_asset,
-        margining=inst.margining, liquidated_side=side, price=row.price, price_kind=PriceKind.AVERAGE_FILL,
+        margining=inst.margining, liquidated_side=side, venue_side=row.side.upper(), price=row.price,
+        price_kind=PriceKind.AVERAGE_FILL,
         quantity=row.amount, quantity_unit=QtyUnit.CONTRACTS,
         contract_size=inst.contract_size, contract_size_unit=inst.contract_size_unit,
         notional_usd=mul(row.amount, inst.contract_size),

@@ -163,6 +163,7 @@ def _chunk(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], s
         **by_symbol,
         "market": markets,
         "liquidated_side": pc.if_else(pc.equal(side_arr, "SELL"), "LONG", "SHORT"),
+        "venue_side": side_arr,
         "price": dec["ap"],
         "order_price": dec["p"],
         "quantity": dec["z"],

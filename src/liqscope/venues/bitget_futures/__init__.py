@@ -7,7 +7,7 @@ the quote-coin (USDT/USDC) notional, because amount / price is a whole lot count
 seen. Revisit both against a live capture with a known liquidation.
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
+from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
 from liqscope.venues.bitget_futures import parse, wire
@@ -24,4 +24,10 @@ SPEC = VenueSpec(
     quantity_unit=QtyUnit.QUOTE,
     sampling=SAMPLING,
     formats={_tardis.FORMAT: _tardis.tardis_format("bitget_futures", "bitget-futures", parse.parse_tardis)},
+    inferred=(
+        Inferred(field="liquidated_side", why="side read as the POSITION side ('buy' = a LONG), as Tardis does; "
+                 "Bitget's field table does not say"),
+        Inferred(field="quantity_unit", why="amount read as the quote-coin notional: amount / price is a whole lot "
+                 "count in every real push seen; Bitget's field table does not say"),
+    ),
 )

@@ -58,6 +58,7 @@ def event(symbol: str, side: str, price: Decimal, amount: Decimal, ts_ms: int, i
         settle_asset=settle,
         margining=Margining.LINEAR,
         liquidated_side=liquidated,
+        venue_side=side,
         price=price,
         price_kind=PriceKind.AVERAGE_FILL,
         quantity=amount,

@@ -56,6 +56,7 @@ def event(order_id: str, symbol: str, side: str, price: Decimal, quantity: Decim
         settle_asset=inst.settle_asset,
         margining=inst.margining,
         liquidated_side=liquidated,
+        venue_side=side,
         price=price,
         price_kind=PriceKind.BANKRUPTCY,
         quantity=quantity,

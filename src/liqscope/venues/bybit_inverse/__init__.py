@@ -7,7 +7,7 @@ that liquidation sizes use the same unit is inferred, not stated by Bybit). The 
 parsed too, so old recordings load; those recordings are floors, not totals.
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
+from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
 from liqscope.venues.bybit_inverse import parse, wire
@@ -23,4 +23,8 @@ SPEC = VenueSpec(
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
     formats={_tardis.FORMAT: _tardis.tardis_format("bybit_inverse", "bybit", parse.parse_tardis)},
+    inferred=(
+        Inferred(field="quantity_unit", why="v read as 1-USD contracts: Bybit documents that unit for inverse open "
+                 "interest, not for liquidation sizes"),
+    ),
 )

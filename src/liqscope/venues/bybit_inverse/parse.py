@@ -70,6 +70,7 @@ def _event(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, rx
         settle_asset=base,
         margining=Margining.INVERSE,
         liquidated_side=liquidated,
+        venue_side=side,
         price=price,
         price_kind=PriceKind.BANKRUPTCY,
         quantity=size,

@@ -71,6 +71,7 @@ def _event(symbol: str, ts_ms: int, side: str, size: Decimal, price: Decimal, rx
         settle_asset=quote,
         margining=Margining.LINEAR,
         liquidated_side=liquidated,
+        venue_side=side,
         price=price,
         price_kind=PriceKind.BANKRUPTCY,
         quantity=size,

@@ -86,7 +86,7 @@ def liquidated_sides(direction: str, flag: str) -> list[PositionSide]:
 
 
 def event(trade_id: str, name: str, side: PositionSide, price: Decimal, amount: Decimal, ts_ms: int, rx: Received,
-          *, field: str = "params.data.instrument_name") -> LiquidationEvent:
+          *, field: str = "params.data.instrument_name", direction: str | None = None) -> LiquidationEvent:
     """One liquidated position of one trade."""
     inst = instrument(name, field=field)
     inverse = inst.margining is Margining.INVERSE
@@ -99,6 +99,8 @@ def event(trade_id: str, name: str, side: PositionSide, price: Decimal, amount: 
         settle_asset=inst.base if inverse else inst.quote,
         margining=inst.margining,
         liquidated_side=side,
+        # The taker's direction as sent (both events of an MT trade carry it); a Tardis row has none.
+        venue_side=direction,
         price=price,
         price_kind=PriceKind.AVERAGE_FILL,
         quantity=amount,
@@ -134,7 +136,7 @@ def parse_message(message: wire.TradesPush | wire.Envelope, rx: Received) -> lis
             continue
         for side in liquidated_sides(trade.direction, trade.liquidation):
             events.append(event(trade.trade_id, trade.instrument_name, side, trade.price, trade.amount,
-                                trade.timestamp, rx))
+                                trade.timestamp, rx, direction=trade.direction))
     if not events:
         raise NotALiquidation(f"{len(message.trades)} trade(s) on {message.channel}, none a liquidation")
     return events

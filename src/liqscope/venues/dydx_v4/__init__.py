@@ -6,7 +6,7 @@ indexer documents no sampling); the trade ``id`` (the taker fill id) is the iden
 trades are kept as kind ADL.
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
+from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
 from liqscope.venues.dydx_v4 import parse, wire
@@ -21,4 +21,8 @@ SPEC = VenueSpec(
     quantity_unit=QtyUnit.BASE,
     sampling=None,
     formats={_tardis.FORMAT: _tardis.tardis_format("dydx_v4", "dydx-v4", parse.parse_tardis)},
+    inferred=(
+        Inferred(field="liquidated_side", kind="adl", why="the deleveraged account is taken to be the taker of the "
+                 "DELEVERAGED trade; dYdX does not document it"),
+    ),
 )

@@ -7,7 +7,7 @@ one liquidation per contract per second. Tardis publishes no Gate liquidations, 
 ``tardis-csv`` format here.
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
+from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues.gate_futures import parse, wire
 
@@ -21,4 +21,8 @@ SPEC = VenueSpec(
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=SAMPLING,
+    inferred=(
+        Inferred(field="liquidated_side", why="a negative size read as a sell order (a LONG liquidated), from two "
+                 "public implementations and Gate's doc example; Gate's field table does not say"),
+    ),
 )

@@ -36,6 +36,8 @@ def event(order: wire.LiquidateOrder, rx: Received) -> LiquidationEvent:
         settle_asset=inst.settle_asset,
         margining=inst.margining,
         liquidated_side=liquidated,
+        # Gate has no side field: the sign of size is the side (negative = a sell order).
+        venue_side="sell" if order.size < 0 else "buy",
         price=order.price,
         price_kind=PriceKind.ORDER,
         quantity=contracts,

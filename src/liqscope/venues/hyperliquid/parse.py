@@ -73,7 +73,8 @@ def node_time_ns(text: str, *, field: str) -> int:
     return int(seconds) * 1_000_000_000 + int((m.group(2) or "0").ljust(9, "0"))
 
 
-def _liquidated_side(legs: list[wire.FillPair], victim: str) -> PositionSide:
+def _liquidated_side(legs: list[wire.FillPair], victim: str) -> tuple[PositionSide, str]:
+    # (the liquidated position, the raw side of the leg it was read from)
     own = [fill for user, fill in legs if user == victim]
     if not own and len(legs) > 1:
         # Both legs of the trade are here, so one must be the liquidated user's: the record is inconsistent,
@@ -84,7 +85,7 @@ def _liquidated_side(legs: list[wire.FillPair], victim: str) -> PositionSide:
     side = table.get(fill.side)
     if side is None:
         raise UnexpectedPayload(f"fill side was {fill.side!r}, expected A or B", field="side")
-    return side
+    return side, fill.side
 
 
 def _kind(legs: list[wire.FillPair], liquidation: wire.Liquidation) -> LiquidationKind:
@@ -116,6 +117,7 @@ def trade_event(legs: list[wire.FillPair], ts_recv: int, rx: Received) -> Liquid
             raise UnexpectedPayload(f"the legs of trade {first.coin}:{first.tid} disagree on px/sz/time",
                                     field="events")
     asset, multiplier = base_of(first.coin)
+    side, venue_side = _liquidated_side(legs, liquidation.liquidatedUser)
     return LiquidationEvent(
         venue=VENUE,
         market=first.coin,
@@ -124,7 +126,8 @@ def trade_event(legs: list[wire.FillPair], ts_recv: int, rx: Received) -> Liquid
         quote_asset=SETTLE,
         settle_asset=SETTLE,
         margining=Margining.LINEAR,
-        liquidated_side=_liquidated_side(legs, liquidation.liquidatedUser),
+        liquidated_side=side,
+        venue_side=venue_side,
         price=first.px,
         price_kind=PriceKind.AVERAGE_FILL,
         quantity=first.sz,

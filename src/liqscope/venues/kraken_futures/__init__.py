@@ -6,7 +6,7 @@ count the base coin (venue-feeds.md marks both units as inferred). Every trade i
 feed is taken as complete; ``uid`` is the identity.
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
+from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
 from liqscope.venues.kraken_futures import parse, wire
@@ -21,4 +21,10 @@ SPEC = VenueSpec(
     quantity_unit=QtyUnit.CONTRACTS,
     sampling=None,
     formats={_tardis.FORMAT: _tardis.tardis_format("kraken_futures", "cryptofacilities", parse.parse_tardis)},
+    inferred=(
+        Inferred(field="liquidated_side", why="the liquidated user is taken to be the taker (as Tardis does); "
+                 "Kraken does not say which party was liquidated"),
+        Inferred(field="quantity_unit", why="PI_/FI_ qty read as 1-USD contracts and PF_/FF_ as base coin "
+                 "(venue-feeds.md marks both as inferred)"),
+    ),
 )

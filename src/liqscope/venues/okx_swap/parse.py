@@ -93,7 +93,7 @@ def parse_orders(orders: wire.LiquidationOrders, rx: Received) -> list[Liquidati
 
 def _event(venue: str, inst_id: str, inst: _instruments.Instrument, *, side: PositionSide, price: Decimal,
            price_kind: PriceKind, contracts: Decimal, ts_event: int, event_id: str,
-           rx: Received) -> LiquidationEvent:
+           rx: Received, venue_side: str | None) -> LiquidationEvent:
     # Contracts: linear ctVal is base coin (notional = sz x ctVal x price), inverse ctVal a fixed USD
     # amount (notional = sz x ctVal), whichever API version sent them.
     if inst.margining is Margining.INVERSE:
@@ -109,6 +109,7 @@ def _event(venue: str, inst_id: str, inst: _instruments.Instrument, *, side: Pos
         settle_asset=inst.settle_asset,
         margining=inst.margining,
         liquidated_side=side,
+        venue_side=venue_side,
         price=price,
         price_kind=price_kind,
         quantity=contracts,
@@ -132,7 +133,8 @@ def detail_events(venue: str, inst_id: str, inst: _instruments.Instrument, detai
     ``ctVal`` is a fixed USD amount (notional = sz x ctVal).
     """
     return [_event(venue, inst_id, inst, side=closed_side(d), price=d.bkPx, price_kind=PriceKind.BANKRUPTCY,
-                   contracts=d.sz, ts_event=ts_ns(d.ts), event_id=identity(inst_id, d, venue), rx=rx)
+                   contracts=d.sz, ts_event=ts_ns(d.ts), event_id=identity(inst_id, d, venue), rx=rx,
+                   venue_side=d.side)
             for d in details]
 
 
@@ -177,7 +179,8 @@ def v3_events(venue: str, inst_type: str, message: wire.V3Push, rx: Received,
             raise UnexpectedPayload(f"created_at: {e}", field="data.created_at", code=Reason.BAD_TIMESTAMP) from None
         events.append(_event(venue, row.instrument_id, instrument(row.instrument_id), side=side, price=row.price,
                              price_kind=PriceKind.ORDER, contracts=row.size, ts_event=ts,
-                             event_id=v3_identity(row, venue), rx=rx))
+                             event_id=v3_identity(row, venue), rx=rx,
+                             venue_side=None))  # v3 has no side field: `type` 3/4 names the closed position
     return events
 
 
