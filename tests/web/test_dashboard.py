@@ -118,14 +118,14 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
             # Live: a batch lands while the page is open (a second copy of the COIN-M archive).
-            assert page.get_attribute("body", "data-batches") == "7"
+            assert page.get_attribute("body", "data-batches") == "12"  # 7 + the 5 lending inputs of the demo
             copy = root.parent / "coinm_second_copy.csv"
             copy.write_bytes(COINM_ARCHIVE.read_bytes() + b"\n")
             renders = _settled(page)
             ingest_file(Catalog(root), "binance_coinm", copy, "binance-archive")
-            page.wait_for_selector("body[data-batches='8']", timeout=30_000)
+            page.wait_for_selector("body[data-batches='13']", timeout=30_000)
             _rendered_after(page, renders)
-            assert "8 batches" in page.inner_text("#live-text")
+            assert "13 batches" in page.inner_text("#live-text")
             assert csp_violations(page) == []
             assert not seen["errors"] and not seen["dialogs"], seen
             assert not outside, f"the dashboard fetched outside its server: {outside}"
