@@ -165,8 +165,10 @@ def test_the_real_non_ascii_binance_symbol_is_kept_with_its_values(tmp_path):
     assert (res.accepted, res.quarantined) == (3, 0)
     r = report(counted(catalog, load("standard"), 1_766_793_600_000_000_000, 1_766_966_400_000_000_000))
     # By hand: 27309 x 0.1205910 + 835 x 0.1214633 + 43 x 0.1225500 (all BUY orders: SHORTs liquidated)
-    assert r.by_asset["币安人生"].short_usd == Decimal("3293.2196190") + Decimal("101.4218555") + Decimal("5.2696500")
-    assert r.by_asset["币安人生"].short_events == 3 and r.long_events == 0
+    asset = r.asset("币安人生")
+    assert asset is not None
+    assert asset.short_usd == Decimal("3293.2196190") + Decimal("101.4218555") + Decimal("5.2696500")
+    assert asset.short_events == 3 and r.long_events == 0
     assert [lg.market for lg in r.largest] == ["币安人生USDT"] * 3
     frames = [msgspec.json.decode(line) for line in BINANCE_NON_ASCII.read_bytes().splitlines()]
     assert {f["o"]["s"] for f in frames} == {"币安人生USDT"}

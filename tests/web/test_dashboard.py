@@ -83,8 +83,14 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             page.wait_for_selector("body[data-state=ready]", timeout=90_000)
             assert csp_violations(page) == [], "the dashboard must run under its own strict CSP"
 
-            # The default window is the two UTC days ending with the newest event: the 2025-12-27/28 session.
-            assert page.input_value("#start") == "2025-12-27T00:00"
+            # The default window is the 24 h ending with the newest event (20:43 UTC), in 24-hour UTC text inputs
+            # (tests/web/test_views.py checks it); here the page is set to the whole 2025-12-27/28 session.
+            assert (page.input_value("#start"), page.input_value("#end")) == ("2025-12-27 20:44", "2025-12-28 20:44")
+            renders = _settled(page)
+            page.fill("#start", "2025-12-27 00:00")
+            page.fill("#end", "2025-12-29 00:00")
+            page.dispatch_event("#end", "change")
+            _rendered_after(page, renders)
             assert page.get_attribute("body", "data-fingerprint") == _api(base, "/api/methodologies/standard")[
                 "data"]["fingerprint"]
             assert abs(_money(page.inner_text("#kpi-total")) - float(std["total_usd"])) < 0.01e6
