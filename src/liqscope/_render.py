@@ -79,7 +79,9 @@ def render_report(console: Console, r: Report) -> None:
 
 def render_ingest(console: Console, r: IngestResult) -> None:
     console.print(f"{r.file} ({r.venue}, {r.format}): {r.records:,} records → accepted {r.accepted:,}, "
-                  f"already present {r.already_present:,}, duplicate {r.duplicate:,}, "
+                  f"already present {r.already_present:,}, duplicate {r.duplicate:,}"
+                  + (f" ({r.repeats:,} repeated row{'s' if r.repeats != 1 else ''} stored as further copies)"
+                     if r.repeats else "") + ", "
                   f"skipped {r.skipped:,}, quarantined {r.quarantined:,}"
                   + (f", blank lines {r.blank_lines:,} (counted, not stored)" if r.blank_lines else ""))
     for q in r.quarantine_samples[:20]:
