@@ -32,7 +32,8 @@ def test_ingest_then_report_json_has_the_documented_keys_and_provenance_values(t
     assert r["total_usd"] == Decimal("2051029.334921")
     assert (r["long_events"], r["short_events"]) == (880, 1165)
     assert r["by_venue"] == [{"venue": "binance_usdm", **{k: r[k] for k in (
-        "long_usd", "short_usd", "total_usd", "events", "long_events", "short_events")}, "estimated": False}]
+        "long_usd", "short_usd", "total_usd", "events", "long_events", "short_events")}, "estimated": False,
+        "share": 1}]
     # Rankings travel as ordered arrays, largest first, each entry naming its asset.
     assert [a["total_usd"] for a in r["by_asset"]] == sorted((a["total_usd"] for a in r["by_asset"]), reverse=True)
     btc = next(a for a in r["by_asset"] if a["asset"] == "BTC")

@@ -4,6 +4,7 @@ the bundled frames with plain loops, independently of liqscope."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import itertools
 import json
@@ -15,7 +16,7 @@ from rich.console import Console
 
 from liqscope._demo import run_demo
 from liqscope._time import parse_iso_ns
-from tests._data import BINANCE_RIFTFERN
+from tests._data import BINANCE_RIFTFERN, COINM_ARCHIVE
 
 S = 10**9
 
@@ -72,11 +73,26 @@ def test_methodologies_really_differ_on_one_day(shown):
         assert re.search(rf"{name} \[[0-9a-f]{{12}}\]: +{re.escape(_money(usd))} in {n:,} liquidations", text), name
     assert (_money(utc[0]), _money(utc8[0]), _money(order_price[0])) == (
         "$1,752,243.17", "$1,357,424.08", "$1,762,051.10")
-    assert "every-copy = standard: no liquidation here arrived twice" in text
+    assert "every-copy = standard on this day: no liquidation of this session arrived twice" in text
     estimate = re.search(r"throttle-adjusted \[[0-9a-f]{12}\]: +(\$[\d,.]+) in 1,611 liquidations .*\(estimated\)",
                          text)
     assert estimate is not None
     assert f"range {_money(utc8[0])} .. {estimate.group(1)}" in text
+
+
+def test_every_copy_doubles_the_coinm_archive_day_whose_rows_binance_writes_twice(shown):
+    """The real double copy: 14 archive rows, each written twice; standard counts the 7 liquidations, every-copy
+    all 14 rows. By hand from the CSV: filled contracts (accumulated_fill_quantity) x $100 a BTCUSD contract."""
+    text, _ = shown
+    rows = list(csv.DictReader(COINM_ARCHIVE.read_text().splitlines()))
+    distinct = list({tuple(r.values()): r for r in rows}.values())
+    usd = lambda rs: sum((Decimal(r["accumulated_fill_quantity"]) * 100 for r in rs), Decimal(0))  # noqa: E731
+    assert (_money(usd(distinct)), len(distinct), _money(usd(rows)), len(rows)) == ("$10,600.00", 7, "$21,200.00", 14)
+    assert "(7 repeated rows stored as further copies)" in text  # step 1, the archive's ingest line
+    section = text[text.index("2024-10-01, Binance COIN-M archive"):]
+    for name, rs in (("standard", distinct), ("every-copy", rows)):
+        assert re.search(rf"^ +{name} \[[0-9a-f]{{12}}\]: +{re.escape(_money(usd(rs)))} in {len(rs)} liquidations$",
+                         section, re.M), name
 
 
 def test_the_reconciliation_is_not_trivial_and_sums_exactly(shown):

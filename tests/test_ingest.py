@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from decimal import Decimal
@@ -15,7 +16,7 @@ from liqscope.ingest import ingest_file
 from liqscope.methodology import load
 from liqscope.metrics import counted, report
 from liqscope.store import Catalog
-from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN
+from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN, COINM_ARCHIVE
 
 ALL = (parse_iso_ns("2020-01-01"), parse_iso_ns("2027-01-01"))
 
@@ -99,6 +100,29 @@ def test_same_liquidations_from_a_second_recorder_are_stored_but_counted_once(tm
     standard, every = _report(catalog), _report(catalog, "every-copy")
     assert standard.total_usd == Decimal("442310.62914008")
     assert every.total_usd == 2 * standard.total_usd and every.events == 912
+
+
+def test_binance_archive_rows_written_twice_are_stored_as_second_copies(tmp_path):
+    """Binance's liquidationSnapshot archive writes every row twice (PROVENANCE): each repeat is a stored copy of
+    the same liquidation, so `standard` counts 7 liquidations and `every-copy`, like a naive reader, 14."""
+    rows = list(csv.DictReader(COINM_ARCHIVE.read_text().splitlines()))
+    distinct = {tuple(r.values()): r for r in rows}.values()  # by hand: 100 USD a contract, filled quantity
+
+    def usd(rs):
+        return sum((Decimal(r["accumulated_fill_quantity"]) * 100 for r in rs), Decimal(0))
+
+    assert (len(rows), len(distinct), usd(distinct), usd(rows)) == (14, 7, Decimal(10_600), Decimal(21_200))
+    catalog = Catalog(tmp_path)
+    res = ingest_file(catalog, "binance_coinm", COINM_ARCHIVE, "binance-archive")
+    assert (res.records, res.accepted, res.duplicate, res.repeats, res.quarantined) == (14, 7, 7, 7, 0)
+    day = (parse_iso_ns("2024-10-01T00:00:00Z"), parse_iso_ns("2024-10-02T00:00:00Z"))
+    standard, every = _report(catalog, window=day), _report(catalog, "every-copy", day)
+    assert (standard.events, standard.total_usd) == (len(distinct), usd(distinct))
+    assert (every.events, every.total_usd) == (len(rows), usd(rows))
+    # Idempotent: the repeats' record keys hold their occurrence, so the same file again adds nothing.
+    again = ingest_file(catalog, "binance_coinm", COINM_ARCHIVE, "binance-archive")
+    assert (again.accepted, again.duplicate, again.repeats, again.already_present) == (0, 0, 0, 14)
+    assert (_report(catalog, window=day), _report(catalog, "every-copy", day)) == (standard, every)
 
 
 def test_a_grown_file_adds_only_its_new_lines(tmp_path):

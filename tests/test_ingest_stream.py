@@ -118,16 +118,18 @@ def test_a_grown_file_adds_only_its_new_lines_chunk_by_chunk(tmp_path, chunk):
     assert report(counted(catalog, load("standard"), *ALL)).total_usd == AUG17_USD
 
 
-def test_archive_repeats_are_dropped_across_chunk_boundaries(tmp_path, chunk):
+def test_archive_repeats_are_stored_as_copies_across_chunk_boundaries(tmp_path, chunk):
     rows = COINM_ARCHIVE.read_bytes().splitlines()[1:]
     repeats = sum(n - 1 for n in Counter(rows).values())  # 14 rows, 7 distinct: Binance writes each twice
     assert (len(rows), repeats) == (14, 7)
     ingest_file(Catalog(tmp_path / "whole"), "binance_coinm", COINM_ARCHIVE, "binance-archive")
     chunk(3)
     res = ingest_file(Catalog(tmp_path / "chunked"), "binance_coinm", COINM_ARCHIVE, "binance-archive")
-    assert (res.records, res.duplicate) == (14, repeats)
+    assert (res.records, res.accepted, res.duplicate, res.repeats) == (14, 7, repeats, repeats)
     statuses = Counter(r["status"] for r in _lake.rows(tmp_path / "chunked", "records"))
-    assert statuses["repeat"] == repeats
+    assert statuses == {"accepted": 14}  # each repeat is a record of its own, its event a second copy
+    events = Counter(r["event_id"] for r in _lake.rows(tmp_path / "chunked", "events"))
+    assert sorted(events.values()) == [2] * 7
     for table in ("events", "records"):
         assert _lake.multiset(tmp_path / "chunked", table) == _lake.multiset(tmp_path / "whole", table)
 

@@ -104,7 +104,7 @@ def test_rankings_travel_as_ordered_arrays_in_every_format(lake):
     assert [r["key"] for r in nl] == [a for a, _ in want]
     assert doc["by_venue"] == [{"venue": "binance_usdm", "long_usd": doc["long_usd"], "short_usd": doc["short_usd"],
                                 "total_usd": TOTAL, "events": 2045, "long_events": 880, "short_events": 1165,
-                                "estimated": False}]
+                                "estimated": False, "share": 1}]
 
 
 def test_list_and_market_commands_in_each_format(lake):

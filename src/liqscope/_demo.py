@@ -61,9 +61,11 @@ def build_demo_lake(data_dir: Path, console: Console | None = None) -> Catalog:
 
 # Step 4: one UTC day of the riftfern session under methodologies that really differ on it: the day
 # boundary (UTC vs UTC+8), the price that values a liquidation (fill vs bankruptcy/order price) and the
-# throttle-adjusted estimate of what Binance's one-per-second feed hid. every-copy is shown for what it
-# is: equal to standard, because the bundled data holds no second copy of any liquidation.
+# throttle-adjusted estimate of what Binance's one-per-second feed hid. every-copy equals standard there
+# (no liquidation of that session arrived twice); it differs on the COIN-M archive's day, where Binance
+# wrote every row twice and each repeat is stored as a second copy of the same liquidation.
 DAY = ("2025-12-27T00:00:00Z", "2025-12-28T00:00:00Z")
+COPIES_DAY = ("2024-10-01T00:00:00Z", "2024-10-02T00:00:00Z")
 COMPARED = ("standard", "every-copy", "utc8-day", "bankruptcy-price", "throttle-adjusted")
 RECONCILED = ("utc8-day", "throttle-adjusted")
 
@@ -92,14 +94,29 @@ def _methodologies(console: Console, catalog: Catalog) -> None:
         where = "" if w is None else f"window {w.start[:16]} → {w.end[:16]}"
         console.print(f"  {name:>17} \\[{m.fingerprint()}]: {usd(r.total_usd):>15} in {r.events:,} liquidations  "
                       f"{where}" + ("  (estimated)" if r.estimated else ""), highlight=False)
-    first, copies = reports[0], reports[1]
-    if (copies.total_usd, copies.events) == (first.total_usd, first.events):
-        console.print("  every-copy = standard: no liquidation here arrived twice. The one real double copy in the "
-                      "bundled data, Binance's COIN-M archive writing every row twice, is dropped at ingest "
-                      "(step 1: 'duplicate 7'); a naive reader counts those 7 liquidations twice.")
     span = ranges(reports)
     console.print(f"  [bold]range[/bold] {usd(span.total_usd[0])} .. {usd(span.total_usd[1])}: the day boundary, the "
                   "valuation price and the estimate each move the figure", highlight=False)
+    first, copies = reports[0], reports[1]
+    if (copies.total_usd, copies.events) == (first.total_usd, first.events):
+        console.print("  every-copy = standard on this day: no liquidation of this session arrived twice.")
+    _copies(console, catalog)
+
+
+def _copies(console: Console, catalog: Catalog) -> None:
+    # A real double copy: Binance's COIN-M liquidationSnapshot archive writes every row twice.
+    lo, hi = (parse_iso_ns(t) for t in COPIES_DAY)
+    shown = [(m, report(counted(catalog, m, lo, hi))) for m in (load("standard"), load("every-copy"))]
+    if not shown[0][1].events:
+        return
+    console.print(f"  {COPIES_DAY[0][:10]}, Binance COIN-M archive: it writes every row twice, and ingest stores each "
+                  "repeat as a second copy of the same liquidation (step 1: 'repeated rows stored as further "
+                  "copies'):", highlight=False)
+    for m, r in shown:
+        console.print(f"  {m.name:>17} \\[{m.fingerprint()}]: {usd(r.total_usd):>15} in {r.events:,} liquidations",
+                      highlight=False)
+    console.print("  standard counts each liquidation once (by event id); every-copy counts both copies, as a naive "
+                  "reader of the archive would.")
 
 
 def _reconcile(console: Console, catalog: Catalog) -> None:

@@ -23,8 +23,9 @@ from typing import Any
 import msgspec
 
 from liqscope._time import MAX_NS, MIN_NS, TIME_RANGE, utc_stamp_ns
-from liqscope.errors import ConfigError, Reason, UnexpectedPayload
+from liqscope.errors import ConfigError, NotALiquidation, Reason, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received
+from liqscope.normalize import decode_frame_checked, duplicate_key_failure
 
 __all__ = ["TARDIS", "ReceivedAt", "parse_received_at", "sniff", "stamped"]
 
@@ -114,6 +115,7 @@ def sniff(head: bytes) -> ReceivedAt | None:
 class _Stamped(msgspec.Struct, frozen=True):
     ts_ns: int
     wire: Any
+    frame: bytes  # the venue frame's own bytes (the line less its receipt time)
 
 
 def stamped(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
@@ -121,11 +123,20 @@ def stamped(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], lis
     """A venue's decode and parse for lines that carry their receipt time: the venue decodes the frame, and its
     parser gets the line's own receipt time instead of the moment the file was read."""
 
+    # The frame is judged on its own bytes, not the line's, exactly as a bare frame is (normalize_record).
     def decode_line(raw: bytes) -> _Stamped:
         ts, frame = at.split(raw)
-        return _Stamped(ts, decode(frame))
+        return _Stamped(ts, decode_frame_checked(decode, frame), frame)
 
     def parse_line(line: _Stamped, rx: Received) -> list[LiquidationEvent]:
-        return parse(line.wire, Received(ts_ns=line.ts_ns, ref=rx.ref, source=rx.source))
+        try:
+            events = parse(line.wire, Received(ts_ns=line.ts_ns, ref=rx.ref, source=rx.source))
+        except NotALiquidation:
+            if (dup := duplicate_key_failure(line.frame)) is not None:
+                raise dup from None
+            raise
+        if (dup := duplicate_key_failure(line.frame)) is not None:
+            raise dup
+        return events
 
     return decode_line, parse_line

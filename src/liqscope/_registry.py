@@ -73,8 +73,11 @@ class Format:
         decode: One record + file name -> wire struct (the name can carry what the rows do not, e.g. the symbol).
         parse: Wire struct + receipt context -> events.
         source: What kind of source this format is (archive, file, ...).
-        drop_exact_repeats: The format is known to repeat every record (Binance archive): an exact
-            repeat of an earlier record in the same file is dropped as a duplicate, not stored.
+        repeats_records: The format is known to write every record more than once (Binance's archive writes
+            each row twice). An exact repeat of an earlier record in the same file is stored as a record of
+            its own whose events are further copies of the same liquidations (same ``event_id``): counting
+            rules decide (``identity`` counts one copy, ``every_copy`` all). Declared so that a batch
+            committed before repeats were stored (they were dropped then) replays as it was (``verify``).
     """
 
     name: str
@@ -82,7 +85,7 @@ class Format:
     decode: Callable[[bytes, str], Any]  # (record bytes, file name)
     parse: Callable[[Any, Received], list[LiquidationEvent]]
     source: str = "archive"
-    drop_exact_repeats: bool = False
+    repeats_records: bool = False
     description: str = ""
 
 

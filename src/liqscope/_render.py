@@ -35,12 +35,12 @@ def render_report(console: Console, r: Report) -> None:
         console.print(f"[yellow]Nothing counts ({r.empty.code})[/yellow]: {r.empty.reason}")
     if r.unknown_side_usd:
         console.print(f"Side not published (whole-account records): {usd(r.unknown_side_usd)}")
-    for title, rows in (("By venue", r.by_venue), ("By asset (top 15)", dict(list(r.by_asset.items())[:15]))):
+    for title, rows in (("By venue", r.by_venue), ("By asset (top 15)", r.by_asset[:15])):
         t = Table(title=title, title_justify="left")
         for col in ("", "long USD", "short USD", "total USD", "events"):
             t.add_column(col, justify="right" if col else "left")
-        for k, v in rows.items():
-            t.add_row(k, usd(v.long_usd), usd(v.short_usd), usd(v.total_usd), f"{v.events:,}")
+        for v in rows:
+            t.add_row(v.name, usd(v.long_usd), usd(v.short_usd), usd(v.total_usd), f"{v.events:,}")
         console.print(t)
     t = Table(title="Largest liquidations", title_justify="left")
     for col in ("time (UTC)", "venue", "market", "side", "notional USD", "raw record"):
@@ -79,7 +79,9 @@ def render_report(console: Console, r: Report) -> None:
 
 def render_ingest(console: Console, r: IngestResult) -> None:
     console.print(f"{r.file} ({r.venue}, {r.format}): {r.records:,} records → accepted {r.accepted:,}, "
-                  f"already present {r.already_present:,}, duplicate {r.duplicate:,}, "
+                  f"already present {r.already_present:,}, duplicate {r.duplicate:,}"
+                  + (f" ({r.repeats:,} repeated row{'s' if r.repeats != 1 else ''} stored as further copies)"
+                     if r.repeats else "") + ", "
                   f"skipped {r.skipped:,}, quarantined {r.quarantined:,}"
                   + (f", blank lines {r.blank_lines:,} (counted, not stored)" if r.blank_lines else ""))
     for q in r.quarantine_samples[:20]:

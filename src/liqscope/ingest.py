@@ -3,7 +3,9 @@
 Idempotent per source record: a record's key is (venue, format, file name, the record's bytes, and
 which repeat of those bytes it is within the file), so ingesting the same file again, or a file that
 has grown, adds only what is new. Two *different* sources carrying the same liquidation are both
-stored (one row per copy); counting rules decide how often it counts.
+stored (one row per copy); counting rules decide how often it counts. So is an exact repeat of a record
+within one file (Binance's archive writes every row twice): a record of its own, keyed by its occurrence,
+whose events are further copies of the same liquidations (``IngestResult.repeats``).
 
 A file is read twice as a stream (``liqscope._ingest_read``): a scan for its sha256 and the records that
 may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts;
@@ -98,7 +100,8 @@ class IngestResult(msgspec.Struct, kw_only=True):
     format: str
     records: int = 0
     accepted: int = 0          # events stored whose liquidation was not in the lake before
-    duplicate: int = 0         # events stored as another copy of a known liquidation, or repeats dropped
+    duplicate: int = 0         # events stored as another copy of a known liquidation
+    repeats: int = 0           # records repeating an earlier one of this input byte for byte: stored as copies
     already_present: int = 0   # records ingested before: nothing added
     skipped: int = 0           # well-formed records that carry no liquidation (acks, plain trades)
     quarantined: int = 0
@@ -212,7 +215,7 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
                  progress: Callable[[int, int], None] | None = None, ts_recv: int | None = None,
                  batch: str | None = None, synthetic: bool = False,
                  instruments: _instruments.InstrumentTables | None = None,
-                 received_at: str | None = None) -> IngestResult:
+                 received_at: str | None = None, drop_repeats: bool = False) -> IngestResult:
     """Ingest the (decompressed) bytes of one input and commit them as one batch.
 
     ``liqscope verify`` replays a committed batch through this from the raw journal with the batch's
@@ -232,6 +235,9 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
         instruments: Instrument tables to parse with; default: the data dir's refreshed tables
             (``DATA_DIR/instruments/``), bundled snapshots otherwise. The manifest records which.
         received_at: As for ``ingest_file`` (the manifest records the one a batch was read with).
+        drop_repeats: Drop exact repeats of a ``repeats_records`` format instead of storing them, as ingest
+            did before repeats were stored (``verify`` replays such a batch, whose manifest has no
+            ``repeats`` entry, this way). Ignored for other formats.
 
     Raises:
         UnknownName: Unknown venue or format (the message lists the valid ones).
@@ -241,7 +247,7 @@ def ingest_bytes(catalog: Catalog, venue: str, data: bytes, name: str, fmt: str 
     _check_format(venue, fmt)
     return _ingest(catalog, venue, bytes_input(data, name), fmt, label=label, progress=progress,
                    ts_recv=ts_recv, batch=batch, synthetic=synthetic, instruments=instruments, data=data,
-                   at=_received_at(fmt, received_at))
+                   at=_received_at(fmt, received_at), drop_repeats=drop_repeats)
 
 
 def _check_format(venue: str, fmt: str) -> None:
@@ -252,8 +258,9 @@ def _check_format(venue: str, fmt: str) -> None:
 def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
             progress: Callable[[int, int], None] | None, ts_recv: int | None = None, batch: str | None = None,
             synthetic: bool = False, instruments: _instruments.InstrumentTables | None = None,
-            data: bytes | None = None, at: ReceivedAt | None = None) -> IngestResult:
+            data: bytes | None = None, at: ReceivedAt | None = None, drop_repeats: bool = False) -> IngestResult:
     spec = get_venue(venue)
+    repeats: dict[str, str] = {}
     if fmt == JSONL:
         at = at or sniff(inp.head(4096))
         if at is None and not spec.venue_time:
@@ -275,8 +282,11 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         whole = data if data is not None else inp.read(WHOLE_BYTES)  # a format's splitter takes the whole input
         scan = scan_records(whole, f.split(whole, inp.name))
         decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
+        drop_repeats = drop_repeats and f.repeats_records
         run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
-                   f.drop_exact_repeats, synthetic, ts_recv, batch)
+                   drop_repeats, synthetic, ts_recv, batch)
+        if f.repeats_records:  # how this batch treated them: verify replays it the same way
+            repeats = {"repeats": "dropped" if drop_repeats else "stored"}
     result = run.result
     if progress:
         progress(0, scan.records)
@@ -314,7 +324,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         run.writer.inputs.append(scan.sha256)
         manifest = run.writer.commit({"kind": "ingest", "file": label, "venue": venue, "format": fmt, "name": inp.name,
                            "ts_recv": str(run.ts_recv), **({"synthetic": "true"} if result.synthetic else {}),
-                           **({"received_at": at.spec} if at is not None else {}),
+                           **({"received_at": at.spec} if at is not None else {}), **repeats,
                            **_instruments.manifest_meta(tables, venue)})
         run.settle(manifest)
     except BaseException:
@@ -332,9 +342,10 @@ class _Run:
 
     def __init__(self, catalog: Catalog, venue: str, fmt: str, name: str, label: str, scan: Scan,
                  decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
-                 source: Source, repeats: bool, synthetic: bool, ts_recv: int | None, batch: str | None) -> None:
+                 source: Source, drop_repeats: bool, synthetic: bool, ts_recv: int | None,
+                 batch: str | None) -> None:
         self.catalog, self.venue, self.fmt, self.label = catalog, venue, fmt, label
-        self.decode, self.parse, self.source, self.repeats = decode, parse, source, repeats
+        self.decode, self.parse, self.source, self.drop_repeats = decode, parse, source, drop_repeats
         self.result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=scan.sha256,
                                    records=scan.records, synthetic=synthetic or scan.synthetic)
         self.ts_recv = time.time_ns() if ts_recv is None else ts_recv  # files carry no receipt time
@@ -376,6 +387,8 @@ class _Run:
         keys, later = self._keys(raws, self.done)
         self.done += len(raws)
         existing = self._lookup("record_key", keys, "records_rel")
+        if later and not self.drop_repeats:  # stored as records of their own: their events are further copies
+            res.repeats += sum(1 for i in later if keys[i] not in existing)
         status = ["accepted"] * len(raws)
         kept: Sequence[int] = range(len(raws))
         todo: Sequence[int] = kept
@@ -383,7 +396,7 @@ class _Run:
         joined = b"\n".join(raws)  # one scan in C finds out whether any record needs a look of its own
         marker = res.synthetic and SYNTHETIC_MARKER in joined
         # (JSON-lines chunks hold no blank lines: the splitter counts them; a format's splitter may not)
-        if existing or (self.repeats and later) or marker or oversized or (
+        if existing or (self.drop_repeats and later) or marker or oversized or (
                 self.fmt != JSONL and _BLANK.search(joined)):
             kept, todo = self._sort(raws, lines, keys, later, existing, status, bad)
         del joined
@@ -436,7 +449,7 @@ class _Run:
         if not w.dropped_records:
             return
         if manifest is None or w.emptied:  # every record: no file committed
-            res.already_present, res.accepted, res.duplicate, res.skipped = res.records, 0, 0, 0
+            res.already_present, res.accepted, res.duplicate, res.skipped, res.repeats = res.records, 0, 0, 0, 0
             res.quarantined, res.quarantine_file, res.quarantine_samples = 0, None, []
             return
         res.already_present += w.dropped_records
@@ -459,7 +472,7 @@ class _Run:
             if type(raw) is Oversized:
                 status[i] = "quarantined"
                 bad.append((i, _oversized_entry(self, lines[i], raw)))
-            elif self.repeats and i in later:
+            elif self.drop_repeats and i in later:  # only replaying a batch committed before repeats were stored
                 status[i] = "repeat"
                 res.duplicate += 1
             elif res.synthetic and is_synthetic_marker(raw):

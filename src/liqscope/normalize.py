@@ -20,7 +20,9 @@ from liqscope._shape import decode_failure, field_path, validation_failure
 from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received, Source
 
-__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "normalize_batch", "normalize_record"]
+__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "decode_frame_checked", "duplicate_key_failure",
+           "normalize_batch",
+           "normalize_record"]
 
 # RecursionError: msgspec gives up on absurdly deep nesting (even inside an ignored field) with it.
 PARSE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ArithmeticError, UnexpectedPayload,
@@ -111,6 +113,27 @@ def _duplicate_key(raw: bytes) -> str | None:
     return _duplicate_key_exact(raw)
 
 
+def decode_frame_checked(decode: Callable[[bytes], Any], frame: bytes) -> Any:
+    """Decode the venue frame inside a longer line (a line that carries its receipt time, ``_received``),
+    a failure classified on the frame's own bytes as ``normalize_record`` classifies a bare frame's.
+
+    Raises:
+        UnexpectedPayload: With the reason code and field ``normalize_record`` would have given the frame.
+    """
+    try:
+        return decode(frame)
+    except PARSE_FAILURES as e:
+        raise UnexpectedPayload(f"{type(e).__name__}: {e}", field=_field_of(e), code=_code_of(e, frame)) from e
+
+
+def duplicate_key_failure(frame: bytes) -> UnexpectedPayload | None:
+    """The ambiguity ``normalize_record`` quarantines after a frame parsed (or was skipped): a key named twice."""
+    if (key := _duplicate_key(frame)) is None:
+        return None
+    return UnexpectedPayload(f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key,
+                             code=Reason.DUPLICATE_KEY)
+
+
 def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                      raw: bytes, rx: Received) -> Outcome:
     """Decode and parse one raw record; never raises for bad input.
@@ -128,9 +151,8 @@ def normalize_record(decode: Callable[[bytes], Any], parse: Callable[[Any, Recei
         out = Outcome(skipped=str(e))
     except PARSE_FAILURES as e:
         return Outcome(code=_code_of(e, raw), error=f"{type(e).__name__}: {e}", field=_field_of(e))
-    if (key := _duplicate_key(raw)) is not None:
-        return Outcome(code=Reason.DUPLICATE_KEY,
-                       error=f"DuplicateKey: key {key!r} appears twice in one JSON object (ambiguous)", field=key)
+    if (dup := duplicate_key_failure(raw)) is not None:
+        return Outcome(code=dup.code, error=str(dup), field=dup.field)
     return out
 
 

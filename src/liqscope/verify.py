@@ -164,7 +164,7 @@ def _replay(catalog: Catalog, rebuilt: Catalog, m: Manifest, problems: list[Prob
             ingest_bytes(rebuilt, meta["venue"], data, name, meta.get("format", "jsonl"),
                          label=meta.get("file", ""), ts_recv=ts_recv, batch=m.batch,
                          synthetic=meta.get("synthetic") == "true", instruments=tables,
-                         received_at=meta.get("received_at"))
+                         received_at=meta.get("received_at"), drop_repeats=meta.get("repeats") != "stored")
     except (LiqscopeError, KeyError, ValueError) as e:
         problems.append(Problem(kind="not_rebuildable", path=where, batch=m.batch,
                                 detail=f"the journal no longer ingests: {e}"))

@@ -60,8 +60,8 @@ def test_every_face_of_one_request_gives_the_same_total(app, lake, methodology):
     q = f"{W}&methodology={methodology}"
     rep = _data(app, f"/api/report?{q}")
     tl = _data(app, f"/api/timeline?{q}&bucket=1h")
-    assert tl["total_usd"] == rep["total_usd"] == sum((t["total_usd"] for t in rep["by_asset"].values()), Decimal(0))
-    assert sum((t["total_usd"] for t in rep["by_venue"].values()), Decimal(0)) == rep["total_usd"]
+    assert tl["total_usd"] == rep["total_usd"] == sum((t["total_usd"] for t in rep["by_asset"]), Decimal(0))
+    assert sum((t["total_usd"] for t in rep["by_venue"]), Decimal(0)) == rep["total_usd"]
     assert (tl["start"], tl["end"]) == (rep["start"], rep["end"]) == (rep["window"]["start"], rep["window"]["end"])
     member = next(m for m in _data(app, f"/api/range?{W}")["methodologies"] if m["name"] == methodology)
     assert member["total_usd"] == rep["total_usd"]

@@ -68,15 +68,15 @@ def test_live_pushes_an_event_when_a_batch_is_committed(served):
         assert resp.status == 200 and resp.getheader("content-type").startswith("text/event-stream")
         stream = _events(resp)
         event, data = next(stream)
-        assert event == "lake" and data["batches"] == 7 == _lake_batches(url)
+        assert event == "lake" and data["batches"] == 12 == _lake_batches(url)  # 7 + the 5 lending inputs
         # A real commit while the stream is open: the same archive rows from a second file (one more batch).
         copy = root.parent / "coinm_second_copy.csv"
         copy.write_bytes(COINM_ARCHIVE.read_bytes() + b"\n")
         before = time.monotonic()
         ingest_file(Catalog(root), "binance_coinm", copy, "binance-archive")
         event, data = next(stream)
-        assert event == "lake" and data["batches"] == 8 and time.monotonic() - before < 5
-        assert _lake_batches(url) == 8
+        assert event == "lake" and data["batches"] == 13 and time.monotonic() - before < 5
+        assert _lake_batches(url) == 13
         resp.close()
     finally:
         conn.close()

@@ -58,7 +58,7 @@ def totals(catalog: Catalog, methodology: str = "standard", window: tuple[int, i
     r = report(counted(catalog, load(methodology), *window))
     return {"total_usd": r.total_usd, "long_usd": r.long_usd, "short_usd": r.short_usd, "events": r.events,
             "long_events": r.long_events, "short_events": r.short_events,
-            "by_venue": {v: (t.total_usd, t.events) for v, t in r.by_venue.items()}}
+            "by_venue": {t.name: (t.total_usd, t.events) for t in r.by_venue}}
 
 
 def offline(tmp: Path, venue: str, files: Sequence[Path]) -> tuple[Catalog, list]:

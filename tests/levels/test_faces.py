@@ -62,7 +62,8 @@ def test_the_heatmap_overlays_the_counted_liquidations(lake):
     h = levels_heatmap(c, "BTC")
     assert len(h.hours) == 48 and all(len(x.long_usd) == len(h.rows) for x in h.hours)
     total = sum((x.realized_long_usd or 0) + (x.realized_short_usd or 0) for x in h.hours)
-    assert total == report(c).by_asset["BTC"].total_usd
+    btc = report(c).asset("BTC")
+    assert btc is not None and total == btc.total_usd
     assert max(sum(x.long_usd) + sum(x.short_usd) for x in h.hours) > 0
 
 
@@ -119,7 +120,7 @@ def test_the_dashboard_panel_draws_the_heatmap_under_the_timeline(app, lake):
     from tests.web._browser import ARGS, CHROMIUM, csp_violations, require_browser, watch
 
     sync_api = require_browser()
-    # The dashboard's default window is the two UTC days of the newest event: the session.
+    # The dashboard opens on the last 24 h with data; the test types the session's two days into its inputs.
     api = _get(app, f"/api/levels/heatmap?start={SESSION[0]}&end={SESSION[1]}")[1]["data"]
     server = Server(app)
     base = server.start()
@@ -130,6 +131,12 @@ def test_the_dashboard_panel_draws_the_heatmap_under_the_timeline(app, lake):
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
                 seen = watch(page)
                 page.goto(base + "/")
+                page.wait_for_selector("#levels-panel[data-state=ready]", timeout=90_000)
+                page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=90_000)
+                page.fill("#start", SESSION[0][:16].replace("T", " "))
+                page.fill("#end", SESSION[1][:16].replace("T", " "))
+                page.dispatch_event("#end", "change")
+                page.wait_for_selector("#levels-chart[data-hours='48']", timeout=90_000)
                 page.wait_for_selector("#levels-panel[data-state=ready]", timeout=90_000)
                 chart = page.locator("#levels-chart")
                 assert chart.get_attribute("data-hours") == "48"

@@ -33,14 +33,14 @@ def test_an_asset_a_venue_and_an_hour_each_sum_to_the_report_and_the_timeline(la
     btc = explain(c, asset="btc")
     # Independently, from the raw frames: the BTCUSDT orders of the session, z x ap.
     want = _sum([o for o in riftfern_orders() if o["s"] == "BTCUSDT"])
-    assert btc.total_usd == r.by_asset["BTC"].total_usd == want == Decimal("25292.2248")
-    assert btc.events == btc.rows == len(btc.listed) == r.by_asset["BTC"].events == 6
+    assert btc.total_usd == r.asset("BTC").total_usd == want == Decimal("25292.2248")
+    assert btc.events == btc.rows == len(btc.listed) == r.asset("BTC").events == 6
     assert sum((x.usd for x in btc.listed), Decimal(0)) == btc.total_usd
     assert {x.market for x in btc.listed} == {"BTCUSDT"} and btc.figure.asset == "BTC"
     assert [x.usd for x in btc.listed] == sorted((x.usd for x in btc.listed), reverse=True)
     assert btc.methodology == r.methodology and btc.empty is None
     venue = explain(c, venue="binance_usdm")
-    assert venue.total_usd == r.by_venue["binance_usdm"].total_usd == r.total_usd == _sum(riftfern_orders())
+    assert venue.total_usd == r.venue("binance_usdm").total_usd == r.total_usd == _sum(riftfern_orders())
     assert venue.rows == 2045  # the second recorder's 500 copies are not counted under standard
     # The timeline's 15:00 bucket, and each of its buckets.
     hour = parse_iso_ns("2025-12-27T15:00:00Z")
@@ -53,14 +53,14 @@ def test_an_asset_a_venue_and_an_hour_each_sum_to_the_report_and_the_timeline(la
         if b.events:
             assert explain(c, bucket="1h", at_ns=b.ts_ns).total_usd == b.total_usd, b.ts
     short = explain(c, asset="BTC", side="SHORT")
-    assert short.total_usd == r.by_asset["BTC"].short_usd == _sum(
+    assert short.total_usd == r.asset("BTC").short_usd == _sum(
         [o for o in riftfern_orders() if o["s"] == "BTCUSDT" and o["S"] == "BUY"])
 
 
 def test_under_every_copy_the_listing_shows_both_recorders_copies(lake):
     c = counted(lake, load("every-copy"), *RIFTFERN)
     e = explain(c, venue="binance_usdm", limit=3)
-    assert e.total_usd == report(c).by_venue["binance_usdm"].total_usd == \
+    assert e.total_usd == report(c).venue("binance_usdm").total_usd == \
         _sum(riftfern_orders()) + _sum(riftfern_orders(SECOND_RECORDER))
     assert e.rows == 2045 + 500 and len(e.listed) == 3 and e.limit == 3
 
@@ -69,8 +69,8 @@ def test_under_throttle_adjusted_the_rows_carry_their_estimate_and_sum_to_the_es
     c = counted(lake, load("throttle-adjusted"), *RIFTFERN)
     r = report(c)
     e = explain(c, asset="BTC")
-    assert e.estimated and r.by_asset["BTC"].estimated
-    assert e.total_usd == r.by_asset["BTC"].total_usd > e.observed_usd
+    assert e.estimated and r.asset("BTC").estimated
+    assert e.total_usd == r.asset("BTC").total_usd > e.observed_usd
     assert e.observed_usd == _sum([o for o in riftfern_orders() if o["s"] == "BTCUSDT"])
     assert sum((x.usd for x in e.listed), Decimal(0)) == e.total_usd
     assert sum((x.usd_floor for x in e.listed), Decimal(0)) == e.observed_usd
@@ -81,8 +81,8 @@ def test_under_per_account_repeats_are_listed_with_n_0(lake):
     c = counted(lake, load("per-account"), *HL_MONTH)
     r = report(c)
     e = explain(c, venue="hyperliquid")
-    assert (e.rows, e.events) == (17, 9) == (17, r.by_venue["hyperliquid"].events)
-    assert e.total_usd == r.by_venue["hyperliquid"].total_usd == Decimal("29783.048334")
+    assert (e.rows, e.events) == (17, 9) == (17, r.venue("hyperliquid").events)
+    assert e.total_usd == r.venue("hyperliquid").total_usd == Decimal("29783.048334")
     assert sorted(x.n for x in e.listed) == [0] * 8 + [1] * 9
 
 

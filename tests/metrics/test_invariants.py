@@ -96,10 +96,14 @@ def anchors(span: tuple[int, int]) -> st.SearchStrategy[tuple[int, int]]:
 def check_invariants(c) -> None:
     """Every face of one Counted agrees with every other, exactly."""
     r = report(c, largest_n=25)
-    assert sum((t.total_usd for t in r.by_asset.values()), _ZERO) == r.total_usd
-    assert sum((t.total_usd for t in r.by_venue.values()), _ZERO) == r.total_usd
+    assert sum((t.total_usd for t in r.by_asset), _ZERO) == r.total_usd
+    assert sum((t.total_usd for t in r.by_venue), _ZERO) == r.total_usd
+    for ranking in (r.by_asset, r.by_venue):  # ordered arrays: largest first, each with its share of the total
+        assert [(-t.total_usd, t.name) for t in ranking] == sorted((-t.total_usd, t.name) for t in ranking)
+        assert all(t.share == ((t.total_usd / r.total_usd).quantize(Decimal("0.000001")) if r.total_usd else 0)
+                   for t in ranking)
     assert r.long_usd + r.short_usd + r.unknown_side_usd == r.total_usd
-    assert sum(t.events for t in r.by_venue.values()) == r.events
+    assert sum(t.events for t in r.by_venue) == r.events
     span = c.end_ns - c.start_ns
     bucket = "1m" if span <= 6 * 3600 * 10**9 else "15m" if span <= 48 * 3600 * 10**9 else "1d"
     tl = timeline(c, bucket=bucket)
@@ -114,11 +118,11 @@ def check_invariants(c) -> None:
     if c.estimating:
         assert r.estimate is not None and r.estimate.floor_usd == observed <= r.total_usd
         assert r.estimated == (r.total_usd != observed) == tl.estimated
-        assert any(t.estimated for t in r.by_venue.values()) == r.estimated
+        assert any(t.estimated for t in r.by_venue) == r.estimated
     else:
         assert observed == r.total_usd and not r.estimated and not tl.estimated
-        assert {v: t.total_usd for v, t in r.by_venue.items()} == {
-            v: sum((e.notional_usd for e in page.events if e.venue == v), _ZERO) for v in r.by_venue}
+        assert {t.name: t.total_usd for t in r.by_venue} == {
+            t.name: sum((e.notional_usd for e in page.events if e.venue == t.name), _ZERO) for t in r.by_venue}
 
 
 @pytest.mark.parametrize("name", builtin_names())
@@ -181,7 +185,7 @@ def test_throttle_adjusted_shows_observed_orders_and_estimated_aggregates(lake):
     assert r.largest[0].notional_usd == fill_usd(top) == Decimal("126380.2519001")
     assert r.estimated and r.estimate is not None and r.estimate.floor_usd == Decimal("2051029.334921")
     assert timeline(c, bucket="1h").total_usd == r.total_usd > r.estimate.floor_usd
-    assert r.by_venue["binance_usdm"].estimated
+    assert r.venue("binance_usdm").estimated
 
 
 def test_calendar_days_in_a_zone_with_daylight_saving_are_whole_local_days(lake):

@@ -88,7 +88,7 @@ def test_coverage_presets_pick_their_venues_and_instruments(lake):
     assert report(counted(lake, load("onchain-only"), *WIDE)).total_usd == HL_OFFICIAL_USD + HL_NODE_USD
     assert report(counted(lake, load("perpetuals-only"), *WIDE)).total_usd == riftfern + HL_NODE_USD + COINM_USD
     cex = report(counted(lake, load("cex-majors-utc-day"), *WIDE))
-    assert cex.total_usd == riftfern + COINM_USD and "hyperliquid" not in cex.by_venue
+    assert cex.total_usd == riftfern + COINM_USD and cex.venue("hyperliquid") is None
 
 
 def test_event_segment_window_is_the_largest_detected_cascade(lake, tmp_path):

@@ -189,11 +189,11 @@ def test_sigkilled_ingest_loses_nothing_and_counts_nothing_twice(tmp_path, monke
     # ... and both equal figures computed independently (PROVENANCE.md, by hand).
     std, every = report(counted(final, load("standard"), *ALL)), report(counted(final, load("every-copy"), *ALL))
     riftfern, aug17, aug18 = Decimal("2051029.33492100"), Decimal("442310.62914008"), Decimal("472964.04697525")
-    assert std.by_venue["binance_usdm"].total_usd == riftfern + aug17 + aug18
-    assert std.by_venue["binance_usdm"].events == 2045 + 456 + 385
-    assert every.by_venue["binance_usdm"].total_usd == riftfern + 2 * aug17 + aug18  # the second recorder
-    assert std.by_venue["hyperliquid"].total_usd == Decimal("890.0") * Decimal("0.15327")
-    assert std.by_venue["binance_coinm"].total_usd == 106 * 100
+    assert std.venue("binance_usdm").total_usd == riftfern + aug17 + aug18
+    assert std.venue("binance_usdm").events == 2045 + 456 + 385
+    assert every.venue("binance_usdm").total_usd == riftfern + 2 * aug17 + aug18  # the second recorder
+    assert std.venue("hyperliquid").total_usd == Decimal("890.0") * Decimal("0.15327")
+    assert std.venue("binance_coinm").total_usd == 106 * 100
     print(f"\nkills survived: {len(kills)}; leftover files never visible to a reader: {unseen_leftovers}")
     print(Counter(where for _, _, where in kills))
 

@@ -50,10 +50,11 @@ def test_a_clean_lake_rebuilds_exactly_from_the_raw_journal(lake):
     r = verify_lake(Catalog(lake))
     assert r.problems == [] and r.ok
     assert (r.batches, r.rebuilt, r.skipped) == (7, 7, [])
-    # Every row was compared: 456 x 2 + 385 Binance events, 1 + 17 Hyperliquid, 7 COIN-M, + every record row.
+    # Every row was compared: 456 x 2 + 385 Binance events, 1 + 17 Hyperliquid, 7 COIN-M liquidations stored
+    # twice (Binance's archive writes every row twice: each repeat is a copy), + every record row.
     events = sum(len(pq.read_table(p)) for p in _event_files(lake))
     records = sum(len(pq.read_table(p)) for p in _lake.listed_files(lake) if "/records/" in str(p))
-    assert events == 456 * 2 + 385 + 1 + 17 + 7
+    assert events == 456 * 2 + 385 + 1 + 17 + 7 * 2
     assert r.rows == events + records
 
 
@@ -78,7 +79,7 @@ def test_a_deleted_parquet_file_is_named_with_the_events_it_held(lake):
     path.unlink()
     r = verify_lake(Catalog(lake))
     [p] = r.problems
-    assert (p.kind, p.path, p.rows) == ("missing_file", str(path.relative_to(lake)), 7)
+    assert (p.kind, p.path, p.rows) == ("missing_file", str(path.relative_to(lake)), 14)
 
 
 def test_a_dropped_row_and_a_torn_file_are_both_pinpointed(lake):
@@ -168,3 +169,22 @@ def test_a_batch_parsed_with_a_refreshed_table_is_verified_with_that_table_after
     (problem,) = verify_lake(catalog).problems
     assert problem.kind == "not_rebuildable"
     assert f"refreshed test-1 sha256:{first}" in problem.detail and "okx_swap-" in problem.detail
+
+
+def test_an_archive_batch_committed_when_repeats_were_dropped_still_rebuilds_exactly(tmp_path):
+    """Batches written before a repeated archive row was stored as a copy have no ``repeats`` in their manifest:
+    verify replays them as they were written (repeats dropped), so an older lake is not reported damaged."""
+    from liqscope.ingest import ingest_bytes
+
+    catalog = Catalog(tmp_path / "data")
+    res = ingest_bytes(catalog, "binance_coinm", COINM_ARCHIVE.read_bytes(), COINM_ARCHIVE.name, "binance-archive",
+                       label=str(COINM_ARCHIVE), drop_repeats=True)
+    assert (res.accepted, res.duplicate, res.repeats) == (7, 7, 0)
+    [path] = (catalog.root / "lake" / "_batches").glob("*.json")
+    manifest = json.loads(path.read_bytes())
+    assert manifest["meta"].pop("repeats") == "dropped"
+    path.write_text(json.dumps(manifest))  # as such a manifest was written then: no "repeats" entry
+    statuses = sorted(r["status"] for r in _lake.rows(catalog.root, "records"))
+    assert statuses == ["accepted"] * 7 + ["repeat"] * 7 and len(_lake.rows(catalog.root, "events")) == 7
+    r = verify_lake(Catalog(catalog.root))
+    assert r.problems == [] and (r.batches, r.rebuilt) == (1, 1)

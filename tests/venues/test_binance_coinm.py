@@ -26,12 +26,12 @@ ARCHIVE = HERE / "formats" / "binance-archive" / "BTCUSD_PERP-liquidationSnapsho
 RX = Received(ts_ns=FIXED_RECV_NS, ref="test", source=Source.ARCHIVE)
 
 
-def _archive_events(*, drop_exact_repeats: bool) -> list[LiquidationEvent]:
+def _archive_events(*, first_copies_only: bool) -> list[LiquidationEvent]:
     fmt = SPEC.formats["binance-archive"]
     seen: set[bytes] = set()
     events = []
     for _, raw in fmt.split(ARCHIVE.read_bytes(), ARCHIVE.name):
-        if drop_exact_repeats and raw in seen:
+        if first_copies_only and raw in seen:
             continue
         seen.add(raw)
         events += fmt.parse(fmt.decode(raw, ARCHIVE.name), RX)
@@ -43,14 +43,14 @@ def _ws_body(name: str):
     return parse.body_of(frame)
 
 
-def test_archive_format_drops_exact_repeats():
-    assert SPEC.formats["binance-archive"].drop_exact_repeats is True
+def test_archive_format_declares_that_it_repeats_records():
+    assert SPEC.formats["binance-archive"].repeats_records is True
 
 
 def test_archive_sample_is_7_liquidations_of_106_contracts_worth_10600_usd():
     """PROVENANCE figures: 14 rows, every row twice; BUY/short 86 contracts, SELL/long 20."""
-    assert len(_archive_events(drop_exact_repeats=False)) == 14
-    events = _archive_events(drop_exact_repeats=True)
+    assert len(_archive_events(first_copies_only=False)) == 14
+    events = _archive_events(first_copies_only=True)
     assert len(events) == 7
     assert len({e.event_id for e in events}) == 7
     assert sum(e.quantity for e in events) == Decimal(106)
@@ -64,13 +64,13 @@ def test_archive_sample_is_7_liquidations_of_106_contracts_worth_10600_usd():
 
 
 def test_exact_repeats_share_one_event_id():
-    events = _archive_events(drop_exact_repeats=False)
+    events = _archive_events(first_copies_only=False)
     assert len({e.event_id for e in events}) == 7
 
 
 def test_notional_is_contracts_times_contract_size_never_contracts_times_price():
     """Fails if notional were z x price: 106 contracts at ~63,000 would be ~$6.7M, not $10,600."""
-    events = _archive_events(drop_exact_repeats=True)
+    events = _archive_events(first_copies_only=True)
     for e in events:
         assert e.quantity_unit is QtyUnit.CONTRACTS
         assert e.contract_size == Decimal(100) and e.contract_size_unit is QtyUnit.QUOTE
@@ -96,7 +96,7 @@ def test_event_values_of_the_documented_frame():
 
 
 def test_perpetual_and_dated_symbols_resolve_through_the_pair():
-    perp = _archive_events(drop_exact_repeats=True)[0]
+    perp = _archive_events(first_copies_only=True)[0]
     dated, = parse.parse_body(_ws_body("ws_force_order_doc.jsonl"), RX)
     assert perp.instrument_kind is InstrumentKind.PERPETUAL
     assert dated.instrument_kind is InstrumentKind.DATED_FUTURE

@@ -83,8 +83,14 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             page.wait_for_selector("body[data-state=ready]", timeout=90_000)
             assert csp_violations(page) == [], "the dashboard must run under its own strict CSP"
 
-            # The default window is the two UTC days ending with the newest event: the 2025-12-27/28 session.
-            assert page.input_value("#start") == "2025-12-27T00:00"
+            # The default window is the 24 h ending with the newest event (20:43 UTC), in 24-hour UTC text inputs
+            # (tests/web/test_views.py checks it); here the page is set to the whole 2025-12-27/28 session.
+            assert (page.input_value("#start"), page.input_value("#end")) == ("2025-12-27 20:44", "2025-12-28 20:44")
+            renders = _settled(page)
+            page.fill("#start", "2025-12-27 00:00")
+            page.fill("#end", "2025-12-29 00:00")
+            page.dispatch_event("#end", "change")
+            _rendered_after(page, renders)
             assert page.get_attribute("body", "data-fingerprint") == _api(base, "/api/methodologies/standard")[
                 "data"]["fingerprint"]
             assert abs(_money(page.inner_text("#kpi-total")) - float(std["total_usd"])) < 0.01e6
@@ -112,14 +118,14 @@ def test_dashboard_renders_the_lake_switches_methodology_and_updates_live(served
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
             # Live: a batch lands while the page is open (a second copy of the COIN-M archive).
-            assert page.get_attribute("body", "data-batches") == "7"
+            assert page.get_attribute("body", "data-batches") == "12"  # 7 + the 5 lending inputs of the demo
             copy = root.parent / "coinm_second_copy.csv"
             copy.write_bytes(COINM_ARCHIVE.read_bytes() + b"\n")
             renders = _settled(page)
             ingest_file(Catalog(root), "binance_coinm", copy, "binance-archive")
-            page.wait_for_selector("body[data-batches='8']", timeout=30_000)
+            page.wait_for_selector("body[data-batches='13']", timeout=30_000)
             _rendered_after(page, renders)
-            assert "8 batches" in page.inner_text("#live-text")
+            assert "13 batches" in page.inner_text("#live-text")
             assert csp_violations(page) == []
             assert not seen["errors"] and not seen["dialogs"], seen
             assert not outside, f"the dashboard fetched outside its server: {outside}"

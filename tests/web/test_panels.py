@@ -33,6 +33,15 @@ def base(lake):
     server.stop()
 
 
+def _window(page, start: str, end: str) -> None:
+    """Type a window into the 24-hour UTC inputs ("YYYY-MM-DD HH:MM") and wait for the page to render it."""
+    def set_it() -> None:
+        page.fill("#start", start[:16].replace("T", " "))
+        page.fill("#end", end[:16].replace("T", " "))
+        page.dispatch_event("#end", "change")
+    _after(page, set_it)
+
+
 @pytest.fixture
 def page(base):
     with sync_api.sync_playwright() as pw:
@@ -66,7 +75,9 @@ def _cli(lake, *args: str) -> dict:
 
 
 def test_one_venue_under_a_methodology_that_excludes_it_is_a_row_not_a_failure(page, lake):
-    _after(page, lambda: page.select_option("#venue", "binance_usdm"))
+    _window(page, *WINDOW)
+    page.click("#venues summary")
+    _after(page, lambda: page.check("#venue-list input[value='binance_usdm']"))
     assert page.get_attribute("body", "data-failed") == "0"
     rows = page.locator("#range text.not-covered")
     assert rows.count() == 1 and rows.first.text_content() == NOT_COVERED  # onchain-only, Hyperliquid only
@@ -80,7 +91,7 @@ def test_one_venue_under_a_methodology_that_excludes_it_is_a_row_not_a_failure(p
 def test_a_failing_panel_empties_and_says_why_while_the_others_render(page):
     assert page.locator("#timeline rect.bar").count() > 0
     # Four weeks in 1-minute buckets is more than the timeline's 10,000 buckets: its request fails.
-    page.fill("#start", "2025-12-01T00:00")
+    page.fill("#start", "2025-12-01 00:00")
     page.dispatch_event("#start", "change")
     page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=90_000)
     _after(page, lambda: page.select_option("#bucket", "1m"))
@@ -110,6 +121,7 @@ def test_the_page_shows_the_figure_the_api_the_cli_and_the_note_give(page, base,
     headline = re.search(r"<strong>(\$[\d,]+\.\d\d)</strong> \[", html.read_text()).group(1)
     cents = f"${api['total_usd']:,.2f}"
     assert headline == cents
+    _window(page, start, end)
     _after(page, lambda: page.select_option("#methodology", methodology))
     assert page.get_attribute("#kpi-total", "title").split(" (")[0] == cents
     assert page.get_attribute("#kpi-total", "data-estimated") == str(api["estimated"]).lower()

@@ -21,6 +21,7 @@ from liqscope.metrics import (
     HealthIndex,
     Range,
     Reconciliation,
+    VenueTotals,
     counted,
     detect_cascades,
     health_index,
@@ -44,7 +45,7 @@ class MethodologyTotal(msgspec.Struct, kw_only=True):
     long_usd: Decimal
     short_usd: Decimal
     events: int
-    by_venue: dict[str, Decimal]
+    by_venue: list[VenueTotals]      # an ordered array, largest first
     covered: bool = True
     estimated: bool = False
     note: str | None = None
@@ -87,7 +88,7 @@ def register(router: Any, responses: Callable[..., Any], ok: Callable[..., Any],
         reports = [report(request, c) for c in cs]
         totals = [MethodologyTotal(name=c.name, version=c.version, fingerprint=c.fingerprint,
                                    total_usd=r.total_usd, long_usd=r.long_usd, short_usd=r.short_usd,
-                                   events=r.events, by_venue={v: t.total_usd for v, t in r.by_venue.items()},
+                                   events=r.events, by_venue=r.by_venue,
                                    covered=c.coverage.covered, estimated=r.estimated,
                                    note=None if c.coverage.covered else NOT_COVERED)
                   for c, r in zip(cs, reports, strict=True)]

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liqscope._time import MAX_TIME, MIN_TIME
 from liqscope.alerts import AlertHistory, Fired
-from liqscope.api import _levels, _panels
+from liqscope.api import _levels, _panels, _trader
 from liqscope.api import _params as p
 from liqscope.api._admission import Admission, Limits
 from liqscope.api._guard import HostGuard, security_headers
@@ -57,7 +57,7 @@ _STATIC = files("liqscope.web").joinpath("static")
 # Response schemas: data types -> OpenAPI components (money is a JSON number).
 _DATA_TYPES: list[Any] = [ServerInfo, LakeSummary, list[VenueInfo], list[MethodologyInfo], MethodologyInfo, Report,
                           Timeline, EventsPage, list[Largest], ReportCoverage, RawView, list[Fired],
-                          *_panels.data_types(), *_levels.data_types()]
+                          *_panels.data_types(), *_levels.data_types(), *_trader.data_types()]
 _DATA_SCHEMAS, _COMPONENTS = openapi_components(_DATA_TYPES)
 
 
@@ -227,6 +227,7 @@ def get_live(request: Request) -> StreamingResponse:
 
 _panels.register(router, _responses, _ok, _lake, _report)
 _levels.register(router, _responses, _ok, _lake)
+_trader.register(router, _responses, _ok, _lake, _report)
 
 
 class _App(FastAPI):

@@ -35,6 +35,7 @@ from liqscope.capture._runner import (
     _Recorder,
     _sleep_or_stop,
     _websockets,
+    first_to_end,
 )
 from liqscope.errors import ConfigError
 from liqscope.store import Catalog
@@ -221,26 +222,7 @@ class EvmCapture(_Recorder):
                     self.stats.silences += 1
                     return f"watchdog: no head or log for {self.silence_s:g} s"
 
-        tasks = {asyncio.create_task(c) for c in (receive(), process(), watchdog(), stop.wait())}
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        reason = "stopped"
-        for t in done:
-            if t.cancelled():
-                continue
-            exc = t.exception()
-            if isinstance(exc, ws_lib.exceptions.ConnectionClosed):
-                rcvd = exc.rcvd
-                reason = (f"closed by peer (code {rcvd.code}: {rcvd.reason or 'no reason'})" if rcvd is not None
-                          else "connection lost (no close frame)")
-            elif exc is not None:
-                reason = f"{type(exc).__name__}: {exc}"
-            elif isinstance(result := t.result(), str):
-                reason = result
+        reason = await first_to_end(receive(), process(), watchdog(), stop.wait())
         if reason != "stopped":
             self.stats.last_error = reason
         with contextlib.suppress(Exception):

@@ -36,6 +36,33 @@ def _websockets() -> Any:
     return websockets
 
 
+async def first_to_end(*coros: Any) -> str:
+    """Run one connection's tasks until the first ends, cancel the others, and say why the connection
+    ended: "stopped", the peer's close, an exception, or the reason string a task returned (a watchdog)."""
+    ws_lib = _websockets()
+    tasks = {asyncio.create_task(c) for c in coros}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    reason = "stopped"
+    for t in done:
+        if t.cancelled():
+            continue
+        exc = t.exception()
+        if isinstance(exc, ws_lib.exceptions.ConnectionClosed):
+            rcvd = exc.rcvd
+            reason = (f"closed by peer (code {rcvd.code}: {rcvd.reason or 'no reason'})" if rcvd is not None
+                      else "connection lost (no close frame)")
+        elif exc is not None:
+            reason = f"{type(exc).__name__}: {exc}"
+        elif isinstance(result := t.result(), str):
+            reason = result
+    return reason
+
+
 class Backoff:
     """Exponential backoff with jitter: attempt n waits a uniform time in [d/2, d], d = min(cap, base * 2**n).
 
@@ -316,26 +343,7 @@ class _WebsocketCapture(_Recorder):
                     silent(now, reason)
                     return reason
 
-        tasks = {asyncio.create_task(c) for c in (receive(), ping(), watchdog(), stop.wait())}
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        reason = "stopped"
-        for t in done:
-            if t.cancelled():
-                continue
-            exc = t.exception()
-            if isinstance(exc, ws_lib.exceptions.ConnectionClosed):
-                rcvd = exc.rcvd
-                reason = (f"closed by peer (code {rcvd.code}: {rcvd.reason or 'no reason'})" if rcvd is not None
-                          else "connection lost (no close frame)")
-            elif exc is not None:
-                reason = f"{type(exc).__name__}: {exc}"
-            elif isinstance(result := t.result(), str):
-                reason = result
+        reason = await first_to_end(receive(), ping(), watchdog(), stop.wait())
         if not got[0] and not self._dead_at:  # a connection that never delivered data covered nothing
             silent(_now(), "no market data on this connection")
         if reason != "stopped":

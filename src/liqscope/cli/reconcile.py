@@ -72,8 +72,9 @@ def _render(r: Any, chart: Path | None) -> None:
     t = Table(title="By asset (top 15 by |difference|)", title_justify="left")
     for col in ("asset", "from", "to", "difference", *r.contributions):
         t.add_column(col, justify="left" if col == "asset" else "right")
-    for k, p in list(r.by_asset.items())[:15]:
-        t.add_row(k, usd(p.from_usd), usd(p.to_usd), usd(p.difference_usd), *(usd(v) for v in p.contributions.values()))
+    for p in r.by_asset[:15]:
+        t.add_row(p.asset, usd(p.from_usd), usd(p.to_usd), usd(p.difference_usd),
+                  *(usd(v) for v in p.contributions.values()))
     console.print(t)
     if chart is not None:
         console.print(f"waterfall chart: {chart}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,11 @@ def report_rows(r: Any) -> list[dict[str, Any]]:
             "end": r.end}
     total = {"dimension": "total", "key": None, "total_usd": r.total_usd, "long_usd": r.long_usd,
              "short_usd": r.short_usd, "events": r.events, "long_events": r.long_events,
-             "short_events": r.short_events, "estimated": r.estimated}
-    return [{**head, **total}, *({**head, "dimension": dim, "key": k, **plain(t)}
+             "short_events": r.short_events, "estimated": r.estimated, "share": Decimal(1 if r.total_usd else 0)}
+    return [{**head, **total}, *({**head, "dimension": dim, "key": t.name,
+                                  **{f: v for f, v in plain(t).items() if f != dim}}
                                  for dim, ranking in (("venue", r.by_venue), ("asset", r.by_asset))
-                                 for k, t in ranking.items())]
+                                 for t in ranking)]
 
 
 def counted_all(catalog: Catalog, names: list[str], start: str, end: str, venue_ids: tuple[str, ...]) -> list[Any]:
@@ -140,10 +142,10 @@ def _render_range(spread: Any, reports: list[Any]) -> None:
         t.add_row(r.methodology["name"], r.methodology["fingerprint"], f"{r.start} → {r.end}", usd(r.total_usd),
                   usd(r.long_usd), usd(r.short_usd), f"{r.events:,}")
     console.print(t)
-    for title, rows in (("By venue", spread.by_venue), ("By asset (top 15)", dict(list(spread.by_asset.items())[:15]))):
+    for title, rows in (("By venue", spread.by_venue), ("By asset (top 15)", spread.by_asset[:15])):
         t = Table(title=title, title_justify="left")
         for col in ("", "total", "long", "short"):
             t.add_column(col, justify="right" if col else "left")
-        for k, v in rows.items():
-            t.add_row(k, span(v.total_usd), span(v.long_usd), span(v.short_usd))
+        for v in rows:
+            t.add_row(v.name, span(v.total_usd), span(v.long_usd), span(v.short_usd))
         console.print(t)

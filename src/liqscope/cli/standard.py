@@ -23,21 +23,22 @@ from liqscope.store import Catalog
 
 
 @main.command("schema")
-@click.option("--arrow", "fmt", flag_value="arrow", help="Print the Arrow schema (the parquet export's columns).")
-@output_format
-def schema_cmd(fmt: str) -> None:
-    """The liquidation event standard: --json for the JSON Schema (draft 2020-12), --arrow for Arrow.
+@click.option("--arrow", is_flag=True,
+              help="The Arrow schema (the parquet export's columns) instead of the JSON Schema.")
+@output_format(default="json")
+def schema_cmd(fmt: str, arrow: bool) -> None:
+    """The liquidation event standard: the JSON Schema (draft 2020-12), or with --arrow the Arrow schema.
 
-    --nl / --csv list the fields (name, Arrow type, required, meaning).
+    --nl / --csv / --table list the fields (name, Arrow type, required, meaning).
     """
     from liqscope.standard import SCHEMA_ID, VERSION, arrow_description, json_schema
 
     schema = json_schema()
-    arrow = arrow_description()
-    if fmt == "arrow":
-        emit("json", {"$id": SCHEMA_ID, "version": VERSION, "fields": arrow})
+    arrow_fields = arrow_description()
+    if arrow:
+        emit(fmt, {"$id": SCHEMA_ID, "version": VERSION, "fields": arrow_fields}, rows=arrow_fields)
         return
-    types = {f["name"]: f["type"] for f in arrow}
+    types = {f["name"]: f["type"] for f in arrow_fields}
     fields = [{"name": name, "arrow_type": types[name], "required": name in schema["required"],
                "description": prop["description"]} for name, prop in schema["properties"].items()]
 

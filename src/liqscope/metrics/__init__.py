@@ -12,15 +12,16 @@ from liqscope.metrics.explain import Explanation, explain
 from liqscope.metrics.flags import Flag, structural_flags
 from liqscope.metrics.hawkes import HawkesFit, fit_hawkes, hawkes, simulate_hawkes
 from liqscope.metrics.health import HEALTH_INDEX_VERSION, HealthIndex, health_index
+from liqscope.metrics.prices import PriceSeries, price_series
 from liqscope.metrics.range import Range, StatRange, ranges
 from liqscope.metrics.reconcile import Part, Reconciliation, reconcile, shapley
-from liqscope.metrics.report import Largest, Report, ReportCoverage, SideTotals, report
+from liqscope.metrics.report import AssetTotals, Largest, Report, ReportCoverage, SideTotals, VenueTotals, report
 from liqscope.metrics.timeline import Timeline, timeline
 
-__all__ = ["NOT_COVERED", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part", "Range",
-           "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline", "counted", "events",
-           "exact", "ranges", "reconcile", "report", "shapley", "timeline"]
+__all__ = ["NOT_COVERED", "AssetTotals", "Counted", "CountedCoverage", "Estimate", "EventsPage", "Largest", "Part",
+           "Range", "Reconciliation", "Report", "ReportCoverage", "SideTotals", "StatRange", "Timeline",
+           "VenueTotals", "counted", "events", "exact", "ranges", "reconcile", "report", "shapley", "timeline"]
 __all__ += ["EMPTY_CODES", "Empty", "Explanation", "explain"]
 __all__ += ["HEALTH_INDEX_VERSION", "AccountCount", "Cascade", "Comparison", "Concentration", "Flag", "HawkesFit",
-            "HealthIndex", "accounts_liquidated", "compare", "concentration", "detect_cascades", "fit_hawkes",
-            "hawkes", "health_index", "raw_record", "simulate_hawkes", "structural_flags"]
+            "HealthIndex", "PriceSeries", "accounts_liquidated", "compare", "concentration", "detect_cascades",
+            "fit_hawkes", "hawkes", "health_index", "price_series", "raw_record", "simulate_hawkes", "structural_flags"]

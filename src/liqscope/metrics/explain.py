@@ -1,8 +1,8 @@
 """The events behind any figure (one asset, one venue, one side, one time bucket), each with its raw ref.
 
 ``explain`` lists rows of the same counted relation the figure was summed from, under the same
-methodology and fingerprint, so the listing's ``total_usd`` is the figure: ``report(c).by_asset[a].total_usd``,
-``report(c).by_venue[v].total_usd`` or a ``timeline(c, bucket=w)`` bucket's ``total_usd``, exactly. Each row
+methodology and fingerprint, so the listing's ``total_usd`` is the figure: ``report(c).asset(a).total_usd``,
+``report(c).venue(v).total_usd`` or a ``timeline(c, bucket=w)`` bucket's ``total_usd``, exactly. Each row
 shows ``usd`` (what the figure sums: the observed notional, plus its share of the estimate under
 ``throttle_adjusted``), ``usd_floor`` (observed) and ``n`` (0 for an account's repeat under ``account``
 dedupe); every ``raw_ref`` opens with ``liqscope raw REF``.

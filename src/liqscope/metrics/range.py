@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import msgspec
 
 from liqscope.metrics._counted import NOT_COVERED
 from liqscope.metrics.report import Report, SideTotals
 
-__all__ = ["Range", "StatRange", "ranges"]
+__all__ = ["AssetRange", "Range", "StatRange", "VenueRange", "ranges"]
 
 _ZERO = Decimal(0)
 _FIELDS = ("total_usd", "long_usd", "short_usd")
@@ -22,6 +23,28 @@ class StatRange(msgspec.Struct, kw_only=True):
     total_usd: tuple[Decimal, Decimal]
     long_usd: tuple[Decimal, Decimal]
     short_usd: tuple[Decimal, Decimal]
+
+
+class AssetRange(StatRange, kw_only=True):
+    """The [min, max] of one asset: a row of ``Range.by_asset``."""
+
+    asset: str
+
+    @property
+    def name(self) -> str:
+        """The row's key (the asset)."""
+        return self.asset
+
+
+class VenueRange(StatRange, kw_only=True):
+    """The [min, max] of one venue: a row of ``Range.by_venue``."""
+
+    venue: str
+
+    @property
+    def name(self) -> str:
+        """The row's key (the venue)."""
+        return self.venue
 
 
 class Range(msgspec.Struct, kw_only=True):
@@ -36,21 +59,26 @@ class Range(msgspec.Struct, kw_only=True):
     total_usd: tuple[Decimal, Decimal]
     long_usd: tuple[Decimal, Decimal]
     short_usd: tuple[Decimal, Decimal]
-    by_asset: dict[str, StatRange]
-    by_venue: dict[str, StatRange]
+    by_asset: list[AssetRange]   # ordered arrays, largest maximum first (then by name)
+    by_venue: list[VenueRange]
 
 
 def _span(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     return (min(values), max(values)) if values else (_ZERO, _ZERO)
 
 
-def _slices(reports: Sequence[Report], attr: str) -> dict[str, StatRange]:
-    keys = {k for r in reports for k in getattr(r, attr)}
-    out = {}
-    for key in keys:
-        parts = [getattr(r, attr).get(key, SideTotals()) for r in reports]
-        out[key] = StatRange(**{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS})
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd[1], kv[0])))
+_R = TypeVar("_R", AssetRange, VenueRange)
+
+
+def _slices(reports: Sequence[Report], row: type[_R]) -> list[_R]:
+    dim = "asset" if row is AssetRange else "venue"
+    rows = [{t.name: t for t in getattr(r, f"by_{dim}")} for r in reports]
+    out: dict[str, _R] = {}
+    for key in {k for r in rows for k in r}:
+        parts = [r.get(key, SideTotals()) for r in rows]
+        fields: dict[str, Any] = {dim: key, **{f: _span([getattr(p, f) for p in parts]) for f in _FIELDS}}
+        out[key] = row(**fields)
+    return sorted(out.values(), key=lambda r: (-r.total_usd[1], r.name))
 
 
 def ranges(reports: Sequence[Report]) -> Range:
@@ -65,4 +93,4 @@ def ranges(reports: Sequence[Report]) -> Range:
                 "note": None if r.coverage.covered else NOT_COVERED} for r in reports]
     counted = [r for r in reports if r.coverage.covered]
     return Range(methodologies=members, **{f: _span([getattr(r, f) for r in counted]) for f in _FIELDS},
-                 by_asset=_slices(counted, "by_asset"), by_venue=_slices(counted, "by_venue"))
+                 by_asset=_slices(counted, AssetRange), by_venue=_slices(counted, VenueRange))

@@ -48,6 +48,12 @@ class Part(msgspec.Struct, kw_only=True):
     contributions: dict[str, Decimal]
 
 
+class AssetPart(Part, kw_only=True):
+    """One asset's difference and its contributions: a row of ``Reconciliation.by_asset``."""
+
+    asset: str
+
+
 class Reconciliation(msgspec.Struct, kw_only=True):
     """Why total(to) differs from total(from), dimension by dimension."""
 
@@ -57,7 +63,7 @@ class Reconciliation(msgspec.Struct, kw_only=True):
     contributions: dict[str, Decimal]
     long: Part
     short: Part
-    by_asset: dict[str, Part]
+    by_asset: list[AssetPart]   # an ordered array, largest |difference| first (then by name)
     differing: list[str]
     variants: int
     start: str
@@ -191,14 +197,14 @@ def reconcile(a: Counted, b: Counted) -> Reconciliation:
         acc = per_asset.setdefault(asset, [_ZERO] * n)
         per_asset[asset] = [x + y for x, y in zip(acc, values, strict=True)]
     whole = _part(total, differing)
-    by_asset = {k: _part(v, differing) for k, v in per_asset.items()}
-    by_asset = {k: p for k, p in by_asset.items() if p.from_usd or p.to_usd}
+    by_asset = [AssetPart(asset=k, **msgspec.structs.asdict(_part(v, differing))) for k, v in per_asset.items()]
+    by_asset = [p for p in by_asset if p.from_usd or p.to_usd]
     return Reconciliation(
         from_=Side(name=a.name, fingerprint=a.fingerprint, total_usd=whole.from_usd),
         to=Side(name=b.name, fingerprint=b.fingerprint, total_usd=whole.to_usd),
         difference_usd=whole.difference_usd, contributions=whole.contributions,
         long=_part(long_, differing), short=_part(short, differing),
-        by_asset=dict(sorted(by_asset.items(), key=lambda kv: (-abs(kv[1].difference_usd), kv[0]))),
+        by_asset=sorted(by_asset, key=lambda p: (-abs(p.difference_usd), p.asset)),
         differing=list(differing), variants=n, start=a.window.anchor_start, end=a.window.anchor_end,
         windows=windows)
 
@@ -216,7 +222,7 @@ def _uncovered(a: Counted, b: Counted, windows: dict[str, ResolvedWindow]) -> Re
     zero: dict[str, Decimal] = {d: _ZERO for d in DIMENSIONS}
     flat = Part(from_usd=_ZERO, to_usd=_ZERO, difference_usd=_ZERO, contributions=dict(zero))
     return Reconciliation(from_=fa, to=fb, difference_usd=_ZERO, contributions=zero, long=flat,
-                          short=msgspec.structs.replace(flat, contributions=dict(zero)), by_asset={}, differing=[],
+                          short=msgspec.structs.replace(flat, contributions=dict(zero)), by_asset=[], differing=[],
                           variants=0, start=a.window.anchor_start, end=a.window.anchor_end, windows=windows,
                           note="; ".join(f"{c.name}: {c.coverage.note} ({', '.join(c.coverage.requested_venues)})"
                                          for c in (a, b) if not c.coverage.covered)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -16,10 +16,12 @@ from liqscope.metrics.estimate import Estimate, interval
 from liqscope.metrics.gaps import CoverageGap, VenueObserved, coverage_gaps
 from liqscope.store._coverage import CaptureCoverage
 
-__all__ = ["Largest", "NotValued", "Report", "ReportCoverage", "SideTotals", "VenueCoverage", "exact", "not_valued",
-           "observed_notes", "report", "split_sides"]
+__all__ = ["AssetTotals", "Largest", "NotValued", "Report", "ReportCoverage", "SideTotals", "VenueCoverage",
+           "VenueTotals", "exact", "not_valued", "observed_notes", "rank", "report", "split_sides"]
 
 _ZERO = Decimal(0)
+_SHARE = Decimal("0.000001")
+_Row = TypeVar("_Row", "AssetTotals", "VenueTotals")
 
 
 class SideTotals(msgspec.Struct, kw_only=True):
@@ -32,6 +34,33 @@ class SideTotals(msgspec.Struct, kw_only=True):
     long_events: int = 0
     short_events: int = 0
     estimated: bool = False   # the USD figures include the throttle-adjusted estimate (docs/methodology.md)
+
+
+class AssetTotals(SideTotals, kw_only=True):
+    """One row of ``by_asset``: the asset, its side totals, and its share of the report's total.
+
+    Rankings travel as ordered arrays, largest first: a JSON object keyed by asset would let a reader
+    reorder them (JavaScript lists integer-like keys such as asset ``4`` first)."""
+
+    asset: str
+    share: Decimal = _ZERO   # total_usd / the report's total_usd, to 6 decimal places (0 when the total is 0)
+
+    @property
+    def name(self) -> str:
+        """The row's key (the asset)."""
+        return self.asset
+
+
+class VenueTotals(SideTotals, kw_only=True):
+    """One row of ``by_venue``: the venue, its side totals, and its share of the report's total."""
+
+    venue: str
+    share: Decimal = _ZERO
+
+    @property
+    def name(self) -> str:
+        """The row's key (the venue)."""
+        return self.venue
 
 
 class Largest(msgspec.Struct, kw_only=True):
@@ -102,8 +131,8 @@ class Report(msgspec.Struct, kw_only=True):
     events: int
     long_events: int
     short_events: int
-    by_asset: dict[str, SideTotals]
-    by_venue: dict[str, SideTotals]
+    by_asset: list[AssetTotals]    # largest total first, then by name
+    by_venue: list[VenueTotals]
     largest: list[Largest]
     methodology: dict[str, object]
     coverage: ReportCoverage
@@ -113,6 +142,14 @@ class Report(msgspec.Struct, kw_only=True):
     accounts: AccountCount | None = None   # distinct liquidated accounts, and the venues that count covers
     flags: list[Flag] | None = None         # structural-risk flags with their numbers (metrics.flags)
     empty: Empty | None = None              # why nothing counts, when nothing does (never a quiet zero)
+
+    def asset(self, name: str) -> AssetTotals | None:
+        """The ``by_asset`` row of ``name``, or None when the asset has no counted event."""
+        return next((t for t in self.by_asset if t.name == name), None)
+
+    def venue(self, name: str) -> VenueTotals | None:
+        """The ``by_venue`` row of ``name``, or None when the venue has no counted event."""
+        return next((t for t in self.by_venue if t.name == name), None)
 
 
 def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
@@ -131,6 +168,17 @@ def split_sides(rows: list[tuple[Any, ...]]) -> dict[str, SideTotals]:
             t.short_usd += usd
             t.short_events += n
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].total_usd, kv[0])))
+
+
+def rank(rows: dict[str, SideTotals], total_usd: Decimal, row: type[_Row]) -> list[_Row]:
+    """``split_sides`` output -> the ordered ranking of ``row`` entries, each with its share of ``total_usd``."""
+    key = "asset" if row is AssetTotals else "venue"
+    out = []
+    for k, t in rows.items():
+        fields: dict[str, Any] = {**msgspec.structs.asdict(t), key: k,
+                                  "share": (t.total_usd / total_usd).quantize(_SHARE) if total_usd else _ZERO}
+        out.append(row(**fields))
+    return out
 
 
 _COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_event", "event_id", "raw_ref", "usd",
@@ -269,8 +317,8 @@ def report(c: Counted, *, largest_n: int = 10) -> Report:
         events=totals.events,
         long_events=totals.long_events,
         short_events=totals.short_events,
-        by_asset=by_asset,
-        by_venue=by_venue,
+        by_asset=rank(by_asset, totals.total_usd, AssetTotals),
+        by_venue=rank(by_venue, totals.total_usd, VenueTotals),
         largest=largest_rows(board),
         methodology=c.meta(),
         coverage=ReportCoverage(venues=[v.venue for v in per_venue],

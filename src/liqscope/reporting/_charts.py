@@ -83,7 +83,7 @@ def render(note: Note) -> dict[str, bytes]:
     ax.legend(frameon=False, loc="upper right")
     out["timeline"] = _png(fig, foot)
 
-    assets = list(c.report.by_asset.items())[:12][::-1]
+    assets = [(t.name, t) for t in c.report.by_asset[:12]][::-1]
     if assets:
         fig, ax = _figure(plt, 0.8 + 0.32 * len(assets))
         names = [a for a, _ in assets]

@@ -67,7 +67,7 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
     if "timeline" in charts:
         out.append(("figure", "timeline", charts["timeline"]))
     out.append(("h2", "Asset distribution"))
-    assets = list(r.by_asset.items())[:10]
+    assets = [(t.name, t) for t in r.by_asset[:10]]
     out.append(("table", ["asset", "total USD", "share", "long USD", "short USD", "liquidations", "fingerprint"],
                 [[a, usd(t.total_usd), share(t.total_usd, r.total_usd), usd(t.long_usd), usd(t.short_usd),
                   f"{t.events:,}", f"`{fp}`"] for a, t in assets]))
@@ -81,7 +81,7 @@ def blocks(note: Note, charts: dict[str, str]) -> list[Block]:
                   f"`{x.raw_ref}`", f"`{fp}`"] for x in r.largest]))
     out.append(("table", ["venue", "total USD", "share", "long USD", "short USD", "liquidations", "fingerprint"],
                 [[v, usd(t.total_usd), share(t.total_usd, r.total_usd), usd(t.long_usd), usd(t.short_usd),
-                  f"{t.events:,}", f"`{fp}`"] for v, t in r.by_venue.items()]))
+                  f"{t.events:,}", f"`{fp}`"] for v, t in ((t.name, t) for t in r.by_venue)]))
     out.append(("h2", "Data differences explained"))
     if not note.differences:
         out.append(("p", "Every methodology gives the same figures for this window: nothing to reconcile."))

@@ -76,7 +76,7 @@ def _bucket(span_ns: int) -> str:
 
 
 def _difference(a: NoteEntry, b: NoteEntry, by_rule: Reconciliation) -> Difference:
-    ra, rb = a.report.by_venue, b.report.by_venue
+    ra, rb = ({t.name: t for t in e.report.by_venue} for e in (a, b))
     steps = []
     for v in sorted(set(ra) | set(rb)):
         d = (rb[v].total_usd if v in rb else _ZERO) - (ra[v].total_usd if v in ra else _ZERO)

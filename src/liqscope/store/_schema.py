@@ -64,7 +64,7 @@ RECORD_SCHEMA = pa.schema([
     ("record_key", pa.string()),
     ("venue", pa.string()),
     ("raw_ref", pa.string()),
-    ("status", pa.string()),       # accepted | duplicate | skipped | quarantined | repeat
+    ("status", pa.string()),       # accepted | duplicate | skipped | quarantined | repeat (dropped, older batches)
     ("events", pa.int32()),
     ("ts_recv", pa.int64()),
 ])

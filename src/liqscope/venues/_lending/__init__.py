@@ -31,7 +31,7 @@ from importlib.resources import files
 
 import msgspec
 
-from liqscope._registry import Format
+from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload, UnknownInstrument
 from liqscope.events import InstrumentKind, LiquidationEvent, Margining, PositionSide, QtyUnit, Received, mul
 from liqscope.venues._evm import (
@@ -383,3 +383,21 @@ def log_filter(venue: str, chain: str = "ethereum") -> LogFilter:
         raise UnknownName(f"chain of {venue}", chain, sorted(deployments.chains))
     return LogFilter(venue=venue, chain=chain, addresses=sorted(deployments.chains[chain]),
                      topics=sorted(t.lower() for t in topics), deployments_version=deployments.version)
+
+
+def venue_spec(venue: str, parse_log: Callable[[LogRecord, Received], list[LiquidationEvent]], *,
+               subgraph: bool) -> VenueSpec:
+    """The registry entry every lending protocol shares: each liquidation is one log (a complete feed, the
+    borrower named), amounts in exact token units valued in USD (``QtyUnit.QUOTE``), the side of the
+    position stated by the side rule (docs/events.md, "Lending")."""
+    return VenueSpec(
+        id=venue,
+        decode=decode_log_record,
+        parse=parse_log,
+        capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY, Capability.EVENT_ID,
+                                Capability.ACCOUNTS, Capability.ARCHIVE}),
+        side_convention=SideConvention.POSITION,
+        quantity_unit=QtyUnit.QUOTE,
+        sampling=None,
+        formats=formats(venue, parse_log, subgraph=subgraph),
+    )

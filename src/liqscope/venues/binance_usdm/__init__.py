@@ -29,7 +29,7 @@ SPEC = VenueSpec(
             split=archive.split,
             decode=archive.decode_row,
             parse=parse.parse_body,
-            drop_exact_repeats=True,
+            repeats_records=True,
             description="data.binance.vision liquidationSnapshot CSV (um); every row appears twice",
         ),
         _tardis.FORMAT: _tardis.tardis_format("binance_usdm", "binance-futures", parse.parse_tardis),

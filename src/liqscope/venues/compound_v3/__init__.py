@@ -5,20 +5,7 @@ argument. Inputs: ``eth-logs`` (eth_getLogs results, receipts' logs), ``thegraph
 exports, sampled), and live ``eth_subscribe`` logs (``capture``).
 """
 
-from liqscope._registry import Capability, SideConvention, VenueSpec
-from liqscope.events import QtyUnit
 from liqscope.venues import _lending
-from liqscope.venues._evm import decode_log_record
 from liqscope.venues.compound_v3 import parse
 
-SPEC = VenueSpec(
-    id="compound_v3",
-    decode=decode_log_record,
-    parse=parse.parse_log,
-    capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY, Capability.EVENT_ID,
-                            Capability.ACCOUNTS, Capability.ARCHIVE}),
-    side_convention=SideConvention.POSITION,
-    quantity_unit=QtyUnit.QUOTE,
-    sampling=None,
-    formats=_lending.formats("compound_v3", parse.parse_log, subgraph=True),
-)
+SPEC = _lending.venue_spec("compound_v3", parse.parse_log, subgraph=True)

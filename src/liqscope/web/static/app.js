@@ -1,10 +1,16 @@
 // The dashboard. It reads only the API (/api/...) and renders with ./charts.js. No network beyond this server.
 import { rangeChart, sideBars, stackedTimeline, waterfall } from "./charts.js";
-import { count, fromInput, pct, timeEl, toInput, usd, usdCompact, utc } from "./format.js";
+import { count, fromInput, pct, share, timeEl, toInput, usd, usdCompact, utc } from "./format.js";
 import { renderMarket } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { server: null, lake: null, methodologies: [], renders: 0, token: 0, evOffset: 0, evLimit: 25, lastBatches: null };
+const state = {
+  server: null, lake: null, methodologies: [], renders: 0, token: 0, evOffset: 0, evLimit: 25, lastBatches: null,
+  // The tables' data per timeframe (1h/4h/12h/24h from /api/overview, "window" from /api/report), the chosen
+  // timeframe, and each table's sort (a click on a header; default: the API's order, largest first).
+  ranks: {}, tf: "24h", sort: { "by-exchange": null, "by-coin": null },
+};
+const COIN_ROWS = 25;
 
 export async function api(path, params = {}) {
   const q = new URLSearchParams();
@@ -18,17 +24,30 @@ export async function api(path, params = {}) {
   return body;
 }
 
-function windowParams() {
-  const venue = $("venue").value;
-  return { start: fromInput($("start").value), end: fromInput($("end").value), methodology: $("methodology").value, venue: venue ? [venue] : [] };
+function chosenVenues() {
+  return [...document.querySelectorAll("#venue-list input:checked")].map((x) => x.value);
 }
 
+function windowParams() {
+  return { start: fromInput($("start").value), end: fromInput($("end").value), methodology: $("methodology").value, venue: chosenVenues() };
+}
+
+function coin() {
+  return $("coin").value.trim().toUpperCase();
+}
+
+// The default view: the 24 hours ending with the newest event in the lake (of the ticked venues), not
+// wall-clock now: a lake recorded last week opens on its data, not on an empty day.
 function setLatestWindow() {
-  const last = state.lake && state.lake.last_event_ns;
-  const day = 86400e3;
-  const endMs = last ? Math.ceil((last / 1e6 + 1) / day) * day : Math.ceil(Date.now() / day) * day;
+  const l = state.lake;
+  const chosen = chosenVenues();
+  const lasts = (l ? l.venues : []).filter((v) => !chosen.length || chosen.includes(v.venue)).map((v) => v.last_event_ns).filter(Boolean);
+  const last = lasts.length ? Math.max(...lasts) : l && l.last_event_ns;
+  const minute = 60e3;
+  // End (exclusive) on the minute after the newest event, so the event itself counts.
+  const endMs = last ? Math.floor(last / 1e6 / minute) * minute + minute : Math.ceil(Date.now() / minute) * minute;
   $("end").value = toInput(new Date(endMs).toISOString());
-  $("start").value = toInput(new Date(endMs - 2 * day).toISOString());
+  $("start").value = toInput(new Date(endMs - 24 * 3600e3).toISOString());
   autoBucket();
 }
 
@@ -37,6 +56,14 @@ function autoBucket() {
   const h = 3600e3;
   const pick = span <= 6 * h ? "1m" : span <= 24 * h ? "15m" : span <= 4 * 24 * h ? "1h" : span <= 30 * 24 * h ? "4h" : "1d";
   if (state.server.buckets.includes(pick)) $("bucket").value = pick;
+}
+
+// The time inputs must read as UTC on a 24-hour clock; a value that does not is refused before any request.
+function checkTimes() {
+  const bad = ["start", "end"].filter((id) => !fromInput($(id).value));
+  for (const id of ["start", "end"]) $(id).classList.toggle("invalid", bad.includes(id));
+  $("time-error").textContent = bad.length ? `${bad.map((id) => (id === "start" ? "From" : "To")).join(" and ")}: use YYYY-MM-DD HH:MM (UTC, 24-hour clock)` : "";
+  return !bad.length;
 }
 
 function option(select, value, text) {
@@ -94,9 +121,28 @@ function cell(tr, content, cls) {
   return td;
 }
 
+// Every event row and board entry links to its raw frame: GET /api/raw/{ref}, the bytes as received.
+function rawLink(ref, text = ref) {
+  const a = document.createElement("a");
+  a.href = `/api/raw/${encodeURIComponent(ref)}`;
+  a.target = "_blank";
+  a.rel = "noopener";
+  a.className = "raw";
+  a.textContent = text;
+  a.title = `Open the raw record ${ref} (sha256 of the raw input file : line number)`;
+  return a;
+}
+
 function refCell(tr, ref) {
-  const td = cell(tr, ref, "ref mono");
-  td.title = `raw_ref ${ref}: sha256 of the raw input file : line number`;
+  cell(tr, rawLink(ref), "ref mono");
+}
+
+// Label each cell with its column's header: at phone width a table row becomes a card of "label value" lines.
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    [...tr.children].forEach((td, i) => { if (heads[i] && td.colSpan === 1) td.dataset.label = heads[i]; });
+  }
 }
 
 const ESTIMATED = "includes the throttle-adjusted estimate of what sampled feeds did not send";
@@ -108,6 +154,10 @@ function clearKpis(err) {
   }
   for (const id of ["kpi-events", "kpi-long-s", "kpi-short-s"]) $(id).textContent = "–";
   $("notes").textContent = `⚠ ${String(err.message || err)}`;
+  $("largest-usd").textContent = "–";
+  $("largest-usd").title = "";
+  $("largest-what").textContent = "–";
+  delete state.ranks.window;
 }
 
 function renderPeak(tl) {
@@ -139,23 +189,162 @@ function renderKpis(r, fp) {
   $("notes").textContent = notes.map((n) => `⚠ ${n}`).join("   ");
 }
 
-function renderTimeline(tl) {
+const PRICE_SOURCE = { ingested_price: "ingested prices", mark_price: "ingested mark prices", fill_price: "liquidation fill prices", none: "no price" };
+
+function renderTimeline(tl, price, gaps) {
   $("timeline-title").textContent = `Liquidated notional per ${tl.bucket} bucket (USD), ${utc(tl.start, false)} → ${utc(tl.end, false)}`
     + (tl.estimated ? " · estimated" : "");
-  $("timeline").dataset.totalUsd = String(tl.total_usd);
   const el = $("timeline");
+  el.dataset.totalUsd = String(tl.total_usd);
+  el.dataset.priceSource = price ? price.source : "";
+  el.dataset.gaps = gaps ? String(gaps.length) : "not reported";
+  const src = $("price-source");
+  src.dataset.source = price ? price.source : "";
+  src.textContent = price ? `Price line (right axis): ${price.asset}, ${PRICE_SOURCE[price.source]}: ${price.detail}.` : "";
+  if (gaps && gaps.length) src.textContent += ` Shaded: ${count(gaps.length)} coverage gap${gaps.length > 1 ? "s" : ""} (no data, not a quiet market).`;
   el.classList.toggle("empty", !tl.events);
-  if (tl.events) stackedTimeline(el, tl);
+  if (tl.events) stackedTimeline(el, tl, { price, gaps: gaps || [] });
   else el.replaceChildren();
 }
 
 function renderBreakdowns(r) {
+  // Rankings arrive as ordered arrays, largest first: drawn in the API's order.
   for (const [id, rows] of [["by-asset", r.by_asset], ["by-venue", r.by_venue]]) {
     const el = $(id);
-    el.classList.toggle("empty", !Object.keys(rows).length);
-    if (Object.keys(rows).length) sideBars(el, rows);
+    el.classList.toggle("empty", !rows.length);
+    if (rows.length) sideBars(el, rows);
     else el.replaceChildren();
   }
+  const list = $("coin-list");
+  list.replaceChildren();
+  for (const a of r.by_asset) option(list, a.asset, a.asset);
+}
+
+const TF_TEXT = { "1h": "last 1 h", "4h": "last 4 h", "12h": "last 12 h", "24h": "last 24 h", window: "the chosen window" };
+
+function tileWindow(tf) {
+  const w = tf.window;
+  const moved = w.start !== w.anchor_start || w.end !== w.anchor_end;
+  return `${utc(w.start, false)} → ${utc(w.end, false)}` + (moved ? ` (the methodology's ${w.kind} window: ${w.detail})` : "");
+}
+
+function renderTiles(ov) {
+  for (const tf of ov.timeframes) {
+    const tile = document.querySelector(`.tile[data-tf="${tf.label}"]`);
+    const v = tile.querySelector(".v");
+    if (!tf.covered) {
+      v.textContent = "–";
+      v.title = "";
+      tile.querySelector(".ls").replaceChildren();
+      tile.querySelector(".s").textContent = tf.note;
+      continue;
+    }
+    v.textContent = usdCompact(tf.total_usd) + (tf.estimated ? "*" : "");
+    v.title = usd(tf.total_usd) + (tf.estimated ? ` (${ESTIMATED})` : "");
+    const ls = tile.querySelector(".ls");
+    const long = document.createElement("span");
+    long.className = "long";
+    long.textContent = `L ${usdCompact(tf.long_usd)}`;
+    long.title = `Longs liquidated ${usd(tf.long_usd)} in ${count(tf.long_events)} liquidations`;
+    const short = document.createElement("span");
+    short.className = "short";
+    short.textContent = `S ${usdCompact(tf.short_usd)}`;
+    short.title = `Shorts liquidated ${usd(tf.short_usd)} in ${count(tf.short_events)} liquidations`;
+    ls.replaceChildren(long, document.createTextNode(" · "), short);
+    tile.querySelector(".s").textContent = `${count(tf.events)} liquidations`;
+    tile.title = tileWindow(tf);
+  }
+  $("tiles-sub").textContent = `Timeframes end at ${utc(ov.end, false)} (the window's end). Hover a tile for its exact span.`;
+  for (const tf of ov.timeframes) state.ranks[tf.label] = { by_venue: tf.by_venue, by_asset: tf.by_asset, covered: tf.covered, note: tf.note, span: tileWindow(tf) };
+}
+
+function clearTiles() {
+  // A failed overview leaves no previous window's figures on the tiles.
+  for (const tile of document.querySelectorAll(".tile[data-tf]")) {
+    tile.querySelector(".v").textContent = "–";
+    tile.querySelector(".v").title = "";
+    tile.querySelector(".ls").replaceChildren();
+    tile.querySelector(".s").textContent = "–";
+    delete state.ranks[tile.dataset.tf];
+  }
+}
+
+function renderLargestTile(r) {
+  const x = r.largest[0];
+  $("largest-scope").textContent = "(in the window)";
+  if (!x) {
+    $("largest-usd").textContent = "–";
+    $("largest-what").textContent = "no liquidation in this window";
+    return;
+  }
+  $("largest-usd").textContent = usdCompact(x.notional_usd);
+  $("largest-usd").title = usd(x.notional_usd);
+  $("largest-what").replaceChildren(
+    document.createTextNode(`${x.side ? (x.side === "LONG" ? "long" : "short") : "side not published"} · ${x.market} · ${x.venue} · `),
+    timeEl(x.ts_event), document.createTextNode(" · "), rawLink(x.raw_ref, "raw frame"));
+}
+
+// The per-exchange and per-coin tables of the chosen timeframe, sorted as the reader asked. A ranking's
+// entry names its asset or its venue.
+const keyOf = (x) => String(x.asset ?? x.venue);
+
+function sortRows(rows, how) {
+  if (!how) return rows;
+  const { key, dir } = how;
+  return [...rows].sort((a, b) => dir * (key === "name" ? keyOf(a).localeCompare(keyOf(b)) : Number(a[key]) - Number(b[key]))
+    || keyOf(a).localeCompare(keyOf(b)));
+}
+
+function rankTable(id, rows, note) {
+  const table = $(id);
+  const body = table.querySelector("tbody");
+  body.replaceChildren();
+  if (note) {
+    const tr = document.createElement("tr");
+    const td = cell(tr, note, "muted");
+    td.colSpan = 6;
+    body.appendChild(tr);
+    return;
+  }
+  for (const x of rows) {
+    const tr = document.createElement("tr");
+    tr.dataset.name = keyOf(x);
+    cell(tr, keyOf(x));
+    const total = cell(tr, usd(x.total_usd) + (x.estimated ? "*" : ""), "num");
+    if (x.estimated) total.title = ESTIMATED;
+    cell(tr, share(x.share), "num");
+    cell(tr, usd(x.long_usd), "num long");
+    cell(tr, usd(x.short_usd), "num short");
+    cell(tr, count(x.events), "num");
+    body.appendChild(tr);
+  }
+  for (const th of table.querySelectorAll("thead th")) {
+    const how = state.sort[id];
+    th.setAttribute("aria-sort", how && how.key === th.dataset.key ? (how.dir > 0 ? "ascending" : "descending") : "none");
+  }
+  labelCells(table);
+}
+
+function renderRanks() {
+  for (const b of document.querySelectorAll("#rank-tabs button")) b.classList.toggle("on", b.dataset.tf === state.tf);
+  const data = state.ranks[state.tf];
+  if (!data) return;
+  $("rank-scope").textContent = `(${TF_TEXT[state.tf]}: ${data.span})`;
+  const note = data.covered === false ? data.note : null;
+  rankTable("by-exchange", sortRows(data.by_venue, state.sort["by-exchange"]), note || (data.by_venue.length ? null : "no liquidations counted"));
+  const c = coin();
+  const coins = sortRows(data.by_asset, state.sort["by-coin"]).filter((a) => !c || a.asset.includes(c));
+  rankTable("by-coin", coins.slice(0, COIN_ROWS), note || (coins.length ? null : c ? `no coin matching "${c}" in this timeframe` : "no liquidations counted"));
+  const shown = coins.length > COIN_ROWS ? `top ${COIN_ROWS} of ` : "";
+  $("coin-count").textContent = c ? `(${shown}${count(coins.length)} matching "${c}" of ${count(data.by_asset.length)} coins)`
+    : `(${shown}${count(data.by_asset.length)} coins)`;
+}
+
+function sortBy(id, key) {
+  const now = state.sort[id];
+  const dir = now && now.key === key ? -now.dir : key === "name" ? 1 : -1;
+  state.sort[id] = { key, dir };
+  renderRanks();
 }
 
 function renderLargest(rows) {
@@ -172,6 +361,7 @@ function renderLargest(rows) {
     refCell(tr, x.raw_ref);
     body.appendChild(tr);
   });
+  labelCells($("largest"));
 }
 
 function renderCoverage(c) {
@@ -183,9 +373,13 @@ function renderCoverage(c) {
     cell(tr, count(v.events), "num");
     cell(tr, timeEl(v.first_event));
     cell(tr, timeEl(v.last_event));
+    const gaps = (c.gaps || []).filter((g) => g.venue === v.venue);
+    const td = cell(tr, c.gaps ? count(gaps.length) : "not reported", "num");
+    if (gaps.length) td.title = gaps.map((g) => `${utc(g.start, false)} → ${utc(g.end, false)} (${count(g.seconds)} s, ${g.source})`).join("\n");
     cell(tr, v.sampling || "every liquidation");
     body.appendChild(tr);
   }
+  labelCells($("coverage"));
   const ul = $("caveats");
   ul.replaceChildren();
   const items = [...c.notes];
@@ -303,28 +497,52 @@ function renderEventRows(page) {
     refCell(tr, x.raw_ref);
     body.appendChild(tr);
   }
+  labelCells($("events"));
   $("ev-prev").disabled = page.offset === 0;
   $("ev-next").disabled = page.offset + page.events.length >= page.matched;
 }
 
 export async function refresh() {
   // Each panel fetches and renders on its own: one failing empties itself and says why, the others render.
+  if (!checkTimes()) {
+    document.body.dataset.state = "ready";
+    document.body.dataset.invalid = "true";
+    return;
+  }
+  delete document.body.dataset.invalid;
   const token = ++state.token;
   document.body.dataset.state = "loading";
   const p = windowParams();
   let fp = "";
+  const report = api("report", { ...p, largest: 10 });
+  report.catch(() => {}); // its own panel reports the failure; the timeline only borrows its gaps and top coin
   const done = await Promise.all([
-    panel(token, ["by-asset", "by-venue", "largest", "coverage"], () => api("report", { ...p, largest: 10 }), (rep) => {
+    panel(token, ["by-asset", "by-venue", "largest", "coverage"], () => report, (rep) => {
       const r = rep.data;
       fp = rep.meta.methodologies[0].fingerprint;
       renderKpis(r, fp);
       renderBreakdowns(r);
       renderLargest(r.largest);
+      renderLargestTile(r);
       renderCoverage(r.coverage);
+      state.ranks.window = { by_venue: r.by_venue, by_asset: r.by_asset, covered: r.coverage.covered, note: r.coverage.covered ? null : r.coverage.notes.join("; "), span: `${utc(r.start, false)} → ${utc(r.end, false)}` };
+      renderRanks();
     }, clearKpis),
-    panel(token, ["timeline"], () => api("timeline", { ...p, bucket: $("bucket").value }), (tl) => {
-      renderTimeline(tl.data);
-      renderPeak(tl.data);
+    panel(token, ["tiles-sub"], () => api("overview", { end: p.end, methodology: p.methodology, venue: p.venue }), (ov) => {
+      renderTiles(ov.data);
+      renderRanks();
+    }, clearTiles),
+    panel(token, ["timeline"], async () => {
+      const bucket = $("bucket").value;
+      const [tl, rep] = await Promise.all([api("timeline", { ...p, bucket }), report.then((x) => x.data, () => null)]);
+      // The price of the searched coin; else BTC, the usual reference, when it has liquidations here; else the top coin.
+      const names = rep ? rep.by_asset.map((a) => a.asset) : [];
+      const asset = coin() || (names.includes("BTC") ? "BTC" : names[0] || "");
+      const price = asset ? await api("prices", { ...p, bucket, asset }).then((x) => x.data, () => null) : null;
+      return { tl: tl.data, price, gaps: rep ? rep.coverage.gaps : undefined };
+    }, ({ tl, price, gaps }) => {
+      renderTimeline(tl, price, gaps);
+      renderPeak(tl);
     }, () => { $("kpi-peak").textContent = "–"; $("kpi-peak-s").textContent = "–"; }),
     renderRange(token, p),
     renderEvents(p, token),
@@ -377,13 +595,42 @@ async function init() {
   }
   $("methodology").value = state.server.default_methodology;
   const rows = Object.fromEntries(state.lake.venues.map((v) => [v.venue, v.rows]));
-  for (const v of state.server.venues) option($("venue"), v, rows[v] ? `${v} (${count(rows[v])} rows)` : `${v} (no data)`);
+  for (const v of state.server.venues) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = "venue";
+    box.value = v;
+    label.append(box, ` ${v} `);
+    const n = document.createElement("span");
+    n.className = "muted";
+    n.textContent = rows[v] ? `${count(rows[v])} rows` : "no data";
+    label.appendChild(n);
+    $("venue-list").appendChild(label);
+  }
   setLatestWindow();
   lakeLine();
+  const restart = () => { state.evOffset = 0; refresh(); };
   $("reconcile-b").addEventListener("change", () => refresh());
-  for (const id of ["methodology", "venue", "bucket"]) $(id).addEventListener("change", () => { state.evOffset = 0; refresh(); });
-  for (const id of ["start", "end"]) $(id).addEventListener("change", () => { state.evOffset = 0; autoBucket(); refresh(); });
-  $("latest").addEventListener("click", () => { setLatestWindow(); refresh(); });
+  for (const id of ["methodology", "bucket"]) $(id).addEventListener("change", restart);
+  $("venue-list").addEventListener("change", () => {
+    const chosen = chosenVenues();
+    $("venues-summary").textContent = chosen.length ? chosen.join(", ") : "all venues";
+    restart();
+  });
+  for (const id of ["start", "end"]) $(id).addEventListener("change", () => { if (checkTimes()) autoBucket(); restart(); });
+  $("latest").addEventListener("click", () => { setLatestWindow(); restart(); });
+  $("coin").addEventListener("change", () => { $("ev-asset").value = coin(); restart(); });
+  $("coin").addEventListener("input", renderRanks);
+  for (const b of document.querySelectorAll("#rank-tabs button")) b.addEventListener("click", () => { state.tf = b.dataset.tf; renderRanks(); });
+  for (const id of ["by-exchange", "by-coin"]) {
+    for (const th of $(id).querySelectorAll("thead th")) {
+      th.tabIndex = 0;
+      th.title = "Sort by this column (again: reverse)";
+      th.addEventListener("click", () => sortBy(id, th.dataset.key));
+      th.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(id, th.dataset.key); } });
+    }
+  }
   for (const id of ["ev-side", "ev-asset", "ev-min"]) $(id).addEventListener("change", () => { state.evOffset = 0; renderEvents(windowParams()); });
   $("ev-prev").addEventListener("click", () => { state.evOffset = Math.max(0, state.evOffset - state.evLimit); renderEvents(windowParams()); });
   $("ev-next").addEventListener("click", () => { state.evOffset += state.evLimit; renderEvents(windowParams()); });

@@ -86,9 +86,15 @@ function yAxis(f, ticks, max, label) {
   svg.appendChild(svgEl("text", { x: 12, y: (y0 + y1) / 2, class: "axis-label", transform: `rotate(-90 12 ${(y0 + y1) / 2})`, "text-anchor": "middle" }, label));
 }
 
-// Stacked long/short(/side unknown) notional per time bucket.
-export function stackedTimeline(container, timeline) {
-  const margin = { left: 74, right: 12, top: 10, bottom: 44 };
+// A time given as epoch ns (number) or ISO text -> epoch ns.
+const ns = (t) => (typeof t === "number" ? t : Date.parse(t) * 1e6);
+
+// Stacked long/short(/side unknown) notional per time bucket, with two optional layers from the API:
+// price: /api/prices (a line on its own right-hand axis, broken across buckets without an observation);
+// gaps: the report's coverage.gaps ({venue, start, end, seconds, source}), shaded behind the bars.
+export function stackedTimeline(container, timeline, { price = null, gaps = [] } = {}) {
+  const points = price ? price.points : [];
+  const margin = { left: 74, right: points.length ? 64 : 12, top: 10, bottom: 44 };
   const f = frame(container, 280, margin);
   const buckets = timeline.buckets;
   const max = Math.max(...buckets.map((b) => Number(b.total_usd)), 0);
@@ -99,20 +105,40 @@ export function stackedTimeline(container, timeline) {
   const n = buckets.length || 1;
   const bw = (x1 - x0) / n;
   const span = n * timeline.bucket_ns;
+  const first = buckets.length ? buckets[0].ts_ns : 0;
+  const sx = (t) => x0 + Math.min(Math.max((t - first) / span, 0), 1) * (x1 - x0);
+  for (const g of gaps) {
+    const a = sx(ns(g.start));
+    const b = sx(ns(g.end));
+    if (b - a <= 0) continue;
+    const r = svgEl("rect", { x: a, y: y1, width: Math.max(b - a, 1), height: y0 - y1, class: "gap" });
+    r.dataset.venue = g.venue;
+    r.addEventListener("mousemove", (e) => tip.show(e, [
+      [h("b", null, `Coverage gap · ${g.venue}`)],
+      [`${utc(ns(g.start))} → ${utc(ns(g.end))}`],
+      [`${count(g.seconds)} s without data (${g.source === "capture" ? "the recorder logged it" : "an inferred silence"})`],
+      [h("span", "muted", "no data here is not a quiet market")],
+    ]));
+    r.addEventListener("mouseleave", () => tip.hide());
+    svg.appendChild(r);
+  }
   const labelEvery = Math.max(1, Math.ceil(n / Math.max(2, Math.floor((x1 - x0) / 80))));
-  const h = (v) => (Number(v) / top) * (y0 - y1);
+  // Bar height (named so as not to shadow h(), the tooltip's element builder: it once did, and the
+  // tooltip's first line read "NaN").
+  const barH = (v) => (Number(v) / top) * (y0 - y1);
   buckets.forEach((b, i) => {
     const x = x0 + i * bw;
     const g = svgEl("g", { class: "bucket" });
     let y = y0;
     for (const [key, cls] of [["long_usd", "long"], ["short_usd", "short"], ["unknown_side_usd", "unknown"]]) {
-      const hh = h(b[key]);
+      const hh = barH(b[key]);
       if (hh > 0) {
         y -= hh;
         g.appendChild(svgEl("rect", { x: x + bw * 0.08, y, width: Math.max(bw * 0.84, 1), height: hh, class: `bar ${cls}` }));
       }
     }
     const hit = svgEl("rect", { x, y: y1, width: bw, height: y0 - y1, class: "hit" });
+    const p = points.find((pt) => pt.ts_ns === b.ts_ns);
     hit.addEventListener("mousemove", (e) => tip.show(e, [
       [h("b", null, utc(b.ts_ns, false)), ` + ${timeline.bucket}`],
       [h("span", "muted", `your time: ${local(b.ts_ns)}`)],
@@ -120,6 +146,7 @@ export function stackedTimeline(container, timeline) {
       [swatch("short"), `Shorts liquidated ${usd(b.short_usd)} (${count(b.short_events)})`],
       Number(b.unknown_side_usd) && [swatch("unknown"), `Side not published ${usd(b.unknown_side_usd)}`],
       [h("b", null, `Total ${usd(b.total_usd)}`), ` in ${count(b.events)} liquidations`],
+      p && [swatch("price"), `${price.asset} ${priceText(p.price)} (low ${priceText(p.low)}, high ${priceText(p.high)})`],
     ]));
     hit.addEventListener("mouseleave", () => tip.hide());
     g.appendChild(hit);
@@ -129,14 +156,45 @@ export function stackedTimeline(container, timeline) {
       svg.appendChild(svgEl("text", { x, y: y0 + 17, class: "tick", "text-anchor": "middle" }, axisTime(b.ts_ns, span)));
     }
   });
+  if (points.length) priceLine(f, points, (t) => sx(t + timeline.bucket_ns / 2), timeline.bucket_ns, price.asset);
   svg.appendChild(svgEl("line", { x1: x0, x2: x1, y1: y0, y2: y0, class: "axis" }));
   svg.appendChild(svgEl("text", { x: (x0 + x1) / 2, y: f.height - 6, class: "axis-label", "text-anchor": "middle" },
     `Venue time, UTC (bucket ${timeline.bucket})`));
 }
 
-// Horizontal stacked bars: one row per key of a {key: SideTotals} mapping.
+export function priceText(v) {
+  const n = Number(v);
+  return n.toLocaleString("en-US", { maximumFractionDigits: n >= 100 ? 2 : n >= 1 ? 4 : 8 });
+}
+
+// The price line on the right-hand axis: one segment per run of consecutive buckets (no line across a silence).
+function priceLine(f, points, x, width, asset) {
+  const { svg, x1, y0, y1 } = f;
+  const ys = points.map((p) => Number(p.price));
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.01 || 1;
+  const sy = (v) => y0 - ((v - (lo - pad)) / (hi - lo + 2 * pad)) * (y0 - y1);
+  let run = [];
+  const flush = () => {
+    if (run.length > 1) svg.appendChild(svgEl("polyline", { points: run.join(" "), class: "price" }));
+    run = [];
+  };
+  points.forEach((p, i) => {
+    if (i && p.ts_ns - points[i - 1].ts_ns > width) flush();
+    run.push(`${x(p.ts_ns)},${sy(Number(p.price))}`);
+    svg.appendChild(svgEl("circle", { cx: x(p.ts_ns), cy: sy(Number(p.price)), r: 1.8, class: "price-dot" }));
+  });
+  flush();
+  for (const v of [lo, hi]) {
+    svg.appendChild(svgEl("text", { x: x1 + 4, y: sy(v) + 4, class: "tick price-tick" }, priceText(v)));
+  }
+  svg.appendChild(svgEl("text", { x: x1 + 4, y: y1 + 2, class: "tick price-tick" }, asset));
+}
+
+// Horizontal stacked bars: one row per entry of a ranking (the API's ordered array of {asset or venue, ...side totals}).
 export function sideBars(container, rows, { limit = 12, unit = "USD" } = {}) {
-  const entries = Object.entries(rows).slice(0, limit);
+  const entries = rows.slice(0, limit).map((r) => [String(r.asset ?? r.venue), r]);
   const rowH = 24;
   const margin = { left: 120, right: 90, top: 6, bottom: 28 };
   const f = frame(container, margin.top + margin.bottom + Math.max(entries.length, 1) * rowH, margin);
@@ -201,7 +259,7 @@ export function rangeChart(container, items) {
     svg.appendChild(svgEl("text", { x: sx(Number(it.value)) + 6, y: y + rowH * 0.65, class: "value" }, usdCompact(it.value)));
   });
   svg.appendChild(svgEl("text", { x: (x0 + x1) / 2, y: f.height - 8, class: "axis-label", "text-anchor": "middle" },
-    "Total liquidated notional (USD) under each methodology; shaded: the range"));
+    f.width < 560 ? "Total (USD) per methodology; shaded: the range" : "Total liquidated notional (USD) under each methodology; shaded: the range"));
 }
 
 // Waterfall: start total, signed steps, end total.

@@ -65,13 +65,25 @@ export function axisTime(ns, spanNs) {
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
-// <input type="datetime-local"> value <-> ISO UTC (the inputs are labelled UTC).
+// The time inputs hold "YYYY-MM-DD HH:MM", UTC, on a 24-hour clock (a datetime-local input shows the
+// browser's locale, often 12-hour AM/PM, and reads as local time). ISO UTC <-> input value.
 export function toInput(iso) {
-  return iso.slice(0, 16);
+  return iso.slice(0, 16).replace("T", " ");
 }
 
+const INPUT = /^(\d{4}-\d{2}-\d{2})[ T]([01]\d|2[0-3]):([0-5]\d)$/;
+
+// "" when the value is not a valid UTC time in that form.
 export function fromInput(value) {
-  return value ? `${value}:00Z` : "";
+  const m = INPUT.exec(String(value).trim());
+  if (!m) return "";
+  const iso = `${m[1]}T${m[2]}:${m[3]}:00Z`;
+  return Number.isNaN(Date.parse(iso)) || new Date(iso).toISOString().slice(0, 10) !== m[1] ? "" : iso;
+}
+
+// A share (a fraction the API computed, e.g. "0.312345") as a percentage for display.
+export function share(v) {
+  return `${(Number(v) * 100).toFixed(1)}%`;
 }
 
 export { LOCAL_ZONE };

@@ -22,6 +22,7 @@ function table(headers, rows) {
     const r = el("tr");
     row.forEach((c, i) => {
       const td = el("td", undefined, /USD|share|value|thr/.test(headers[i]) ? "num" : undefined);
+      td.dataset.label = headers[i]; // at phone width a row becomes a card of "label value" lines
       if (c instanceof Node) td.appendChild(c);
       else td.textContent = c;
       r.appendChild(td);
