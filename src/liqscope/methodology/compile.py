@@ -9,7 +9,7 @@ Two entry points share the same fragments, so a report and a reconciliation can 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Generic, TypeVar
 
 import msgspec
@@ -85,22 +85,33 @@ def _coverage_params(c: Coverage, p: str) -> dict[str, object]:
             f"{p}include_synthetic": c.include_synthetic}
 
 
-def _hidden_ctes(name: str, observations: str, price: str, p: str) -> str:
-    """CTEs ``{name}`` = (venue, market, second, hidden_usd, hidden_var) of the throttle-adjusted estimate.
+def _hidden_ctes(name: str, observations: str, prices: Mapping[str, str], p: str) -> str:
+    """CTEs ``{name}`` = (venue, market, second, then ``hidden_usd{s}``, ``hidden_var{s}`` for each suffix
+    ``s`` of ``prices``) of the throttle-adjusted estimate.
 
     ``observations`` selects one row per liquidation identity of the sampled venues. Each occupied
     one-second window gets ``base + slope * g`` hidden liquidations at the local mean notional, where
     g = lambda / (1 - exp(-lambda)) - 1 and lambda = -ln(1 - share of occupied neighbouring windows).
+    ``prices`` maps a column suffix to a price basis (``{"": price}`` for one methodology): every basis
+    shares the one grouping and the one window pass; each basis's figures are computed by the same
+    expressions as when it is alone.
     """
+    usd = ",".join(f" sum(CAST({price} AS DOUBLE)) AS usd{s}, sum(CAST({price} AS DOUBLE) ^ 2) AS usd2{s}"
+                   for s, price in prices.items())
+    means = ",\n         ".join(f"sum(usd{s}) OVER near / sum(observed) OVER near AS mean_usd{s},\n"
+                                 f"         sum(usd2{s}) OVER near / sum(observed) OVER near AS mean_usd2{s}"
+                                 for s in prices)
+    hidden = ",\n         ".join(f"CAST(hidden_n * mean_usd{s} / observed AS DECIMAL(38, 6)) AS hidden_usd{s},\n"
+                                  f"         CAST(${p}dispersion AS DOUBLE) * hidden_n * mean_usd2{s} / observed "
+                                  f"AS hidden_var{s}" for s in prices)
     return f"""{name}_occupied AS (
   SELECT venue, market, ts_event // {_SECOND_NS} AS second, count(*) AS observed,
-         sum(CAST({price} AS DOUBLE)) AS usd, sum(CAST({price} AS DOUBLE) ^ 2) AS usd2
+        {usd}
   FROM ({observations}) GROUP BY venue, market, ts_event // {_SECOND_NS}
 ),
 {name}_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
-         sum(usd) OVER near / sum(observed) OVER near AS mean_usd,
-         sum(usd2) OVER near / sum(observed) OVER near AS mean_usd2
+         {means}
   FROM {name}_occupied
   WINDOW near AS (PARTITION BY venue, market ORDER BY second
                   RANGE BETWEEN ${p}k PRECEDING AND ${p}k FOLLOWING)
@@ -114,8 +125,7 @@ def _hidden_ctes(name: str, observations: str, price: str, p: str) -> str:
   FROM {name}_rate
 ),
 {name} AS (
-  SELECT venue, market, second, CAST(hidden_n * mean_usd / observed AS DECIMAL(38, 6)) AS hidden_usd,
-         CAST(${p}dispersion AS DOUBLE) * hidden_n * mean_usd2 / observed AS hidden_var
+  SELECT venue, market, second, {hidden}
   FROM {name}_count
 )"""
 
@@ -162,7 +172,7 @@ def compile_counted(m: Methodology, relation: str, start_ns: int, end_ns: int,
         observations = (f"SELECT * FROM (SELECT *, {_COPY_RANK} AS copy_rank FROM {relation} "
                         "WHERE ts_event >= $est_start AND ts_event < $est_end "
                         "AND list_contains($sampled_venues, venue)) WHERE copy_rank = 1")
-        ctes.append(_hidden_ctes("hidden", observations, price, "est_"))
+        ctes.append(_hidden_ctes("hidden", observations, {"": price}, "est_"))
         params |= {"est_start": start_ns - k * _SECOND_NS, "est_end": end_ns + k * _SECOND_NS,
                    "sampled_venues": list(sampled_venues), **_estimation_params(m.estimation, "est_")}
     dedupe = m.counting.dedupe
@@ -235,6 +245,12 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     nothing counts), in the order of ``variants``. ``v{i}`` equals the sum of ``usd`` that
     ``compile_counted`` gives for variant i.
 
+    The variants share everything: the events are read once (``base``); each distinct coverage, window
+    and counting rule is one per-row flag (``flagged``); each estimate's parameters are one grouping and
+    one window pass for every price basis the variants use (``h{i}``); the rows are summed once per
+    (asset, side, flags) into the few distinct value columns (``grouped``); and each variant's total is a
+    conditional sum over those few groups. Exact: DECIMAL sums regrouped are the same sums.
+
     Args:
         variants: The methodologies and their resolved windows.
         relation: The events relation; it must hold every variant's window (plus the estimate's
@@ -244,12 +260,11 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     coverages: _Slots[Coverage] = _Slots()
     windows: _Slots[tuple[int, int]] = _Slots()
     countings: _Slots[Counting] = _Slots()
-    estimates: _Slots[tuple[str, Estimation]] = _Slots()
+    estimates: _Slots[Estimation] = _Slots()
     pad = max((v.methodology.estimation.neighbourhood_seconds for v in variants
                if v.methodology.estimation.mode == "throttle_adjusted"), default=0) * _SECOND_NS
     params: dict[str, object] = {"scan_start": min(v.start_ns for v in variants) - pad,
                                  "scan_end": max(v.end_ns for v in variants) + pad}
-    sums = []
     # The value columns the variants use: the two price bases, and a lending CASE per lending basis used.
     values = dict(_PRICE)
     for v in variants:
@@ -258,31 +273,37 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     lending = len(values) > len(_PRICE)
     if lending:
         relation = _unretracted(relation)
-    for i, v in enumerate(variants):
+    # Per variant: its flags, and the value it sums (a basis, or a basis plus an estimate's hidden notional).
+    conds, sums = [], []
+    summed: _Slots[str] = _Slots()
+    bases: dict[int, list[str]] = {}  # estimate slot -> the bases it is evaluated for
+    for v in variants:
         m = v.methodology
         price = _usd_sql(m)
         basis = next(b for b, sql in values.items() if sql == price)
         c = coverages.index(m.coverage)
         w = windows.index((v.start_ns, v.end_ns))
         k = countings.index(m.counting)
-        cond = f"c{c} AND w{w} AND k{k}_{basis}"
+        conds.append(f"c{c} AND w{w} AND k{k}_{basis}")
         value = price
         if m.estimation.mode == "throttle_adjusted":
-            h = estimates.index((basis, m.estimation))
-            value = f"{price} + coalesce(h{h}.hidden_usd, 0)"
-        sums.append(f"  sum(CASE WHEN {cond} THEN {value} END) AS v{i}")
+            h = estimates.index(m.estimation)
+            if basis not in bases.setdefault(h, []):
+                bases[h].append(basis)
+            value = f"{price} + coalesce(h{h}.hidden_usd_{basis}, 0)"
+        sums.append(summed.index(value))
     flags = []
     for c, cov in enumerate(coverages.keys):
         params |= _coverage_params(cov, f"c{c}_")
-        flags.append(f"({_coverage_sql(f'c{c}_', '   ')}) AS c{c}")
+        flags.append((f"c{c}", f"({_coverage_sql(f'c{c}_', '   ')})"))
     for w, (lo, hi) in enumerate(windows.keys):
         params |= {f"w{w}_start": lo, f"w{w}_end": hi}
-        flags.append(f"(ts_event >= $w{w}_start AND ts_event < $w{w}_end) AS w{w}")
+        flags.append((f"w{w}", f"(ts_event >= $w{w}_start AND ts_event < $w{w}_end)"))
     for k, counting in enumerate(countings.keys):
         params[f"k{k}_min"] = counting.min_notional_usd
         copies = "" if counting.dedupe == "every_copy" else "first_copy AND "
         for basis, col in values.items():
-            flags.append(f"({copies}{col} >= $k{k}_min) AS k{k}_{basis}")
+            flags.append((f"k{k}_{basis}", f"({copies}{col} >= $k{k}_min)"))
     legs = " debt_usd, collateral_usd," if lending else ""
     ctes = [f"""base AS MATERIALIZED (
   SELECT venue, market, instrument_kind, base_asset, liquidation_kind, synthetic, liquidated_side, ts_event,
@@ -293,12 +314,19 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     joins = []
     if estimates.keys:
         params["sampled_venues"] = list(sampled_venues)
-    for h, (basis, est) in enumerate(estimates.keys):
+    for h, est in enumerate(estimates.keys):
         observations = "SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)"
-        ctes.append(_hidden_ctes(f"h{h}", observations, values[basis], f"h{h}_"))
+        ctes.append(_hidden_ctes(f"h{h}", observations, {f"_{b}": values[b] for b in bases[h]}, f"h{h}_"))
         params |= _estimation_params(est, f"h{h}_")
         joins.append(_join_hidden(f"h{h}", "flagged"))
-    ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(flags) + "\n  FROM base\n)")
-    sql = ("WITH " + ",\n".join(ctes) + "\nSELECT base_asset, liquidated_side,\n" + ",\n".join(sums)
-           + "\nFROM flagged" + "".join("\n" + j for j in joins) + "\nGROUP BY ALL\nORDER BY ALL")
+    ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(f"{sql} AS {name}" for name, sql in flags)
+                + "\n  FROM base\n)")
+    keys = ", ".join(["base_asset", "liquidated_side", *(name for name, _ in flags)])
+    ctes.append(f"grouped AS (\n  SELECT {keys},\n  "
+                + ",\n  ".join(f"sum({value}) AS s{j}" for j, value in enumerate(summed.keys))
+                + "\n  FROM flagged" + "".join("\n  " + j for j in joins) + f"\n  GROUP BY {keys}\n)")
+    sql = ("WITH " + ",\n".join(ctes) + "\nSELECT base_asset, liquidated_side,\n"
+           + ",\n".join(f"  sum(CASE WHEN {cond} THEN s{j} END) AS v{i}"
+                         for i, (cond, j) in enumerate(zip(conds, sums, strict=True)))
+           + "\nFROM grouped\nGROUP BY base_asset, liquidated_side\nORDER BY base_asset, liquidated_side")
     return Query(sql, params)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import msgspec
 
@@ -141,22 +142,13 @@ def _variant(a: Methodology, b: Methodology, dims: Sequence[str]) -> Methodology
     return msgspec.structs.replace(a, **{d: getattr(b, d) for d in dims})
 
 
-def reconcile(a: Counted, b: Counted) -> Reconciliation:
-    """Attribute total(b) - total(a) to the five dimensions.
-
-    Both are counted relations over the same lake and anchor (each with its own resolved window); when
-    either covers none of the requested venues the result says so in that side's ``note`` and
-    attributes nothing (every contribution 0).
-    """
-    for c in (a, b):
-        if c.engine.name != "duckdb":  # declared in tests/engines/test_conformance.py
-            raise ConfigError(f"reconcile runs its 2^k variants in one DuckDB scan; engine {c.engine.name!r} "
-                              "does not run it yet")
-    windows = {"from": a.window, "to": b.window}
+def _variant_totals(a: Counted, b: Counted) -> tuple[list[str], list[Variant], list[Any]]:
+    """The dimensions in which a and b differ, the 2^k variants (bit i of the index: the i-th differing
+    dimension taken from b) and, from ONE scan, their totals per (asset, side): rows of
+    ``(base_asset, liquidated_side, v0, .., v{2^k-1})`` (``compile_variant_totals``)."""
     ma, mb = a.methodology, b.methodology
-    if not (a.coverage.covered and b.coverage.covered):
-        return _uncovered(a, b, windows)
-    differing = [d for d in DIMENSIONS if ma.dimension(d) != mb.dimension(d)]
+    windows = {"from": a.window, "to": b.window}
+    differing: list[str] = [d for d in DIMENSIONS if ma.dimension(d) != mb.dimension(d)]
     variants = []
     for mask in range(1 << len(differing)):
         dims = [d for i, d in enumerate(differing) if mask >> i & 1]
@@ -174,6 +166,24 @@ def reconcile(a: Counted, b: Counted) -> Reconciliation:
         rows = con.execute(q.sql, q.params).fetchall()
     finally:
         con.close()
+    return differing, variants, rows
+
+
+def reconcile(a: Counted, b: Counted) -> Reconciliation:
+    """Attribute total(b) - total(a) to the five dimensions.
+
+    Both are counted relations over the same lake and anchor (each with its own resolved window); when
+    either covers none of the requested venues the result says so in that side's ``note`` and
+    attributes nothing (every contribution 0).
+    """
+    for c in (a, b):
+        if c.engine.name != "duckdb":  # declared in tests/engines/test_conformance.py
+            raise ConfigError(f"reconcile runs its 2^k variants in one DuckDB scan; engine {c.engine.name!r} "
+                              "does not run it yet")
+    windows = {"from": a.window, "to": b.window}
+    if not (a.coverage.covered and b.coverage.covered):
+        return _uncovered(a, b, windows)
+    differing, variants, rows = _variant_totals(a, b)
     n = len(variants)
     total, long_, short = [_ZERO] * n, [_ZERO] * n, [_ZERO] * n
     per_asset: dict[str, list[Decimal]] = {}

@@ -22,13 +22,13 @@ WITH base AS MATERIALIZED (
 ),
 h0_occupied AS (
   SELECT venue, market, ts_event // 1000000000 AS second, count(*) AS observed,
-         sum(CAST(notional_usd AS DOUBLE)) AS usd, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2
+         sum(CAST(notional_usd AS DOUBLE)) AS usd_fill, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2_fill
   FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY venue, market, ts_event // 1000000000
 ),
 h0_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
-         sum(usd) OVER near / sum(observed) OVER near AS mean_usd,
-         sum(usd2) OVER near / sum(observed) OVER near AS mean_usd2
+         sum(usd_fill) OVER near / sum(observed) OVER near AS mean_usd_fill,
+         sum(usd2_fill) OVER near / sum(observed) OVER near AS mean_usd2_fill
   FROM h0_occupied
   WINDOW near AS (PARTITION BY venue, market ORDER BY second
                   RANGE BETWEEN $h0_k PRECEDING AND $h0_k FOLLOWING)
@@ -42,8 +42,8 @@ h0_count AS (
   FROM h0_rate
 ),
 h0 AS (
-  SELECT venue, market, second, CAST(hidden_n * mean_usd / observed AS DECIMAL(38, 6)) AS hidden_usd,
-         CAST($h0_dispersion AS DOUBLE) * hidden_n * mean_usd2 / observed AS hidden_var
+  SELECT venue, market, second, CAST(hidden_n * mean_usd_fill / observed AS DECIMAL(38, 6)) AS hidden_usd_fill,
+         CAST($h0_dispersion AS DOUBLE) * hidden_n * mean_usd2_fill / observed AS hidden_var_fill
   FROM h0_count
 ),
 flagged AS (
@@ -59,13 +59,20 @@ flagged AS (
   (first_copy AND notional_usd >= $k1_min) AS k1_fill,
   (first_copy AND notional_order_usd >= $k1_min) AS k1_order
   FROM base
+),
+grouped AS (
+  SELECT base_asset, liquidated_side, c0, w0, k0_fill, k0_order, k1_fill, k1_order,
+  sum(notional_usd) AS s0,
+  sum(notional_usd + coalesce(h0.hidden_usd_fill, 0)) AS s1
+  FROM flagged
+  LEFT JOIN h0 ON (h0.venue = flagged.venue AND h0.market = flagged.market AND h0.second = flagged.ts_event // 1000000000)
+  GROUP BY base_asset, liquidated_side, c0, w0, k0_fill, k0_order, k1_fill, k1_order
 )
 SELECT base_asset, liquidated_side,
-  sum(CASE WHEN c0 AND w0 AND k0_fill THEN notional_usd END) AS v0,
-  sum(CASE WHEN c0 AND w0 AND k1_fill THEN notional_usd END) AS v1,
-  sum(CASE WHEN c0 AND w0 AND k0_fill THEN notional_usd + coalesce(h0.hidden_usd, 0) END) AS v2,
-  sum(CASE WHEN c0 AND w0 AND k1_fill THEN notional_usd + coalesce(h0.hidden_usd, 0) END) AS v3
-FROM flagged
-LEFT JOIN h0 ON (h0.venue = flagged.venue AND h0.market = flagged.market AND h0.second = flagged.ts_event // 1000000000)
-GROUP BY ALL
-ORDER BY ALL
+  sum(CASE WHEN c0 AND w0 AND k0_fill THEN s0 END) AS v0,
+  sum(CASE WHEN c0 AND w0 AND k1_fill THEN s0 END) AS v1,
+  sum(CASE WHEN c0 AND w0 AND k0_fill THEN s1 END) AS v2,
+  sum(CASE WHEN c0 AND w0 AND k1_fill THEN s1 END) AS v3
+FROM grouped
+GROUP BY base_asset, liquidated_side
+ORDER BY base_asset, liquidated_side
