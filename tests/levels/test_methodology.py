@@ -20,7 +20,7 @@ from liqscope.methodology.load import load_file
     ('[levels]\nleverage = [10, 20]\nweights = [0.5, 0.6]', "levels.weights: (Decimal('0.5'), Decimal('0.6')) is "
                                                           "out of range; valid values: numbers >= 0 that sum to"),
     ('[levels.maintenance_margin]\ndefault = 0.004\nbinanse_usdm = 0.004', "unknown venue 'binanse_usdm'; valid "
-                                                                           "keys: default, binance_coinm"),
+                                                                           "keys: default, "),
     ('[levels.maintenance_margin]\nbinance_usdm = 0.004', "needs a 'default' key"),
     ('[levels]\nhalf_life_hours = 0', "levels.half_life_hours: 0 is out of range"),
     ('[levels]\nlong_share = 1.5', "levels.long_share: 1.5 is out of range; valid values: a number from 0 to 1"),

@@ -257,8 +257,8 @@ def _query(params: list[dict], overrides: dict[str, str]) -> str:
 
 
 # Fields that echo a parameter's value: /api/health's "asset", which its headline names too, and the levels
-# heatmap's notes, which name the asset whose inputs are missing.
-_ECHOES = {"asset": ("asset", "headline", "notes")}
+# heatmap's notes and the prices' detail, which name the asset whose inputs are missing.
+_ECHOES = {"asset": ("asset", "headline", "notes", "detail")}
 
 
 def _unechoed(body: bytes, name: str):
