@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +32,9 @@ __all__ = ["DUCKDB", "NOT_COVERED", "Counted", "CountedCoverage", "Engine", "cou
 
 NOT_COVERED = "not covered by this methodology"
 _ZERO = Decimal(0)
+# Wide enough for any lake value (DECIMAL(38, 18) sums): normalize() rounds to its context's precision,
+# and the default context's 28 digits would round a sum of $1e10 or more at 18 decimals.
+_EXACT = Context(prec=80)
 _SECOND_NS = 1_000_000_000
 # Every column a metric reads from the counted relation; a metric may ask for fewer (DuckDB then reads
 # only those from Parquet: SELECT * cost ~1.7x on the report).
@@ -42,7 +45,7 @@ COLUMNS = ("venue", "market", "base_asset", "liquidated_side", "account", "ts_ev
 
 def exact(d: Decimal) -> Decimal:
     """Drop the lake's trailing zeros (``1.500000`` -> ``1.5``) without ever changing the value."""
-    return Decimal(format(d.normalize(), "f")) if d else _ZERO
+    return Decimal(format(d.normalize(_EXACT), "f")) if d else _ZERO
 
 
 class CountedCoverage(msgspec.Struct, frozen=True, kw_only=True):
