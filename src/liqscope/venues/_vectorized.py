@@ -141,8 +141,11 @@ _KINDS = {
     "dec": f'"{col._PLAIN[1:-1]}"',     # a plain decimal string (see _columnar._PLAIN)
     "int": "[1-9][0-9]{0,17}",         # a positive JSON integer that fits int64
     "digits": '"[1-9][0-9]{0,17}"',    # a positive integer written as a JSON string ("1692266434010")
+    # A plain decimal written as a JSON number (4469.5, 1120): msgspec decodes its text to Decimal exactly, but
+    # DuckDB re-renders numbers (0.10 -> 0.1), so the statement reads these from the text (``_Plan.quote``).
+    "num": col._PLAIN[1:-1],
 }
-_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits)(?::(\w+))?>"?')
+_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits|num)(?::(\w+))?>"?')
 _EACH = "[<each>]"
 
 
@@ -174,7 +177,7 @@ def _fields(template: str) -> dict[str, tuple[str, str]]:
                 walk(v, f"{path}.{k}")
         elif isinstance(node, str) and node == _EACH:
             out[_EACH] = (path, "each")
-        elif isinstance(node, str) and (hit := re.fullmatch(r"<(str|dec|int|digits)(?::(\w+))?>", node)) and hit[2]:
+        elif isinstance(node, str) and (hit := re.fullmatch(r"<(str|dec|int|digits|num)(?::(\w+))?>", node)) and hit[2]:
             if hit[2] in out:
                 raise ValueError(f"field {hit[2]!r} appears twice in a template")
             out[hit[2]] = (path, hit[1])
@@ -207,6 +210,10 @@ def _lit(s: str) -> str:
 class _Plan(msgspec.Struct, frozen=True):
     prefix: str   # the template's bytes up to its first placeholder: a cheap first screen
     pattern: str  # the whole template as an anchored RE2 pattern
+    # (RE2 pattern, rewrite) that puts quotes around the values of the ``num`` fields of a matched record, so
+    # DuckDB reads their text, not a float; None when there is no ``num`` field. The template proved each such
+    # key occurs only as a key (a matched string holds no quote) and its value a plain decimal.
+    quote: tuple[str, str] | None = None
     sql: str      # reads the records that match: one row per innermost element, in record then element order
 
 
@@ -246,7 +253,7 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in rules.require.items()]
     # str(Decimal(s)) == s for a plain decimal, except that str() writes 0.000000x in scientific notation.
     checks += [f"NOT starts_with({cols[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
-               if kind == "dec"]
+               if kind in ("dec", "num")]
     side = "CASE " + " ".join(f"WHEN {cols[rules.side.field]} = {_lit(k)} THEN {_lit(v)}"
                               for k, v in rules.side.map.items()) + " END"
     digest = _identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
@@ -260,7 +267,11 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     inner = f"SELECT {', '.join([*order, *extracts])} FROM {', '.join(['lines', *joins])}"
     sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if joins else "")
     template = shape.template
-    return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql)
+    keys = sorted({levels[d][n][0].rsplit(".", 1)[-1] for d in range(len(levels)) for n in levels[d]
+                   if levels[d][n][1] == "num"})
+    quote = (f'"({"|".join(map(re.escape, keys))})":([0-9.]+)', '"\\1":"\\2"') if keys else None
+    return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql,
+                 quote=quote)
 
 
 def _decimals(rules: Rules) -> list[str]:
@@ -321,7 +332,10 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
                 if not len(index):
                     continue
                 free = pc.and_not(free, mask)
-                con.register("lines", pa.table({"n": index, "line": lines.filter(mask)}))
+                taken = lines.filter(mask)
+                if plan.quote is not None:
+                    taken = pc.replace_substring_regex(taken, plan.quote[0], plan.quote[1])
+                con.register("lines", pa.table({"n": index, "line": taken}))
                 got = con.sql(plan.sql).to_arrow_table()  # one row per element, in record then element order
                 con.unregister("lines")
                 table, taken = _finish(m, got, recv, recv_ok, ref_arr, source, probe)
