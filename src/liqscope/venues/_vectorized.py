@@ -207,7 +207,7 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-class _Plan(msgspec.Struct, frozen=True):
+class _Plan(msgspec.Struct, frozen=True, kw_only=True):
     prefix: str   # the template's bytes up to its first placeholder: a cheap first screen
     pattern: str  # the whole template as an anchored RE2 pattern
     # (RE2 pattern, rewrite) that puts quotes around the values of the ``num`` fields of a matched record, so
