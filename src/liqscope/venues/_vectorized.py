@@ -54,12 +54,21 @@ class Agree(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     map: dict[str, str]
 
 
+class Flip(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    field: str
+    map: dict[str, bool]
+
+
 class Side(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     field: str
     map: dict[str, str]
     # A second field that, when it holds one of ``agree.map``'s keys, must name the same side (OKX's hedge-mode
     # posSide); any other value of it says nothing.
     agree: Agree | None = None
+    # A second field whose value says whether the liquidated side is the opposite of what ``map`` names
+    # (Deribit: ``map`` reads the taker's direction, ``liquidation`` "M" = the maker was liquidated); a value
+    # outside ``flip.map`` is not taken.
+    flip: Flip | None = None
 
 
 # Factors of a notional: one list, or one list per margining (the probe's ``margining``: "linear"/"inverse").
@@ -86,7 +95,7 @@ class Rules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     prefix: list[str]
-    digest: list[str]
+    digest: list[str] = []  # empty: no digest part, the id is ``<venue>:<prefix…>``
 
 
 class Mapping(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -119,13 +128,19 @@ def load(path: Path) -> Mapping:
     used = {*r.by_symbol, r.market, r.side.field, r.price, r.quantity, *_all_factors(r.notional),
             *_all_factors(r.notional_order), r.ts_event, *m.identity.prefix, *r.require,
             *(f for f in m.identity.digest if not f.startswith("'")), *([r.side.agree.field] if r.side.agree else []),
-            *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else [])} - {"contract_size"}
+            *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else []),
+            *([r.side.flip.field] if r.side.flip else [])} - {"contract_size", _SIDE}
+    if r.side.flip and set(r.side.map.values()) - set(_OPPOSITE):
+        raise ValueError(f"{path}: a flipped side map names {sorted(set(r.side.map.values()) - set(_OPPOSITE))}; "
+                         f"valid: {', '.join(_OPPOSITE)}")
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
     return m
 
 
 _TS_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_SIDE = "liquidated_side"  # an identity part that is no field: the side the mapping derives (LONG/SHORT)
+_OPPOSITE = {"LONG": "SHORT", "SHORT": "LONG"}
 _MARGININGS = {"linear", "inverse"}
 
 
@@ -140,12 +155,13 @@ _KINDS = {
     "str": r'"[^"\\\x00-\x1f]*"',   # a JSON string without escapes or control characters: its text is its value
     "dec": f'"{col._PLAIN[1:-1]}"',     # a plain decimal string (see _columnar._PLAIN)
     "int": "[1-9][0-9]{0,17}",         # a positive JSON integer that fits int64
+    "uint": "(?:0|[1-9][0-9]{0,17})",  # the same, or 0 (a field only matched, such as Deribit's tick_direction)
     "digits": '"[1-9][0-9]{0,17}"',    # a positive integer written as a JSON string ("1692266434010")
     # A plain decimal written as a JSON number (4469.5, 1120): msgspec decodes its text to Decimal exactly, but
     # DuckDB re-renders numbers (0.10 -> 0.1), so the statement reads these from the text (``_Plan.quote``).
     "num": col._PLAIN[1:-1],
 }
-_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits|num)(?::(\w+))?>"?')
+_PLACEHOLDER = re.compile(r'"?<(str|dec|int|uint|digits|num)(?::(\w+))?>"?')
 _EACH = "[<each>]"
 
 
@@ -177,7 +193,8 @@ def _fields(template: str) -> dict[str, tuple[str, str]]:
                 walk(v, f"{path}.{k}")
         elif isinstance(node, str) and node == _EACH:
             out[_EACH] = (path, "each")
-        elif isinstance(node, str) and (hit := re.fullmatch(r"<(str|dec|int|digits|num)(?::(\w+))?>", node)) and hit[2]:
+        elif (isinstance(node, str) and (hit := re.fullmatch(r"<(str|dec|int|uint|digits|num)(?::(\w+))?>", node))
+              and hit[2]):
             if hit[2] in out:
                 raise ValueError(f"field {hit[2]!r} appears twice in a template")
             out[hit[2]] = (path, hit[1])
@@ -251,13 +268,16 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
                    f"({', '.join(_lit(s) for s, side in rules.side.map.items() if side == v) or 'NULL'}))"
                    for k, v in agree.map.items()]
     checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in rules.require.items()]
+    if (flip := rules.side.flip) is not None:
+        checks.append(f"{cols[flip.field]} IN ({', '.join(_lit(k) for k in flip.map)})")
     # str(Decimal(s)) == s for a plain decimal, except that str() writes 0.000000x in scientific notation.
     checks += [f"NOT starts_with({cols[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
                if kind in ("dec", "num")]
-    side = "CASE " + " ".join(f"WHEN {cols[rules.side.field]} = {_lit(k)} THEN {_lit(v)}"
-                              for k, v in rules.side.map.items()) + " END"
-    digest = _identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
-    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), digest]) + ")"
+    side = _side_sql(rules.side, cols)
+    part = {**cols, _SIDE: side}
+    digest = [_identity.digest_sql(*(f if f.startswith("'") else part[f] for f in m.identity.digest))
+              ] if m.identity.digest else []
+    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(part[f] for f in m.identity.prefix), *digest]) + ")"
     decimals = _decimals(rules)
     key = "concat_ws(chr(31), " + ", ".join(cols[f] for f in rules.by_symbol) + ")"
     select = ["n", f"{key} AS instrument_key", f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market",
@@ -272,6 +292,15 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     quote = (f'"({"|".join(map(re.escape, keys))})":([0-9.]+)', '"\\1":"\\2"') if keys else None
     return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql,
                  quote=quote)
+
+
+def _side_sql(side: Side, cols: dict[str, str]) -> str:
+    # The liquidated side: ``side.map`` of its field, the opposite where ``side.flip`` says so.
+    flips = [(f" AND {cols[side.flip.field]} = {_lit(k)}", flipped) for k, flipped in side.flip.map.items()
+             ] if side.flip else [("", False)]
+    when = [(f"{cols[side.field]} = {_lit(k)}{also}", _OPPOSITE[v] if flipped else v)
+            for also, flipped in flips for k, v in side.map.items()]
+    return "CASE " + " ".join(f"WHEN {c} THEN {_lit(v)}" for c, v in when) + " END"
 
 
 def _decimals(rules: Rules) -> list[str]:
