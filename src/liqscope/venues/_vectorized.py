@@ -247,7 +247,7 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     levels = _shape_fields(shape)
     cols: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    extracts, joins, order = [], [], ["n"]
+    extracts, order, rows = [], ["n"], "lines"
     for depth, fields in enumerate(levels):
         source = "line" if depth == 0 else f"e{depth}"
         names = [n for n in fields if n != _EACH]
@@ -257,8 +257,11 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
             extracts.append(f"json_extract_string({source}, [{', '.join(_lit(fields[n][0]) for n in names)}]) "
                             f"AS v{depth}")
         if _EACH in fields:
-            joins.append(f"unnest(json_extract({source}, {_lit(fields[_EACH][0] + '[*]')})) WITH ORDINALITY "
-                         f"AS u{depth + 1}(e{depth + 1}, k{depth + 1})")
+            # unnest in the projection (the array and its 1-based positions, zipped): several times faster in
+            # DuckDB than a lateral join WITH ORDINALITY, same rows.
+            arr, elem, pos = f"a{depth + 1}", f"e{depth + 1}", f"k{depth + 1}"
+            rows = (f"(SELECT *, unnest({arr}) AS {elem}, unnest(range(1, len({arr}) + 1)) AS {pos} FROM "
+                    f"(SELECT *, json_extract({source}, {_lit(fields[_EACH][0] + '[*]')}) AS {arr} FROM {rows}))")
             order.append(f"k{depth + 1}")
     rules = m.mapping
     checks = [f"{cols[rules.side.field]} IN ({', '.join(_lit(k) for k in rules.side.map)})"]
@@ -284,8 +287,8 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
               f"{side} AS liquidated_side", f"{cols[rules.side.field]} AS venue_side",
               f"CAST({cols[rules.ts_event]} AS BIGINT) AS ts_event", f"{event_id} AS event_id",
               *(f"{cols[d]} AS {d}" for d in decimals)]
-    inner = f"SELECT {', '.join([*order, *extracts])} FROM {', '.join(['lines', *joins])}"
-    sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if joins else "")
+    inner = f"SELECT {', '.join([*order, *extracts])} FROM {rows}"
+    sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if len(order) > 1 else "")
     template = shape.template
     keys = sorted({levels[d][n][0].rsplit(".", 1)[-1] for d in range(len(levels)) for n in levels[d]
                    if levels[d][n][1] == "num"})
