@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from liqscope import _identity, _time
 from liqscope._registry import BatchPart
-from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, MAX_NOTIONAL_USD, MIN_NOTIONAL_USD, LiquidationEvent, Source
+from liqscope.events import _MAX_ID_CHARS, _TS_MAX_NS, _TS_MIN_NS, MAX_NOTIONAL_USD, MIN_NOTIONAL_USD, LiquidationEvent, Source
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 
@@ -322,6 +322,11 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     digest = [_identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
               ] if m.identity.digest else []  # none: the venue's own id is the identity (BitMEX's orderID)
     event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), *digest]) + ")"
+    # An identity part the probe never saw (a venue's own id, BitMEX's orderID) must be printable ASCII without
+    # a space, and the whole id within LiquidationEvent's length (counted in bytes: never fewer than characters).
+    checks += [f"regexp_full_match({cols[f]}, '[!-~]*')" for f in m.identity.prefix
+               if kinds[f] == "str" and f not in rules.by_symbol]
+    checks.append(f"strlen({event_id}) <= {_MAX_ID_CHARS}")
     kind_columns: list[str] = []
     if (kind := rules.kind) is not None:
         checks.append(f"{cols[kind.field]} IN ({', '.join(_lit(k) for k in [*kind.map, *kind.skip])})")
