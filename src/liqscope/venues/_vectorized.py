@@ -28,7 +28,15 @@ import pyarrow.compute as pc
 
 from liqscope import _identity, _time
 from liqscope._registry import BatchPart
-from liqscope.events import _MAX_ID_CHARS, _TS_MAX_NS, _TS_MIN_NS, MAX_NOTIONAL_USD, MIN_NOTIONAL_USD, LiquidationEvent, Source
+from liqscope.events import (
+    _MAX_ID_CHARS,
+    _TS_MAX_NS,
+    _TS_MIN_NS,
+    MAX_NOTIONAL_USD,
+    MIN_NOTIONAL_USD,
+    LiquidationEvent,
+    Source,
+)
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 
