@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from liqscope._identity import digest
 from liqscope.events import Source
 from liqscope.venues import get_venue
-
 from tests.venues.test_fast_paths import _HYPO, RECV, _assert_same, _both
 
 FIXTURES = Path(__file__).parents[1] / "fixtures/venues"
@@ -71,10 +70,12 @@ def test_gate_sizes_the_fast_path_is_unsure_of_go_down_the_reference_path(size: 
 _GATE_SIZES = ["-124", "124", "-0.5", "0.5", "-1", "-999999", "-0", "0", "-0.0000001", "-0.000001", "1.000"]
 
 
+_GATE_ORDER = st.tuples(st.sampled_from(_GATE_SIZES), st.sampled_from(["215.1", "0.10", "1e2", "100000000.1", "3"]),
+                        st.sampled_from(["BTC_USDT", "ETH_USDT", "ADA_USDT", "BTC_USD", ""]))
+
+
 @_HYPO
-@given(st.lists(st.tuples(st.sampled_from(_GATE_SIZES), st.sampled_from(["215.1", "0.10", "1e2", "100000000.1", "3"]),
-                          st.sampled_from(["BTC_USDT", "ETH_USDT", "ADA_USDT", "BTC_USD", ""])), min_size=1, max_size=4),
-       st.booleans())
+@given(st.lists(_GATE_ORDER, min_size=1, max_size=4), st.booleans())
 def test_hypothesis_gate_orders_fast_path_equals_reference(orders: list[tuple[str, str, str]], quoted: bool) -> None:
     result = ",".join(f'{{"price":{p},"size":{json.dumps(s) if quoted else s},"time_ms":1541486601123,'
                       f'"contract":"{c}"}}' for s, p, c in orders)
