@@ -338,9 +338,10 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), *digest]) + ")"
     # An identity part the probe never saw (a venue's own id, BitMEX's orderID) must be printable ASCII without
     # a space, and the whole id within LiquidationEvent's length (counted in bytes: never fewer than characters).
-    checks += [f"regexp_full_match({cols[f]}, '[!-~]*')" for f in m.identity.prefix
-               if kinds[f] == "str" and f not in rules.by_symbol]
-    checks.append(f"strlen({event_id}) <= {_MAX_ID_CHARS}")
+    free = [f for f in m.identity.prefix if kinds[f] == "str" and f not in rules.by_symbol]
+    checks += [f"regexp_full_match({cols[f]}, '[!-~]*')" for f in free]
+    if free:  # else every part is bounded: a probed name (<= 64 characters), digits, the digest
+        checks.append(f"strlen({event_id}) <= {_MAX_ID_CHARS}")
     kind_columns: list[str] = []
     if (kind := rules.kind) is not None:
         checks.append(f"{cols[kind.field]} IN ({', '.join(_lit(k) for k in [*kind.map, *kind.skip])})")
