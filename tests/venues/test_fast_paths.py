@@ -61,7 +61,8 @@ def _assert_same(fast: Batch, slow: Batch) -> None:
 
 
 def test_the_fast_venues() -> None:
-    assert FAST == ["binance_coinm", "binance_usdm", "bitmex", "bybit_linear", "dydx_v4", "gate_futures"]
+    assert FAST == ["binance_coinm", "binance_usdm", "bitget_futures", "bitmex", "bybit_linear", "deribit", "dydx_v4",
+                    "gate_futures", "kraken_futures"]
 
 
 @pytest.mark.parametrize("venue", FAST)

@@ -74,6 +74,11 @@ class Sign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     positive: str
 
 
+class Flip(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    field: str
+    map: dict[str, bool]
+
+
 class Side(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     field: str
     map: dict[str, str]
@@ -83,6 +88,10 @@ class Side(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The side is the sign of ``field`` (an ``sdec``): the venue's value is ``sign.negative``/``sign.positive``,
     # then ``map`` applies (Gate's signed size). Its decimals are read without the sign.
     sign: Sign | None = None
+    # A second field whose value says whether the liquidated side is the opposite of what ``map`` names
+    # (Deribit: ``map`` reads the taker's direction, ``liquidation`` "M" = the maker was liquidated); a value
+    # outside ``flip.map`` is not taken.
+    flip: Flip | None = None
 
 
 class Kind(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -153,7 +162,11 @@ def load(path: Path) -> Mapping:
             *_all_factors(r.notional_order), r.ts_event, *m.identity.prefix, *r.require,
             *(f for f in m.identity.digest if not f.startswith("'")), *([r.side.agree.field] if r.side.agree else []),
             *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else []),
-            *([r.kind.field] if r.kind else [])} - {"contract_size", _RECEIPT}
+            *([r.kind.field] if r.kind else []), *([r.side.flip.field] if r.side.flip else [])
+            } - {"contract_size", _RECEIPT, _SIDE}
+    if r.side.flip and set(r.side.map.values()) - set(_OPPOSITE):
+        raise ValueError(f"{path}: a flipped side map names {sorted(set(r.side.map.values()) - set(_OPPOSITE))}; "
+                         f"valid: {', '.join(_OPPOSITE)}")
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
     return m
@@ -161,6 +174,8 @@ def load(path: Path) -> Mapping:
 
 _TS_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _MARGININGS = {"linear", "inverse"}
+_SIDE = "liquidated_side"  # an identity part that is no field: the side the mapping derives (LONG/SHORT)
+_OPPOSITE = {"LONG": "SHORT", "SHORT": "LONG"}
 _RECEIPT = "ts_recv"  # ts_event = "ts_recv": the record carries no time; the event's is its receipt time (BitMEX)
 
 
@@ -195,6 +210,7 @@ _KINDS = {
     "str": r'"[^"\\\x00-\x1f]*"',   # a JSON string without escapes or control characters: its text is its value
     "dec": f'"{col._PLAIN[1:-1]}"',     # a plain decimal string (see _columnar._PLAIN)
     "int": "[1-9][0-9]{0,17}",         # a positive JSON integer that fits int64
+    "uint": "(?:0|[1-9][0-9]{0,17})",  # the same, or 0 (a field only matched, such as Deribit's tick_direction)
     "digits": '"[1-9][0-9]{0,17}"',    # a positive integer written as a JSON string ("1692266434010")
     # A plain decimal written as a JSON number (4469.5, 1120): msgspec decodes its text to Decimal exactly, but
     # DuckDB re-renders numbers (0.10 -> 0.1), so the statement reads these from the text (``_Plan.quote``).
@@ -205,7 +221,7 @@ _KINDS = {
     # (datetime keeps 6 digits, so 7+ go down the reference path); ``_iso_ns_sql`` reads it, date checked.
     "iso": '"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z"',
 }
-_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits|num|sdec|iso)(?::(\w+))?>"?')
+_PLACEHOLDER = re.compile(r'"?<(str|dec|int|uint|digits|num|sdec|iso)(?::(\w+))?>"?')
 _EACH = "[<each>]"
 
 
@@ -305,7 +321,7 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     levels = _shape_fields(shape)
     cols: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    extracts, joins, order = [], [], ["n"]
+    extracts, order, rows = [], ["n"], "lines"
     for depth, fields in enumerate(levels):
         source = "line" if depth == 0 else f"e{depth}"
         names = [n for n in fields if n != _EACH]
@@ -315,8 +331,11 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
             extracts.append(f"json_extract_string({source}, [{', '.join(_lit(fields[n][0]) for n in names)}]) "
                             f"AS v{depth}")
         if _EACH in fields:
-            joins.append(f"unnest(json_extract({source}, {_lit(fields[_EACH][0] + '[*]')})) WITH ORDINALITY "
-                         f"AS u{depth + 1}(e{depth + 1}, k{depth + 1})")
+            # unnest in the projection (the array and its 1-based positions, zipped): 2.7-3.7x faster in DuckDB
+            # than a lateral join WITH ORDINALITY, the same rows.
+            arr, elem, pos = f"a{depth + 1}", f"e{depth + 1}", f"k{depth + 1}"
+            rows = (f"(SELECT *, unnest({arr}) AS {elem}, unnest(range(1, len({arr}) + 1)) AS {pos} FROM "
+                    f"(SELECT *, json_extract({source}, {_lit(fields[_EACH][0] + '[*]')}) AS {arr} FROM {rows}))")
             order.append(f"k{depth + 1}")
     rules = m.mapping
     venue_side = _side_value(rules.side, cols[rules.side.field])
@@ -328,17 +347,19 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
                    f"({', '.join(_lit(s) for s, side in rules.side.map.items() if side == v) or 'NULL'}))"
                    for k, v in agree.map.items()]
     checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in rules.require.items()]
+    if (flip := rules.side.flip) is not None:
+        checks.append(f"{cols[flip.field]} IN ({', '.join(_lit(k) for k in flip.map)})")
     # str(Decimal(s)) == s for a plain decimal, except that str() writes 0.000000x in scientific notation.
     checks += [f"NOT starts_with({values[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
                if kind in ("dec", "num", "sdec")]
-    side = "CASE " + " ".join(f"WHEN {venue_side} = {_lit(k)} THEN {_lit(v)}"
-                              for k, v in rules.side.map.items()) + " END"
-    digest = [_identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
+    side = _side_sql(rules.side, venue_side, cols)
+    part = {**cols, _SIDE: side}  # identity parts: the fields, and the derived side
+    digest = [_identity.digest_sql(*(f if f.startswith("'") else part[f] for f in m.identity.digest))
               ] if m.identity.digest else []  # none: the venue's own id is the identity (BitMEX's orderID)
-    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), *digest]) + ")"
+    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(part[f] for f in m.identity.prefix), *digest]) + ")"
     # An identity part the probe never saw (a venue's own id, BitMEX's orderID) must be printable ASCII without
     # a space, and the whole id within LiquidationEvent's length (counted in bytes: never fewer than characters).
-    free = [f for f in m.identity.prefix if kinds[f] == "str" and f not in rules.by_symbol]
+    free = [f for f in m.identity.prefix if kinds.get(f) == "str" and f not in rules.by_symbol]
     checks += [f"regexp_full_match({cols[f]}, '[!-~]*')" for f in free]
     if free:  # else every part is bounded: a probed name (<= 64 characters), digits, the digest
         checks.append(f"strlen({event_id}) <= {_MAX_ID_CHARS}")
@@ -360,14 +381,23 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
               f"{side} AS liquidated_side", f"{venue_side} AS venue_side",
               f"{ts_event} AS ts_event", f"{event_id} AS event_id",
               *(f"{values[d]} AS {d}" for d in decimals), *kind_columns]
-    inner = f"SELECT {', '.join([*order, *extracts])} FROM {', '.join(['lines', *joins])}"
-    sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if joins else "")
+    inner = f"SELECT {', '.join([*order, *extracts])} FROM {rows}"
+    sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if len(order) > 1 else "")
     template = shape.template
     keys = sorted({levels[d][n][0].rsplit(".", 1)[-1] for d in range(len(levels)) for n in levels[d]
                    if levels[d][n][1] == "num"})
     quote = (f'"({"|".join(map(re.escape, keys))})":([0-9.]+)', '"\\1":"\\2"') if keys else None
     return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql,
                  quote=quote)
+
+
+def _side_sql(side: Side, venue_side: str, cols: dict[str, str]) -> str:
+    # The liquidated side: ``side.map`` of the venue's side value, the opposite where ``side.flip`` says so.
+    flips = [(f" AND {cols[side.flip.field]} = {_lit(k)}", flipped) for k, flipped in side.flip.map.items()
+             ] if side.flip else [("", False)]
+    when = [(f"{venue_side} = {_lit(k)}{also}", _OPPOSITE[v] if flipped else v)
+            for also, flipped in flips for k, v in side.map.items()]
+    return "CASE " + " ".join(f"WHEN {c} THEN {_lit(v)}" for c, v in when) + " END"
 
 
 def _side_value(side: Side, column: str) -> str:
