@@ -47,6 +47,9 @@ class Shape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Array levels: the template holds ``[<each>]`` once, for an array of records each matching each[0]; each[0]
     # may hold ``[<each>]`` for an array of each[1], and so on. One row per innermost element.
     each: list[str] = []
+    # Field -> prefix, for records of this shape only, on top of ``mapping.require`` (Bybit inverse: the
+    # allLiquidation array and the deprecated liquidation object are told apart by their topic).
+    require: dict[str, str] = {}
 
 
 class Agree(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -106,8 +109,9 @@ def load(path: Path) -> Mapping:
         fields = [_shape_fields(shape) for shape in m.shapes]
     except (tomllib.TOMLDecodeError, msgspec.ValidationError, ValueError) as e:
         raise ValueError(f"{path}: {e}") from None
-    known = {name for level in fields[0] for name in level}
-    if any({name for level in f for name in level} != known for f in fields):
+    # The array placeholder is no field: a shape with arrays and one without may name the same fields.
+    known = {name for level in fields[0] for name in level} - {_EACH}
+    if any({name for level in f for name in level} - {_EACH} != known for f in fields):
         raise ValueError(f"{path}: every shape must name the same fields")
     r = m.mapping
     if r.ts_unit not in _TS_UNITS:
@@ -119,6 +123,7 @@ def load(path: Path) -> Mapping:
     used = {*r.by_symbol, r.market, r.side.field, r.price, r.quantity, *_all_factors(r.notional),
             *_all_factors(r.notional_order), r.ts_event, *m.identity.prefix, *r.require,
             *(f for f in m.identity.digest if not f.startswith("'")), *([r.side.agree.field] if r.side.agree else []),
+            *(f for shape in m.shapes for f in shape.require),
             *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else [])} - {"contract_size"}
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
@@ -250,7 +255,8 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
         checks += [f"NOT ({cols[agree.field]} = {_lit(k)} AND {cols[rules.side.field]} NOT IN "
                    f"({', '.join(_lit(s) for s, side in rules.side.map.items() if side == v) or 'NULL'}))"
                    for k, v in agree.map.items()]
-    checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in rules.require.items()]
+    checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in [*rules.require.items(),
+                                                                           *shape.require.items()]]
     # str(Decimal(s)) == s for a plain decimal, except that str() writes 0.000000x in scientific notation.
     checks += [f"NOT starts_with({cols[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
                if kind in ("dec", "num")]
