@@ -11,12 +11,13 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from liqscope.events import Source
-from liqscope.venues import get_venue
+from liqscope.venues import _instruments, get_venue
 from tests.venues.test_fast_paths import _HYPO, RECV, _assert_same, _both
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "venues"
@@ -123,6 +124,23 @@ def test_posside_must_agree_with_the_order_side(side: str, pos_side: str, taken:
     fast, slow = _both("okx_swap", raws)
     _assert_same(fast, slow)
     assert fast.table.num_rows == taken
+
+
+def test_ctval_comes_from_the_instrument_table_in_use_on_every_thread() -> None:
+    """A refreshed table (DATA_DIR/instruments) overrides the bundled ctVal for fast path and reference alike,
+    also in a batch big enough to run in parts on threads (each probe must see the caller's tables)."""
+    bundled = _instruments.load("liqscope.venues.okx_swap")
+    iost = bundled.instruments["IOST-USDT-SWAP"]
+    table = _instruments.InstrumentFile(venue="okx_swap", version="test", source="test: IOST ctVal edited",
+                                        instruments={"IOST-USDT-SWAP": msgspec.structs.replace(
+                                            iost, contract_size=Decimal(10))})
+    raws = [SWAP[0], SWAP[3]] * 20_000  # 40,000 frames: split across threads
+    with _instruments.using(_instruments.InstrumentTables({"okx_swap": table})):
+        part = _fast("okx_swap", raws)
+        assert len(part.rows) == len(raws) and part.table is not None
+        # 13 x 10 (the refreshed ctVal) x 0.007831; BTC-USDT-SWAP keeps the bundled 0.01: 10000 x 0.01 x 57102.9
+        assert set(part.table["notional_usd"].to_pylist()) == {Decimal("1.01803"), Decimal("5710290")}
+        _assert_same(*_both("okx_swap", raws[:4]))
 
 
 # ---- Hypothesis: real OKX details, the fields the fast path decides on mutated --------------------------------

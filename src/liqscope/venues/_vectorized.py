@@ -360,7 +360,10 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
         parts = [part(*bounds[0])]
     else:
         with ThreadPoolExecutor(min(_THREADS, len(bounds))) as pool:
-            parts = list(pool.map(lambda b: contextvars.copy_context().run(part, *b), bounds))
+            # Copied here, in the caller's thread (copy_context() inside the pool would copy the worker's own
+            # context, without the caller's tables), one copy per part (a context runs on one thread at a time).
+            contexts = [contextvars.copy_context() for _ in bounds]
+            parts = list(pool.map(lambda c, b: c.run(part, *b), contexts, bounds))
     tables = [t for p in parts for t, _ in p]
     rows = [r for p in parts for _, r in p]
     if len(tables) > 1:  # several shapes: back to record order (a stable sort keeps each record's elements')
