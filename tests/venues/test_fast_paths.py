@@ -244,6 +244,7 @@ _USDM = Path(__file__).parents[2] / "src/liqscope/venues/binance_usdm/fast.toml"
     (('price = "ap"', 'price = "ap"\nprise = "ap"'), "unknown field `prise`"),
     (('"ap":"<dec:ap>"', '"ap":"<float:ap>"'), "names no field"),
     (('"l":"<dec:l>"', '"l":"<dec:z>"'), "field 'z' appears twice"),
+    (('name = "raw stream"', 'name = "raw stream"\nrequire = { stream = "btc" }'), "names no field \\['stream'\\]"),
 ])
 def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     from liqscope.venues import _vectorized
