@@ -61,7 +61,8 @@ def _assert_same(fast: Batch, slow: Batch) -> None:
 
 
 def test_the_fast_venues() -> None:
-    assert FAST == ["binance_coinm", "binance_usdm", "bybit_inverse", "bybit_linear", "okx_futures", "okx_swap"]
+    assert FAST == ["binance_coinm", "binance_usdm", "bitmex", "bybit_inverse", "bybit_linear", "dydx_v4",
+                    "gate_futures", "okx_futures", "okx_swap"]
 
 
 @pytest.mark.parametrize("venue", FAST)

@@ -30,9 +30,17 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from liqscope import _identity
+from liqscope import _identity, _time
 from liqscope._registry import BatchPart
-from liqscope.events import _TS_MAX_NS, _TS_MIN_NS, MAX_NOTIONAL_USD, MIN_NOTIONAL_USD, LiquidationEvent, Source
+from liqscope.events import (
+    _MAX_ID_CHARS,
+    _TS_MAX_NS,
+    _TS_MIN_NS,
+    MAX_NOTIONAL_USD,
+    MIN_NOTIONAL_USD,
+    LiquidationEvent,
+    Source,
+)
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 
@@ -51,8 +59,9 @@ class Shape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     template: str
     # Array levels: the template holds ``[<each>]`` once, for an array of records each matching each[0]; each[0]
-    # may hold ``[<each>]`` for an array of each[1], and so on. One row per innermost element.
-    each: list[str] = []
+    # may hold ``[<each>]`` for an array of each[1], and so on. One row per innermost element. A level may be a
+    # list of templates, the same fields in other key orders: each element matches one of them.
+    each: list[str | list[str]] = []
     # Field -> prefix, for records of this shape only, on top of ``mapping.require`` (Bybit inverse: the
     # allLiquidation array and the deprecated liquidation object are told apart by their topic).
     require: dict[str, str] = {}
@@ -63,12 +72,28 @@ class Agree(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     map: dict[str, str]
 
 
+class Sign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    negative: str
+    positive: str
+
+
 class Side(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     field: str
     map: dict[str, str]
     # A second field that, when it holds one of ``agree.map``'s keys, must name the same side (OKX's hedge-mode
     # posSide); any other value of it says nothing.
     agree: Agree | None = None
+    # The side is the sign of ``field`` (an ``sdec``): the venue's value is ``sign.negative``/``sign.positive``,
+    # then ``map`` applies (Gate's signed size). Its decimals are read without the sign.
+    sign: Sign | None = None
+
+
+class Kind(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # The liquidation kind of each element, from a field: ``map`` venue value -> kind; an element whose value is
+    # in ``skip`` is no liquidation (no row); a record with no other element goes down the reference path.
+    field: str
+    map: dict[str, str]
+    skip: list[str] = []
 
 
 # Factors of a notional: one list, or one list per margining (the probe's ``margining``: "linear"/"inverse").
@@ -91,6 +116,7 @@ class Rules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     fill_to_order_ratio: list[str] | None = None
     # Field -> the prefix its value must start with (Bybit's topic "allLiquidation.").
     require: dict[str, str] = {}
+    kind: Kind | None = None
 
 
 class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -122,6 +148,7 @@ def load(path: Path) -> Mapping:
     r = m.mapping
     if r.ts_unit not in _TS_UNITS:
         raise ValueError(f"{path}: mapping.ts_unit is {r.ts_unit!r}; valid: {', '.join(_TS_UNITS)}")
+    _check_extensions(path, m, _known_kinds(fields))
     for factors in (r.notional, r.notional_order):
         if isinstance(factors, dict) and set(factors) - _MARGININGS:
             raise ValueError(f"{path}: notional keys {sorted(set(factors) - _MARGININGS)} are no margining; "
@@ -130,7 +157,8 @@ def load(path: Path) -> Mapping:
             *_all_factors(r.notional_order), r.ts_event, *m.identity.prefix, *r.require,
             *(f for f in m.identity.digest if not f.startswith("'")), *([r.side.agree.field] if r.side.agree else []),
             *(f for shape in m.shapes for f in shape.require),
-            *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else [])} - {"contract_size"}
+            *(r.fill_to_order_ratio or []), *([r.order_price] if r.order_price else []),
+            *([r.kind.field] if r.kind else [])} - {"contract_size", _RECEIPT}
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
     return m
@@ -138,6 +166,27 @@ def load(path: Path) -> Mapping:
 
 _TS_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _MARGININGS = {"linear", "inverse"}
+_RECEIPT = "ts_recv"  # ts_event = "ts_recv": the record carries no time; the event's is its receipt time (BitMEX)
+
+
+def _known_kinds(fields: list[list[dict[str, tuple[str, str]]]]) -> dict[str, str]:
+    return {name: kind for level in fields[0] for name, (_, kind) in level.items()}
+
+
+def _check_extensions(path: Path, m: Mapping, kinds: dict[str, str]) -> None:
+    # The keys added for signed sides, ISO and receipt times and per-element kinds, checked strictly.
+    r = m.mapping
+    if r.side.sign is not None and kinds.get(r.side.field) != "sdec":
+        raise ValueError(f"{path}: mapping.side.sign needs side.field {r.side.field!r} to be an <sdec:...> field")
+    if any(kind == "sdec" and (name != r.side.field or r.side.sign is None) for name, kind in kinds.items()):
+        raise ValueError(f"{path}: an <sdec:...> field is read only as the side's sign (mapping.side.sign)")
+    time_kind = _RECEIPT if r.ts_event == _RECEIPT else kinds.get(r.ts_event)
+    if time_kind in (_RECEIPT, "iso") and r.ts_unit != "ns":
+        raise ValueError(f"{path}: ts_event {r.ts_event!r} is read in ns: mapping.ts_unit must be \"ns\"")
+    if any(kind == "iso" for kind in kinds.values()) and time_kind != "iso":
+        raise ValueError(f"{path}: an <iso:...> field is read only as mapping.ts_event")
+    if r.kind is not None and "liquidation_kind" in m.constants:
+        raise ValueError(f"{path}: liquidation_kind is both mapping.kind and a constant")
 
 
 def _all_factors(factors: Factors | None) -> list[str]:
@@ -155,22 +204,39 @@ _KINDS = {
     # A plain decimal written as a JSON number (4469.5, 1120): msgspec decodes its text to Decimal exactly, but
     # DuckDB re-renders numbers (0.10 -> 0.1), so the statement reads these from the text (``_Plan.quote``).
     "num": col._PLAIN[1:-1],
+    # A plain decimal string with an optional minus (Gate's signed size "-124"): str(Decimal) of it is its text.
+    "sdec": f'"-?{col._PLAIN[1:-1]}"',
+    # An ISO-8601 UTC time with 0 to 6 fractional digits and Z, the one form parse_iso_ns reads to the same ns
+    # (datetime keeps 6 digits, so 7+ go down the reference path); ``_iso_ns_sql`` reads it, date checked.
+    "iso": '"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z"',
 }
-_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits|num)(?::(\w+))?>"?')
+_PLACEHOLDER = re.compile(r'"?<(str|dec|int|digits|num|sdec|iso)(?::(\w+))?>"?')
 _EACH = "[<each>]"
+
+
+def _alternatives(level: str | list[str]) -> list[str]:
+    return [level] if isinstance(level, str) else level
 
 
 def _shape_fields(shape: Shape) -> list[dict[str, tuple[str, str]]]:
     # One dict per level (the line, then each array level): field -> (JSON path within its level, kind).
     levels = [shape.template, *shape.each]
-    for depth, template in enumerate(levels):
-        if template.count(_EACH) != (depth < len(shape.each)):
-            raise ValueError(f"shape {shape.name!r}: level {depth} must hold {_EACH} "
-                             f"{'once' if depth < len(shape.each) else 'nowhere'}")
-    out = [_fields(t) for t in levels]
+    for depth, level in enumerate(levels):
+        if not _alternatives(level):
+            raise ValueError(f"shape {shape.name!r}: level {depth} has no template")
+        for template in _alternatives(level):
+            if template.count(_EACH) != (depth < len(shape.each)):
+                raise ValueError(f"shape {shape.name!r}: level {depth} must hold {_EACH} "
+                                 f"{'once' if depth < len(shape.each) else 'nowhere'}")
+    out: list[dict[str, tuple[str, str]]] = []
+    for depth, level in enumerate(levels):
+        first, *others = (_fields(t) for t in _alternatives(level))
+        if any(other != first for other in others):  # the same paths and kinds: one statement reads them all
+            raise ValueError(f"shape {shape.name!r}: the templates of level {depth} must hold the same fields")
+        out.append(first)
     seen: set[str] = set()
-    for level in out:
-        names = {n for n in level if n != _EACH}
+    for fields in out:
+        names = {n for n in fields if n != _EACH}
         if names & seen:
             raise ValueError(f"field {sorted(names & seen)[0]!r} appears twice in a template")
         seen |= names
@@ -188,7 +254,7 @@ def _fields(template: str) -> dict[str, tuple[str, str]]:
                 walk(v, f"{path}.{k}")
         elif isinstance(node, str) and node == _EACH:
             out[_EACH] = (path, "each")
-        elif isinstance(node, str) and (hit := re.fullmatch(r"<(str|dec|int|digits|num)(?::(\w+))?>", node)) and hit[2]:
+        elif isinstance(node, str) and (hit := re.fullmatch(_PLACEHOLDER.pattern[2:-2], node)) and hit[2]:
             if hit[2] in out:
                 raise ValueError(f"field {hit[2]!r} appears twice in a template")
             out[hit[2]] = (path, hit[1])
@@ -198,10 +264,13 @@ def _fields(template: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _pattern(levels: Sequence[str]) -> str:
+def _pattern(levels: Sequence[str | list[str]]) -> str:
     # The template's bytes, escaped, with each placeholder (and its quotes) replaced by what it matches and
     # the array placeholder by one or more elements of the next level, comma-separated.
-    template, *rest = levels
+    level, *rest = levels
+    if not isinstance(level, str):  # alternatives: an element matches one of them
+        return "|".join(f"(?:{_pattern([t, *rest])})" for t in level)
+    template = level
     out, at = [], 0
     for hit in re.finditer(re.escape(_EACH) + "|" + _PLACEHOLDER.pattern, template):
         out.append(re.escape(template[at:hit.start()]))
@@ -255,27 +324,48 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
                          f"AS u{depth + 1}(e{depth + 1}, k{depth + 1})")
             order.append(f"k{depth + 1}")
     rules = m.mapping
-    checks = [f"{cols[rules.side.field]} IN ({', '.join(_lit(k) for k in rules.side.map)})"]
+    venue_side = _side_value(rules.side, cols[rules.side.field])
+    values = {d: f"ltrim({cols[d]}, '-')" if kinds[d] == "sdec" else cols[d] for d in cols}  # decimals unsigned
+    checks = [f"{venue_side} IN ({', '.join(_lit(k) for k in rules.side.map)})"]
     if (agree := rules.side.agree) is not None:
         # When the second field names a side, it is the same one.
-        checks += [f"NOT ({cols[agree.field]} = {_lit(k)} AND {cols[rules.side.field]} NOT IN "
+        checks += [f"NOT ({cols[agree.field]} = {_lit(k)} AND {venue_side} NOT IN "
                    f"({', '.join(_lit(s) for s, side in rules.side.map.items() if side == v) or 'NULL'}))"
                    for k, v in agree.map.items()]
     checks += [f"starts_with({cols[f]}, {_lit(prefix)})" for f, prefix in [*rules.require.items(),
                                                                            *shape.require.items()]]
     # str(Decimal(s)) == s for a plain decimal, except that str() writes 0.000000x in scientific notation.
-    checks += [f"NOT starts_with({cols[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
-               if kind in ("dec", "num")]
-    side = "CASE " + " ".join(f"WHEN {cols[rules.side.field]} = {_lit(k)} THEN {_lit(v)}"
+    checks += [f"NOT starts_with({values[d]}, {_lit(col._SCIENTIFIC_IN_STR)})" for d, kind in kinds.items()
+               if kind in ("dec", "num", "sdec")]
+    side = "CASE " + " ".join(f"WHEN {venue_side} = {_lit(k)} THEN {_lit(v)}"
                               for k, v in rules.side.map.items()) + " END"
-    digest = _identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
-    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), digest]) + ")"
+    digest = [_identity.digest_sql(*(f if f.startswith("'") else cols[f] for f in m.identity.digest))
+              ] if m.identity.digest else []  # none: the venue's own id is the identity (BitMEX's orderID)
+    event_id = "concat_ws(':', " + ", ".join([_lit(m.venue), *(cols[f] for f in m.identity.prefix), *digest]) + ")"
+    # An identity part the probe never saw (a venue's own id, BitMEX's orderID) must be printable ASCII without
+    # a space, and the whole id within LiquidationEvent's length (counted in bytes: never fewer than characters).
+    free = [f for f in m.identity.prefix if kinds[f] == "str" and f not in rules.by_symbol]
+    checks += [f"regexp_full_match({cols[f]}, '[!-~]*')" for f in free]
+    if free:  # else every part is bounded: a probed name (<= 64 characters), digits, the digest
+        checks.append(f"strlen({event_id}) <= {_MAX_ID_CHARS}")
+    kind_columns: list[str] = []
+    if (kind := rules.kind) is not None:
+        checks.append(f"{cols[kind.field]} IN ({', '.join(_lit(k) for k in [*kind.map, *kind.skip])})")
+        kind_columns = ["CASE " + " ".join(f"WHEN {cols[kind.field]} = {_lit(k)} THEN {_lit(v)}"
+                                           for k, v in kind.map.items()) + " END AS liquidation_kind",
+                        f"{cols[kind.field]} IN ({', '.join(map(_lit, kind.skip)) or 'NULL'}) AS skipped"]
+    if rules.ts_event == _RECEIPT:
+        ts_event = "NULL::BIGINT"  # _finish takes the receipt time
+    elif kinds[rules.ts_event] == "iso":
+        ts_event = _iso_ns_sql(cols[rules.ts_event])
+    else:
+        ts_event = f"CAST({cols[rules.ts_event]} AS BIGINT)"
     decimals = _decimals(rules)
     key = "concat_ws(chr(31), " + ", ".join(cols[f] for f in rules.by_symbol) + ")"
     select = ["n", f"{key} AS instrument_key", f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market",
-              f"{side} AS liquidated_side", f"{cols[rules.side.field]} AS venue_side",
-              f"CAST({cols[rules.ts_event]} AS BIGINT) AS ts_event", f"{event_id} AS event_id",
-              *(f"{cols[d]} AS {d}" for d in decimals)]
+              f"{side} AS liquidated_side", f"{venue_side} AS venue_side",
+              f"{ts_event} AS ts_event", f"{event_id} AS event_id",
+              *(f"{values[d]} AS {d}" for d in decimals), *kind_columns]
     inner = f"SELECT {', '.join([*order, *extracts])} FROM {', '.join(['lines', *joins])}"
     sql = f"SELECT {', '.join(select)} FROM ({inner})" + (f" ORDER BY {', '.join(order)}" if joins else "")
     template = shape.template
@@ -284,6 +374,26 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     quote = (f'"({"|".join(map(re.escape, keys))})":([0-9.]+)', '"\\1":"\\2"') if keys else None
     return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql,
                  quote=quote)
+
+
+def _side_value(side: Side, column: str) -> str:
+    # The venue's side value: the field's, or its sign's spelling (``Side.sign``).
+    if side.sign is None:
+        return column
+    return f"CASE WHEN starts_with({column}, '-') THEN {_lit(side.sign.negative)} ELSE {_lit(side.sign.positive)} END"
+
+
+def _iso_ns_sql(column: str) -> str:
+    # ns of an ``iso`` value (the template proved its form: YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z), exactly parse_iso_ns:
+    # the date and time must be real (strptime, then rendered back to the same text: no day 30 of February, no
+    # hour 24, no second 60), the fraction is right-padded to ns. NULL (not taken) for anything else, and for a
+    # year outside 2009..2099 (which no event may have; it would overflow epoch_ns).
+    whole, fmt = f"left({column}, 19)", "'%Y-%m-%dT%H:%M:%S'"
+    parsed = f"try_strptime({whole}, {fmt})"
+    fraction = f"CAST(rpad(CASE WHEN length({column}) > 20 THEN substr({column}, 21, length({column}) - 21) " \
+               f"ELSE '' END, 9, '0') AS BIGINT)"
+    return (f"CASE WHEN left({column}, 4) BETWEEN '2009' AND '2099' AND strftime({parsed}, {fmt}) = {whole} "
+            f"THEN epoch_ns({parsed}) + {fraction} END")
 
 
 def _decimals(rules: Rules) -> list[str]:
@@ -441,9 +551,11 @@ def _finish(m: Mapping, got: pa.Table, recv_all: pa.Array, recv_ok: pa.Array, re
         ratio = pc.divide(pc.cast(dec[a], pa.float64()), pc.cast(dec[b], pa.float64()))
         ok = pc.and_(ok, pc.and_(pc.greater(ratio, 0.5 * (1 + _MARGIN)), pc.less(ratio, 2 * (1 - _MARGIN))))
     unit = _TS_UNITS[rules.ts_unit]
-    t_raw = got["ts_event"].combine_chunks()
-    ok = pc.and_(ok, col.in_range(t_raw, -(-_TS_MIN_NS // unit), -(-_TS_MAX_NS // unit), high_inclusive=False))
     recv = recv_all.take(index)
+    t_raw = recv if rules.ts_event == _RECEIPT else got["ts_event"].combine_chunks()
+    # An ISO time is read by parse_iso_ns, which also refuses a time before _time.MIN_NS (2009-01-03).
+    low = max(_TS_MIN_NS, _time.MIN_NS) if _is_iso_time(m) else _TS_MIN_NS
+    ok = pc.and_(ok, col.in_range(t_raw, -(-low // unit), -(-_TS_MAX_NS // unit), high_inclusive=False))
     ok = pc.and_(ok, recv_ok.take(index))
     known, symbol_columns = _instrument_columns(got["instrument_key"].combine_chunks(), ok, probe)
     ok = pc.and_(ok, known)
@@ -458,6 +570,9 @@ def _finish(m: Mapping, got: pa.Table, recv_all: pa.Array, recv_ok: pa.Array, re
     if got.num_rows and len(pc.unique(index)) != got.num_rows:
         # A record is taken whole or not at all: one element the fast path is unsure of sends it all back.
         ok = pc.and_(ok, pc.invert(pc.is_in(index, pc.unique(index.filter(pc.invert(ok))))))
+    kind_columns: dict[str, pa.Array] = {}
+    if rules.kind is not None:
+        ok, kind_columns = _kinds(got, index, ok)
     ts_event = pc.multiply(pc.if_else(ok, t_raw, 0), unit)
     columns: dict[str, pa.Array] = {
         **{k: pa.repeat(pa.scalar(v, pa.string()), n) for k, v in {**m.constants, "source": str(source)}.items()},
@@ -476,8 +591,24 @@ def _finish(m: Mapping, got: pa.Table, recv_all: pa.Array, recv_ok: pa.Array, re
         "ts_recv": recv,
         "event_id": got["event_id"].combine_chunks(),
         "raw_ref": ref_arr.take(index),
+        **kind_columns,
     }
+    if rules.kind is not None:  # the elements that are no liquidation give no row
+        ok = pc.and_(ok, pc.invert(got["skipped"].combine_chunks()))
     return pa.table(columns).filter(ok), index.filter(ok)
+
+
+def _is_iso_time(m: Mapping) -> bool:
+    return m.mapping.ts_event != _RECEIPT and _known_kinds([_shape_fields(m.shapes[0])])[m.mapping.ts_event] == "iso"
+
+
+def _kinds(got: pa.Table, index: pa.Array, ok: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]]:
+    # (ok, the liquidation_kind column) under ``Rules.kind``: a record whose every element is skipped is not
+    # taken (the reference skips it as no liquidation).
+    skipped = got["skipped"].combine_chunks().fill_null(True)
+    live = pc.unique(index.filter(pc.invert(skipped)))
+    ok = pc.and_(ok, pc.is_in(index, live))
+    return ok, {"liquidation_kind": got["liquidation_kind"].combine_chunks()}
 
 
 def _notional(factors: Factors, values: dict[str, pa.Array], margining: pa.Array) -> tuple[pa.Array, pa.Array]:
