@@ -61,8 +61,8 @@ def _assert_same(fast: Batch, slow: Batch) -> None:
 
 
 def test_the_fast_venues() -> None:
-    assert FAST == ["binance_coinm", "binance_usdm", "bitget_futures", "bitmex", "bybit_linear", "deribit", "dydx_v4",
-                    "gate_futures", "kraken_futures"]
+    assert FAST == ["binance_coinm", "binance_usdm", "bitget_futures", "bitmex", "bybit_inverse", "bybit_linear",
+                    "deribit", "dydx_v4", "gate_futures", "kraken_futures", "okx_futures", "okx_swap"]
 
 
 @pytest.mark.parametrize("venue", FAST)
@@ -245,6 +245,7 @@ _USDM = Path(__file__).parents[2] / "src/liqscope/venues/binance_usdm/fast.toml"
     (('price = "ap"', 'price = "ap"\nprise = "ap"'), "unknown field `prise`"),
     (('"ap":"<dec:ap>"', '"ap":"<float:ap>"'), "names no field"),
     (('"l":"<dec:l>"', '"l":"<dec:z>"'), "field 'z' appears twice"),
+    (('name = "raw stream"', 'name = "raw stream"\nrequire = { stream = "btc" }'), "names no field \\['stream'\\]"),
 ])
 def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     from liqscope.venues import _vectorized
