@@ -255,3 +255,21 @@ def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple
     with pytest.raises(ValueError, match=message) as e:
         _vectorized.load(bad)
     assert str(bad) in str(e.value)
+
+
+def test_a_mapping_loaded_where_a_freed_one_was_runs_its_own_plans() -> None:
+    """Plans are cached per mapping object: a new mapping that reuses a freed one's id gets its own plans."""
+    import gc
+    import importlib
+
+    from liqscope.venues import _vectorized
+
+    frames = {v: _ws(v)[0].read_bytes().splitlines()[:1] for v in ("binance_usdm", "bybit_linear")}
+    probes = {v: importlib.import_module(f"liqscope.venues.{v}.batch").probe for v in frames}
+    for k in range(40):
+        venue = ("binance_usdm", "bybit_linear")[k % 2]
+        mapping = _vectorized.load(Path(__file__).parents[2] / f"src/liqscope/venues/{venue}/fast.toml")
+        part = _vectorized.run(mapping, frames[venue], [RECV], ["ref:0"], Source.WS, probes[venue])
+        assert part.fallback == [], (venue, k)
+        del mapping, part
+        gc.collect()  # the next mapping may take this one's id (it did, before the cache kept its mapping)

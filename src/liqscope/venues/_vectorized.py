@@ -313,13 +313,16 @@ class _Plan(msgspec.Struct, frozen=True, kw_only=True):
     sql: str      # reads the records that match: one row per innermost element, in record then element order
 
 
-_PLANS: dict[int, list[_Plan]] = {}  # id(mapping) -> its plans (mappings are loaded once, at import)
+# id(mapping) -> (the mapping, its plans). The mapping is kept with its plans: an id is unique only while its
+# object lives, and a mapping loaded and freed (a test's) must not hand its plans to the next one at that id.
+_PLANS: dict[int, tuple[Mapping, list[_Plan]]] = {}
 
 
 def _plans(m: Mapping) -> list[_Plan]:
-    if (plans := _PLANS.get(id(m))) is None:
-        plans = _PLANS[id(m)] = [_plan(m, shape) for shape in m.shapes]
-    return plans
+    entry = _PLANS.get(id(m))
+    if entry is None or entry[0] is not m:
+        entry = _PLANS[id(m)] = (m, [_plan(m, shape) for shape in m.shapes])
+    return entry[1]
 
 
 def _plan(m: Mapping, shape: Shape) -> _Plan:
