@@ -280,19 +280,19 @@ def _fields(template: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _pattern(levels: Sequence[str | list[str]]) -> str:
+def _pattern(levels: Sequence[str | list[str]], *, single: bool = False) -> str:
     # The template's bytes, escaped, with each placeholder (and its quotes) replaced by what it matches and
-    # the array placeholder by one or more elements of the next level, comma-separated.
+    # the array placeholder by one or more elements of the next level, comma-separated (``single``: exactly one).
     level, *rest = levels
     if not isinstance(level, str):  # alternatives: an element matches one of them
-        return "|".join(f"(?:{_pattern([t, *rest])})" for t in level)
+        return "|".join(f"(?:{_pattern([t, *rest], single=single)})" for t in level)
     template = level
     out, at = [], 0
     for hit in re.finditer(re.escape(_EACH) + "|" + _PLACEHOLDER.pattern, template):
         out.append(re.escape(template[at:hit.start()]))
         if hit[0] == _EACH:
-            item = _pattern(rest)
-            out.append(f"\\[(?:{item})(?:,(?:{item}))*\\]")
+            item = _pattern(rest, single=single)
+            out.append(f"\\[(?:{item})\\]" if single else f"\\[(?:{item})(?:,(?:{item}))*\\]")
         else:
             out.append(_KINDS[hit[1]])
         at = hit.end()
@@ -323,12 +323,34 @@ _PLANS: dict[int, tuple[Mapping, list[_Plan]]] = {}
 def _plans(m: Mapping) -> list[_Plan]:
     entry = _PLANS.get(id(m))
     if entry is None or entry[0] is not m:
-        entry = _PLANS[id(m)] = (m, [_plan(m, shape) for shape in m.shapes])
+        # A shape with arrays gets a plan for its records whose every array holds one element first (most of
+        # them: Bybit's, OKX's and Deribit's pushes), read in one pass over the record like a flat one, then the
+        # general plan for the others: 2-3x faster statements than unnesting and re-parsing every element.
+        entry = _PLANS[id(m)] = (m, [plan for shape in m.shapes for plan in (
+            [_plan(m, shape, single=True), _plan(m, shape)] if shape.each else [_plan(m, shape)])])
     return entry[1]
 
 
-def _plan(m: Mapping, shape: Shape) -> _Plan:
+def _one_element(levels: list[dict[str, tuple[str, str]]]) -> list[dict[str, tuple[str, str]]]:
+    # The fields of every level as those of one flat level, at their paths in a record whose every array holds
+    # exactly one element ("$.data[0].details[0].sz").
+    out: dict[str, tuple[str, str]] = {}
+    prefix = "$"
+    for fields in levels:
+        inner = prefix
+        for name, (path, kind) in fields.items():
+            if name == _EACH:
+                inner = f"{prefix}{path[1:]}[0]"
+            else:
+                out[name] = (f"{prefix}{path[1:]}", kind)
+        prefix = inner
+    return [out]
+
+
+def _plan(m: Mapping, shape: Shape, *, single: bool = False) -> _Plan:
     levels = _shape_fields(shape)
+    if single:
+        levels = _one_element(levels)
     cols: dict[str, str] = {}
     kinds: dict[str, str] = {}
     extracts, order, rows = [], ["n"], "lines"
@@ -401,8 +423,8 @@ def _plan(m: Mapping, shape: Shape) -> _Plan:
     keys = sorted({levels[d][n][0].rsplit(".", 1)[-1] for d in range(len(levels)) for n in levels[d]
                    if levels[d][n][1] == "num"})
     quote = (f'"({"|".join(map(re.escape, keys))})":([0-9.]+)', '"\\1":"\\2"') if keys else None
-    return _Plan(prefix=template[:template.index("<")], pattern=f"^{_pattern([template, *shape.each])}$", sql=sql,
-                 quote=quote, order=order)
+    pattern = _pattern([template, *shape.each], single=single)
+    return _Plan(prefix=template[:template.index("<")], pattern=f"^{pattern}$", sql=sql, quote=quote, order=order)
 
 
 def _side_sql(side: Side, venue_side: str, cols: dict[str, str]) -> str:
@@ -485,15 +507,19 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
         con = _database().cursor()  # a connection of its own (its own registered "lines"), no new database
         try:
             lines = all_lines.slice(start, end - start)
-            free = pc.less_equal(pc.binary_length(lines), MAX_RECORD_BYTES)  # one shape per record, at most
+            # The records no plan has matched yet (one shape per record, at most), and their indices: each plan's
+            # patterns run over these only (the general plan of an array shape sees what its one-element plan left).
+            free = pc.less_equal(pc.binary_length(lines), MAX_RECORD_BYTES)
+            rest, at = lines.filter(free), pc.add(pc.indices_nonzero(free).cast(pa.int64()), start)
             for plan in _plans(m):
-                mask = pc.and_(free, pc.and_(pc.starts_with(lines, plan.prefix),
-                                             pc.match_substring_regex(lines, plan.pattern)))
-                index = pc.add(pc.indices_nonzero(mask).cast(pa.int64()), start)
+                if not len(rest):
+                    break
+                mask = pc.and_(pc.starts_with(rest, plan.prefix), pc.match_substring_regex(rest, plan.pattern))
+                index = at.filter(mask)
                 if not len(index):
                     continue
-                free = pc.and_not(free, mask)
-                matched = lines.filter(mask)
+                matched = rest.filter(mask)
+                rest, at = rest.filter(pc.invert(mask)), at.filter(pc.invert(mask))
                 if plan.quote is not None:
                     matched = pc.replace_substring_regex(matched, plan.quote[0], plan.quote[1])
                 con.register("lines", pa.table({"n": index, "line": matched}))
