@@ -273,3 +273,17 @@ def test_a_mapping_loaded_where_a_freed_one_was_runs_its_own_plans() -> None:
         assert part.fallback == [], (venue, k)
         del mapping, part
         gc.collect()  # the next mapping may take this one's id (it did, before the cache kept its mapping)
+
+
+def test_one_element_and_longer_arrays_in_one_batch_keep_record_then_element_order() -> None:
+    """An array shape's one-element records and its longer ones are read by two plans; rows stay in order."""
+    (real,) = (FIXTURES / "venues/bybit_linear/ws_all_liquidation.jsonl").read_bytes().splitlines()
+    frame = json.loads(real)
+    (element,) = frame["data"]
+    longer = {**frame, "data": [element, {**element, "T": element["T"] + 1, "S": "Buy"}, {**element, "v": "3"}]}
+    raws = [json.dumps(f, separators=(",", ":")).encode() for f in (frame, longer, frame, longer, longer, frame)]
+    fast, slow = _both("bybit_linear", raws)
+    _assert_same(fast, slow)
+    assert fast.counts == [1, 3, 1, 3, 3, 1]
+    part = get_venue("bybit_linear").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)  # type: ignore[misc]
+    assert part.fallback == [] and part.rows == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
