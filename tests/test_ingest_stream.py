@@ -19,6 +19,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -169,7 +170,9 @@ def test_gzip_and_zip_inputs_stream_to_the_same_records_as_the_plain_file(tmp_pa
         res = ingest_file(catalog, "binance_usdm", other)
         assert (res.already_present, res.accepted, res.raw_sha256) == (456, 0, first.raw_sha256)
     blob = catalog.layout.raw_blob(first.raw_sha256)
-    assert gzip.decompress(blob.read_bytes()) == data  # the journal is the input's exact bytes
+    assert blob.suffix == ".zst"
+    with pa.CompressedInputStream(pa.OSFile(str(blob)), "zstd") as f:
+        assert f.read() == data  # the journal is the input's exact bytes
 
 
 def test_a_truncated_gzip_is_unreadable_and_writes_nothing(tmp_path):
