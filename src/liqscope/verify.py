@@ -4,10 +4,10 @@ The raw journal is what ``ingest`` keeps besides the Parquet: each input's exact
 (``raw/<sha[:2]>/<sha>.zst``, or ``.gz`` for older and capture blobs; content-addressed) and the manifest
 of the batch that ingested it (venue, format, input name, receipt time). ``verify_lake`` replays every
 ingest batch ever committed (those a compaction replaced too), oldest first, through the same ingest code
-into a temporary lake under the same batch ids, then compares each partition of the live lake with the rebuild row by row, and each
-quarantine file byte by byte. A clean lake, compacted or not, yields no problem; a deleted, torn or
-edited file, a lost or edited raw blob, or a manifest that no longer matches its data is named with the
-file and the rows at stake.
+into a temporary lake under the same batch ids, then compares each partition of the live lake with the
+rebuild row by row, and each quarantine file byte by byte. A clean lake, compacted or not, yields no
+problem; a deleted, torn or edited file, a lost or edited raw blob, or a manifest that no longer matches
+its data is named with the file and the rows at stake.
 
 Capture batches are replayed too, from the transcript text their raw blob keeps (the same frames through
 the same sink). Rows of batches it cannot replay (market tables and other kinds) are left out of the
