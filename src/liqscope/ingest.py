@@ -565,15 +565,21 @@ class _Run:
 
     def _write(self, events: pa.Table, keys: list[str], refs: list[str], status: list[str], counts: list[int],
                bad: list[QuarantinedRecord]) -> None:
-        # Counted here; written by the stager's thread (part numbers and quarantine order stay chunk order).
-        self.stager.submit(self._stage, events, keys, refs, status, counts, self.parts)
+        # Built and counted here (Python objects to Arrow holds the GIL); written by the stager's thread, whose
+        # Arrow work releases it (part numbers and quarantine order stay chunk order).
+        size = len(keys)
+        records = pa.table({
+            "record_key": pa.array(keys, pa.string()), "venue": pa.repeat(pa.scalar(self.venue, pa.string()), size),
+            "raw_ref": pa.array(refs, pa.string()), "status": pa.array(status, pa.string()),
+            "events": pa.array(counts, pa.int32()), "ts_recv": pa.repeat(pa.scalar(self.ts_recv, pa.int64()), size),
+        }, schema=RECORD_SCHEMA)
+        self.stager.submit(self._stage, events, records, self.parts)
         if bad:
             self._quarantine(bad)
             self.result.quarantined += len(bad)
         self.parts += 1
 
-    def _stage(self, events: pa.Table, keys: list[str], refs: list[str], status: list[str], counts: list[int],
-               n: int) -> None:
+    def _stage(self, events: pa.Table, records: pa.Table, n: int) -> None:
         layout, writer = self.catalog.layout, self.writer
         if events.num_rows:
             ts = events.column("ts_event")
@@ -586,12 +592,7 @@ class _Run:
                 final = layout.event_part(venue, day_of_ns(d * _DAY_NS), writer.batch, n)
                 writer.add_table(final, part)
                 self.staged_events.append(final.with_name(final.name + ".tmp"))
-        size = len(keys)
-        writer.add_table(layout.record_part(self.venue, writer.batch, n), pa.table({
-            "record_key": pa.array(keys, pa.string()), "venue": pa.repeat(pa.scalar(self.venue, pa.string()), size),
-            "raw_ref": pa.array(refs, pa.string()), "status": pa.array(status, pa.string()),
-            "events": pa.array(counts, pa.int32()), "ts_recv": pa.repeat(pa.scalar(self.ts_recv, pa.int64()), size),
-        }, schema=RECORD_SCHEMA))
+        writer.add_table(layout.record_part(self.venue, writer.batch, n), records)
 
     def _quarantine(self, bad: list[QuarantinedRecord]) -> None:
         qpath = self.catalog.layout.quarantine / f"{self.writer.batch}.jsonl"
