@@ -8,8 +8,9 @@ within one file (Binance's archive writes every row twice): a record of its own,
 whose events are further copies of the same liquidations (``IngestResult.repeats``).
 
 A file is read twice as a stream (``liqscope._ingest_read``): a scan for its sha256 and the records that
-may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts;
-the batch manifest, written last, commits them all at once. Memory is one chunk, not one file; a line
+may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts
+(written on a worker thread while the next chunk is normalized; the raw journal is compressed on another);
+the batch manifest, written last, commits them all at once. Memory is two chunks at most, not one file; a line
 above ``MAX_RECORD_BYTES`` is never held whole, and blank lines are counted, not stored. Standard input,
 pipes and FIFOs are spooled to an anonymous temp file in the data directory first (docs/store.md, "Input").
 """
