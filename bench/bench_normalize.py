@@ -175,7 +175,7 @@ def run(scale: str) -> list[dict[str, Any]]:
         t = measure(normalize, cfg["repeats"])
         row = rate_row("normalize", f"{venue}: liqscope decode + parse", len(ref), t, "frames/s",
                        nbytes=sum(map(len, ref)), events=t[3],
-                       note="" if ref is lines else f"the first {len(ref):,} frames of the input below")
+                       note="" if len(ref) == len(lines) else f"the first {len(ref):,} frames of the input below")
         if venue == "binance_usdm":
             row.update(target=">= 1,000,000 frames/s", met=row["value"] >= 1_000_000)
             base["reference"] = row["mb_s"]
