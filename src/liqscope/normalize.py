@@ -188,8 +188,10 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
     """Normalize many records to lake rows; the same outcome, record by record, as ``normalize_record``.
 
     When ``decode`` and ``parse`` are a venue's own and the venue declares a columnar fast path
-    (``VenueSpec.parse_batch``), the records it takes are normalized in columns and only the others run
-    through ``normalize_record``; the result is the same either way (tests/test_normalize_batch.py).
+    (``VenueSpec.parse_batch``), the records it takes are normalized in columns, those it proves skipped
+    (``BatchPart.skipped``) get the per-record path's skip outcome, and only the others run through
+    ``normalize_record``; the result is the same either way (tests/test_normalize_batch.py,
+    tests/venues/test_fast_paths.py).
 
     Args:
         decode: The venue's (or format's) decoder, as for ``normalize_record``.

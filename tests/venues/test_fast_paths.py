@@ -231,7 +231,7 @@ def _fill(draw: st.DrawFn, pair: list[object], clean: bool) -> list[object]:
     fault = draw(st.sampled_from(["none"] * 4 + ["dir", "dir", "method", "coin"] if clean else _HL_FAULTS))
     if fault in ("px", "sz", "markPx"):
         target = fill.setdefault("liquidation", dict(_LIQ_FILLS[0][1]["liquidation"])) if fault == "markPx" else fill
-        target[fault] = draw(st.sampled_from(_HL_DECIMALS))  # type: ignore[index]
+        target[fault] = draw(st.sampled_from(_HL_DECIMALS))
     elif fault == "side":
         fill["side"] = draw(st.sampled_from(["A", "B", "a", "", "S"]))
     elif fault == "coin":
@@ -239,7 +239,7 @@ def _fill(draw: st.DrawFn, pair: list[object], clean: bool) -> list[object]:
     elif fault == "dir":
         fill["dir"] = draw(st.sampled_from(_DIRS[:5] if clean else _DIRS))
     elif fault in ("method", "victim") and "liquidation" in fill:
-        liq = dict(fill["liquidation"])  # type: ignore[call-overload]
+        liq = dict(fill["liquidation"])
         if fault == "method":
             liq["method"] = draw(st.sampled_from(["market", "backstop", *([] if clean else ["adl", "", "Market"])]))
         else:
@@ -316,12 +316,35 @@ def test_hypothesis_hyperliquid_blocks_fast_path_equals_reference() -> None:
         _assert_same(fast, slow)
         part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
                                                     Source.WS)
-        seen.update(taken=len(set(part.rows)), skipped=len(part.skipped), fallback=len(part.fallback))
+        seen.update(batches=1, taken=len(set(part.rows)), skipped=len(part.skipped), fallback=len(part.fallback))
         for name in ("liquidation_kind", "margin_mode", "liquidated_side", "quantity_unit"):
             seen.update(f"{name}={v}" for v in (part.table[name].to_pylist() if part.table is not None else []))
 
     run()
-    assert min(seen["taken"], seen["skipped"], seen["fallback"]) >= 50, seen
+    assert seen["batches"] >= 100 and min(seen["taken"], seen["skipped"], seen["fallback"]) >= 50, seen
     for value in ("liquidation_kind=adl", "liquidation_kind=backstop", "liquidation_kind=market", "margin_mode=cross",
                   "margin_mode=isolated", "liquidated_side=LONG", "liquidated_side=SHORT", "quantity_unit=contracts"):
         assert seen[value] > 0, (value, seen)
+
+
+_HL_SHAPE = Path(__file__).parents[2] / "src/liqscope/venues/hyperliquid/fast.toml"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (('["px", "price"]', '["px", "float"]'), "fill.px has kind 'float'"),
+    (('venue = "hyperliquid"', 'venue = "hyperliquid"\nvenu = 1'), "unknown field `venu`"),
+    (('["tid", "int"], ', ""), "fill names no \\['tid'\\]"),
+    (('["sz", "price"]', '["px", "price"]'), "fill names a key twice"),
+    (('["block_time", "str"]', '["block_time?", "str"]'), "only fill keys after the first may be optional"),
+])
+def test_a_broken_hyperliquid_shape_file_is_an_error_naming_it(tmp_path: Path, edit: tuple[str, str],
+                                                               message: str) -> None:
+    from liqscope.venues.hyperliquid import batch
+
+    bad = tmp_path / "fast.toml"
+    text = _HL_SHAPE.read_text()
+    assert edit[0] in text
+    bad.write_text(text.replace(*edit))
+    with pytest.raises(ValueError, match=message) as e:
+        batch.load(bad)
+    assert str(bad) in str(e.value)

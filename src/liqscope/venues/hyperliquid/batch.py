@@ -1,28 +1,28 @@
 """Vectorized fast path for ``node_fills_by_block`` lines (``SPEC.parse_batch``): the shape declared in ``fast.toml``.
 
 It takes a line only when it can prove the per-record path (``wire.decode_line`` + ``parse.parse_node_line`` +
-``normalize_record``, the reference) would give exactly the same outcome, and hands every other line back:
+``normalize_record``, the reference) gives exactly the same outcome, and hands every other line back:
 
-1. Proof (Arrow, one RE2 pass): the line is the declared block shape byte for byte, so the reference decodes
-   it, no key repeats (``duplicate_key_failure`` finds nothing) and every string is its own text.
+1. Proof (Arrow, one RE2 pass per line): the line is the declared block shape byte for byte, so the reference
+   decodes it, no key repeats (``duplicate_key_failure`` finds nothing) and every string is its own text.
 2. A proven line without a ``"liquidation":{`` key (most real blocks) is *skipped* with the reference's reason
    (``BatchPart.skipped``): the reference raises ``NotALiquidation`` before it reads anything else.
-3. The other proven lines are split into their legs (Arrow: within a proven line ``}],["`` only ever separates
-   two legs); the liquidation legs' fields are read by one RE2 extraction; one DuckDB statement groups them into
-   trades by ``(coin, tid)`` with ``parse.trade_event``'s rules (first leg's liquidation object, side from the
-   liquidated user's own leg, ADL from ``dir``, margin mode from the first ``Liquidated ...`` leg). Arrow casts
-   the decimals exactly, checks every bound ``LiquidationEvent`` checks and multiplies the notionals.
+3. The other proven lines are split into their legs (in a proven line ``["`` only ever starts a leg); one RE2
+   extraction reads the liquidation legs; Arrow groups them into trades by ``(coin, tid)`` with
+   ``parse.trade_event``'s rules (the first leg's liquidation object, the side from the liquidated user's own
+   leg, ADL from ``dir``, the margin mode from the first ``Liquidated ...`` leg), casts the decimals exactly,
+   checks every bound ``LiquidationEvent`` checks and multiplies the notionals.
 4. A block is taken only when every one of its trades passed every check; one failing trade sends the whole
-   block down the reference path (which then quarantines it, or not). Instrument columns come from the
-   reference parser itself, once per distinct coin (``probe``).
+   block down the reference path (which then quarantines it, or not). The instrument columns come from the
+   reference parser itself, once per distinct coin (``probe``); the margin mode from its own regex, once per
+   distinct ``dir``.
 
-No Python runs per record or per leg, only per distinct coin.
+No Python runs per record or per leg (tests/venues/test_fast_paths.py proves the two paths equal).
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import re
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -40,11 +40,14 @@ from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 from liqscope.venues.hyperliquid import parse, wire
 
-__all__ = ["KINDS", "SHAPE", "parse_batch", "probe"]
+__all__ = ["KINDS", "SHAPE", "load", "parse_batch", "probe"]
 
 # Value kind -> the bytes it matches (RE2): only JSON values wire.Block decodes, to the value the text spells.
 KINDS = {
-    "str": r'"[^"\\\x00-\x1f]*"',                           # a string without escapes or control characters
+    # a string without escapes, control characters or "[" (so that in a proven line '["' starts a leg, only)
+    "str": r'"[^"\\\x00-\x1f\[]*"',
+    # a liquidated account LiquidationEvent accepts: printable ASCII, no space (nor '"', '[' or a backslash)
+    "account": r'"[!#-Z\]-~]{0,256}"',
     "int": "(?:0|[1-9][0-9]{0,17})",                         # a non-negative integer that fits int64
     "int_or_null": "(?:null|0|[1-9][0-9]{0,17})",
     "bool": "(?:true|false)",
@@ -85,10 +88,10 @@ def load(path: Path) -> Shape:
               "fill": ["coin", "px", "sz", "side", "time", "dir", "tid", "liquidation"],
               "liquidation": list(_LIQUIDATED_FIELDS)}
     for name, want in needed.items():
-        if missing := [k for k in want if k not in keys[name]]:
-            raise ValueError(f"{path}: {name} names no {missing}; the fast path reads them")
         if len(set(keys[name])) != len(keys[name]):
             raise ValueError(f"{path}: {name} names a key twice")
+        if missing := [k for k in want if k not in keys[name]]:
+            raise ValueError(f"{path}: {name} names no {missing}; the fast path reads them")
     if any(k.endswith("?") for k, _ in (*shape.block, *shape.liquidation)) or shape.fill[0][0].endswith("?"):
         raise ValueError(f"{path}: only fill keys after the first may be optional")
     return shape
@@ -152,55 +155,100 @@ def _instrument_columns(coins: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]]
     return pa.array([f is not None for f in found], type=pa.bool_()).take(index), columns
 
 
-def _case(column: str, mapping: dict[str, Any]) -> str:
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(str(v))}" for k, v in mapping.items())
-    return f"CASE {column} {whens} END"
+def _leg_pattern(shape: Shape) -> str:
+    # What the reference reads of a liquidation leg: a piece of a proven line after a '["', up to the end of the
+    # liquidation object. The values are already proven, so each is matched loosely; an optional member carries
+    # the separator after it, so that the next byte always decides the path (RE2 extracts it in one pass).
+    loose = {"int": "[0-9]+", "int_or_null": "(?:null|[0-9]+)", "bool": "(?:true|false)"}
+    names = {"coin": "coin", "px": "px", "sz": "sz", "side": "side", "time": "time", "dir": "dir", "tid": "tid",
+             "liquidatedUser": "victim", "method": "method"}
+
+    def value(key: str, kind: str) -> str:
+        text = loose.get(kind, '"[^"]*"')
+        if key not in names:
+            return text
+        return f"(?P<{names[key]}>[0-9]+)" if kind in loose else f'"(?P<{names[key]}>[^"]*)"'
+
+    out = ['^(?P<trader>[^"]*)",\\{"']
+    for key, kind in shape.fill:
+        name = key.rstrip("?")
+        if name == "liquidation":
+            inner = '","'.join(f'{k}":{value(k, kind)}'.removesuffix('"') for k, kind in shape.liquidation)
+            return "".join(out) + f'liquidation":\\{{"{inner}'
+        member = f"{re.escape(name)}\":{value(name, kind)},\""
+        out.append(f"(?:{member})?" if key.endswith("?") else member)
+    raise ValueError("the fill shape names no liquidation")
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+_LEG = _leg_pattern(SHAPE)
+_LEG_START = '["'  # in a proven line (no "[" inside a string) only the start of a leg spells this
 
 
-# One DuckDB statement from the liquidation lines to their trades. The legs: every perp leg with a liquidation
-# object, in line order, with what parse.trade_event reads of it (json_transform reads the fill; a proven
-# line decodes). The trades: parse.trade_event per (coin, tid) of a block: the first leg's liquidation
-# object names the liquidated user; the side is read from that user's first own leg, else (a lone leg) from
-# the counterparty's; every leg must agree on px/sz/time (compared as text here: equal decimals spelled
-# differently go down the reference path, which compares values). Trades come in line order, then in order
-# of their first leg (the reference's dict order).
-_FILL_TYPE = {"coin": "VARCHAR", "px": "VARCHAR", "sz": "VARCHAR", "side": "VARCHAR", "time": "VARCHAR",
-              "dir": "VARCHAR", "tid": "VARCHAR", "liquidation": {k: "VARCHAR" for k in _LIQUIDATED_FIELDS}}
-_LIQUIDATED = _lit(parse._LIQUIDATED_DIR.pattern)
-_TRADES_SQL = f"""
-WITH legs AS (
-    SELECT blk, leg, users[leg + 1] AS trader, f.coin, f.px, f.sz, f.side, f.time, f.dir, f.tid,
-           f.liquidation.liquidatedUser AS victim, f.liquidation.method AS method
-    FROM (SELECT blk, users, leg, pair[2] AS f
-          FROM (SELECT blk, users, unnest(range(len(events))) AS leg, unnest(events) AS pair
-                FROM (SELECT blk, json_extract_string(line, '$.events[*][0]') AS users,
-                             json_transform(line, {_lit(json.dumps({"events": [[_FILL_TYPE]]}))}).events AS events
-                      FROM lines)))
-    WHERE f.liquidation IS NOT NULL AND NOT (starts_with(f.coin, '@') OR contains(f.coin, '/'))  -- parse.is_spot
-), trades AS (
-    SELECT blk, coin, tid, min(leg) AS first_leg, count(*) AS legs,
-           arg_min(px, leg) AS px, arg_min(sz, leg) AS sz, arg_min(time, leg) AS time_ms,
-           count(DISTINCT px) = 1 AND count(DISTINCT sz) = 1 AND count(DISTINCT time) = 1 AS same,
-           arg_min(victim, leg) AS account, list(trader ORDER BY leg) AS traders, list(side ORDER BY leg) AS sides,
-           CASE WHEN bool_or(dir = {_lit(parse.ADL_DIR)}) THEN {_lit(LiquidationKind.ADL.value)}
-                ELSE {_case("arg_min(method, leg)", {k: v.value for k, v in parse.KIND_OF_METHOD.items()})}
-           END AS liquidation_kind,
-           {_case(f"arg_min(regexp_extract(dir, {_LIQUIDATED}, 1), leg) FILTER (WHERE regexp_matches(dir, "
-                  f"{_LIQUIDATED}))", {k: v.value for k, v in parse.MARGIN_MODE.items()})} AS margin_mode
-    FROM legs GROUP BY blk, coin, tid
-)
-SELECT blk, coin, tid, legs, px, sz, time_ms, same, account, liquidation_kind, margin_mode, own IS NOT NULL AS own,
-       coalesce(sides[own], sides[1]) AS venue_side,
-       CASE WHEN own IS NOT NULL THEN {_case("sides[own]", parse.CLOSED_BY_OWN_FILL)}
-            WHEN legs = 1 THEN {_case("sides[1]", parse.CLOSED_BY_COUNTERPARTY_FILL)} END AS liquidated_side
-FROM (SELECT *, nullif(list_position(traders, account), 0) AS own FROM trades)
-ORDER BY blk, first_leg
-"""
-_ACCOUNT = r"^[!-~]{0,256}$"  # printable ASCII without space: what LiquidationEvent accepts, and a bit less
+def _margin_modes(dirs: pa.Array) -> pa.Array:
+    # The margin mode each dir names (parse._margin_mode's own regex, once per distinct dir), else null.
+    unique = pc.unique(dirs)
+    modes = [(m := parse._LIQUIDATED_DIR.match(d)) and parse.MARGIN_MODE[m.group(1)].value
+             for d in unique.to_pylist()]
+    return pa.array([m or None for m in modes], type=pa.string()).take(pc.index_in(dirs, value_set=unique))
+
+
+def _mapped(values: pa.Array, mapping: dict[str, Any]) -> pa.Array:
+    # Each value's image under mapping (str of an enum: its value), null where mapping has no such key.
+    images = pa.array([str(v) for v in mapping.values()], type=pa.string())
+    return images.take(pc.index_in(values, value_set=pa.array(list(mapping), type=pa.string())))
+
+
+def _trades(lines: pa.Array) -> pa.Table:
+    # parse.trade_event per (coin, tid) of each line, in line order then in order of first leg (the reference's
+    # dict order): the first leg's liquidation object names the liquidated user; the side is read from that
+    # user's first own leg, else (a lone leg) from the counterparty's; every leg must agree on px/sz/time
+    # (compared as text: equal decimals spelled differently go down the reference path, which compares values).
+    pieces = pc.split_pattern(lines, _LEG_START)
+    flat = pc.list_flatten(pieces)
+    keep = pc.match_substring(flat, _LIQUIDATION_KEY)
+    got = pc.extract_regex(flat.filter(keep), _LEG)
+    read = pc.is_valid(got)  # every liquidation leg of a proven line; a line with one unread is not taken
+    legs = {name: got.field(name) for name in ("trader", "coin", "px", "sz", "side", "time", "dir", "tid", "victim",
+                                                "method")}
+    perp = pc.invert(pc.or_(pc.starts_with(legs["coin"], "@"), pc.match_substring(legs["coin"], "/")))  # is_spot
+    perp = pc.or_kleene(perp, pc.invert(read))  # an unread leg is kept, so that its line is not taken
+    line = pc.list_parent_indices(pieces).cast(pa.int64()).filter(keep).filter(perp)
+    legs = {k: v.filter(perp) for k, v in legs.items()}
+    read = read.filter(perp)
+    key = pc.binary_join_element_wise(line.cast(pa.string()), legs["coin"], legs["tid"], "\x1f")  # \x1f: in no str
+    trade = pc.index_in(key, value_set=pc.unique(key))
+    grouped = pa.table({"trade": trade, "leg": pa.array(range(len(line)), type=pa.int64()), "line": line,
+                        "read": read, **legs, "adl": pc.equal(legs["dir"], parse.ADL_DIR),
+                        "mode": _margin_modes(legs["dir"])})
+    first = grouped.group_by("trade", use_threads=False).aggregate([  # ordered: "first" is the first leg's
+        ("leg", "min"), ("leg", "count"), ("read", "all"), ("line", "first"), ("coin", "first"), ("tid", "first"),
+        ("px", "first"), ("sz", "first"), ("time", "first"), ("px", "count_distinct"), ("sz", "count_distinct"),
+        ("time", "count_distinct"), ("victim", "first"), ("method", "first"), ("side", "first"), ("adl", "any"),
+        ("mode", "first")]).sort_by("trade")  # "first" of mode skips the nulls: the first Liquidated leg's
+    own = pc.equal(legs["trader"], first["victim_first"].take(trade)).fill_null(False)
+    own_side = grouped.select(["trade"]).append_column("own", own).append_column(
+        "side", pc.if_else(own, legs["side"], pa.scalar(None, pa.string())))
+    owned = own_side.group_by("trade", use_threads=False).aggregate([("own", "any"), ("side", "first")]
+                                                                    ).sort_by("trade")
+    count = first["leg_count"]
+    same = pc.and_(pc.and_(pc.equal(first["px_count_distinct"], 1), pc.equal(first["sz_count_distinct"], 1)),
+                   pc.equal(first["time_count_distinct"], 1))
+    has_own, side = owned["own_any"], owned["side_first"]
+    no_side = pa.scalar(None, pa.string())
+    liquidated_side = pc.if_else(has_own, _mapped(side, parse.CLOSED_BY_OWN_FILL), pc.if_else(
+        pc.equal(count, 1), _mapped(first["side_first"], parse.CLOSED_BY_COUNTERPARTY_FILL), no_side))
+    kind = pc.if_else(first["adl_any"], LiquidationKind.ADL.value,
+                      _mapped(first["method_first"], {k: v.value for k, v in parse.KIND_OF_METHOD.items()}))
+    return pa.table({
+        "first_leg": first["leg_min"], "blk": first["line_first"], "coin": first["coin_first"],
+        "tid": first["tid_first"], "px": first["px_first"], "sz": first["sz_first"], "time_ms": first["time_first"],
+        "ok": pc.and_(pc.and_(first["read_all"], same), pc.or_(has_own, pc.equal(count, 1))),
+        "account": first["victim_first"], "venue_side": pc.coalesce(side, first["side_first"]),
+        "liquidated_side": liquidated_side, "liquidation_kind": kind,
+        "margin_mode": first["mode_first"],
+    }).sort_by("first_leg")
+
+
 _TS_MIN_MS, _TS_MAX_MS = _TS_MIN_NS // 1_000_000, _TS_MAX_NS // 1_000_000
 _MIN_PRICE, _MAX_PRICE = Decimal(10) ** -10, Decimal(10) ** 8
 
@@ -300,28 +348,17 @@ def _blocks(lines: pa.Array, index: pa.Array, ref_arr: pa.Array,
     empty = pa.array([], type=pa.int64())
     if not len(lines):
         return None, empty, empty
-    import duckdb  # lazy: only batches with a liquidation need it
-
     positions = pa.array(range(len(lines)), type=pa.int64())
-    con = duckdb.connect()
-    try:
-        con.register("lines", pa.table({"blk": positions, "line": lines}))
-        trades = con.sql(_TRADES_SQL).to_arrow_table()
-    except duckdb.Error:  # not expected of proven lines; if it happens, the reference path decides them all
-        return None, empty, empty
-    finally:
-        con.close()
+    trades = _trades(lines)
     n = trades.num_rows
     blk = trades["blk"].combine_chunks()
     spot_only = pc.invert(pc.is_in(positions, value_set=pc.unique(blk)))
     if not n:
         return None, empty, index.filter(spot_only)
-    ok = pc.and_(trades["same"].combine_chunks(),
-                 pc.or_(trades["own"].combine_chunks(), pc.equal(trades["legs"].combine_chunks(), 1)))
+    ok = trades["ok"].combine_chunks()
     for name in ("liquidated_side", "liquidation_kind"):
         ok = pc.and_(ok, pc.is_valid(trades[name].combine_chunks()))
-    account = trades["account"].combine_chunks()
-    ok = pc.and_(ok, pc.match_substring_regex(account, _ACCOUNT))
+    account = trades["account"].combine_chunks()  # the shape proved it an account LiquidationEvent accepts
     px = pc.cast(trades["px"].combine_chunks(), col.MONEY)  # exact: the shape proved plain decimals
     sz = pc.cast(trades["sz"].combine_chunks(), col.MONEY)
     ok = pc.and_(ok, pc.greater(sz, pa.scalar(Decimal(0), col.MONEY)))
