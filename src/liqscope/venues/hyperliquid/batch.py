@@ -187,7 +187,7 @@ _LEG_START = '["'  # in a proven line (no "[" inside a string) only the start of
 def _margin_modes(dirs: pa.Array) -> pa.Array:
     # The margin mode each dir names (parse._margin_mode's own regex, once per distinct dir), else null.
     unique = pc.unique(dirs)
-    modes = [(m := parse._LIQUIDATED_DIR.match(d)) and parse.MARGIN_MODE[m.group(1)].value
+    modes = [d is not None and (m := parse._LIQUIDATED_DIR.match(d)) and parse.MARGIN_MODE[m.group(1)].value
              for d in unique.to_pylist()]
     return pa.array([m or None for m in modes], type=pa.string()).take(pc.index_in(dirs, value_set=unique))
 
