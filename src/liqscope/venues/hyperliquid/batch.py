@@ -3,10 +3,11 @@
 It takes a line only when it can prove the per-record path (``wire.decode_line`` + ``parse.parse_node_line`` +
 ``normalize_record``, the reference) gives exactly the same outcome, and hands every other line back:
 
-1. Proof (Arrow, one RE2 pass per line): the line is the declared block shape byte for byte, so the reference
-   decodes it, no key repeats (``duplicate_key_failure`` finds nothing) and every string is its own text.
-2. A proven line without a ``"liquidation":{`` key (most real blocks) is *skipped* with the reference's reason
-   (``BatchPart.skipped``): the reference raises ``NotALiquidation`` before it reads anything else.
+1. Proof (Arrow, RE2): the line is the declared block shape byte for byte, so the reference decodes it, no key
+   repeats (``duplicate_key_failure`` finds nothing) and every string is its own text.
+2. A line proven by the shape without the fills' ``liquidation`` member (most real blocks: the first, cheaper
+   pass) is *skipped* with the reference's reason (``BatchPart.skipped``): the reference raises
+   ``NotALiquidation`` before it reads anything else.
 3. The other proven lines are split into their legs (in a proven line ``["`` only ever starts a leg); one RE2
    extraction reads the liquidation legs; Arrow groups them into trades by ``(coin, tid)`` with
    ``parse.trade_event``'s rules (the first leg's liquidation object, the side from the liquidated user's own
@@ -22,7 +23,9 @@ No Python runs per record or per leg (tests/venues/test_fast_paths.py proves the
 
 from __future__ import annotations
 
+import bisect
 import enum
+import itertools
 import re
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -56,9 +59,9 @@ KINDS = {
     # node time, UTC, no zone: "2025-10-27T17:00:02.684975680" (parse.node_time_ns reads it)
     "node_time": r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"',
 }
-_LIQUIDATION_KEY = '"liquidation":{'  # in a proven line only a liquidation object's key spells this
+_LIQUIDATION_KEY = '"liquidation":{'  # in a proven leg only a liquidation object's key spells this
 _CHUNK = 65_536                        # records per pass: bounds memory, not speed
-_CHUNK_BYTES = 1 << 30
+_CHUNK_BYTES = 16 << 20
 _LIQUIDATED_FIELDS = ("liquidatedUser", "method")
 
 
@@ -106,16 +109,20 @@ def _object(fields: list[tuple[str, str]], values: dict[str, str]) -> str:
     return r"\{" + "".join(out) + r"\}"
 
 
-def _pattern(shape: Shape) -> str:
+def _pattern(shape: Shape, *, liquidations: bool) -> str:
+    # The block shape; without its fills' liquidation member when not ``liquidations`` (a quiet block).
     if shape.block[0] != ("local_time", "node_time"):
         raise ValueError("the block's first key must be local_time (node_time): it starts every proven line")
-    liquidation = _object(shape.liquidation, {})
-    fill = r"\[" + KINDS["str"] + "," + _object(shape.fill, {"liquidation": liquidation}) + r"\]"
+    fields = shape.fill if liquidations else [(k, kind) for k, kind in shape.fill if kind != "liquidation"]
+    fill = r"\[" + KINDS["str"] + "," + _object(fields, {"liquidation": _object(shape.liquidation, {})}) + r"\]"
     return "^" + _object(shape.block, {"fills": rf"\[(?:{fill}(?:,{fill})*)?\]"}) + "$"
 
 
 SHAPE = load(Path(__file__).with_name("fast.toml"))
-_BLOCK = _pattern(SHAPE)
+# A line matching _QUIET is proven and has no liquidation object; one matching _BLOCK but not _QUIET is proven
+# and has at least one (the only difference). Most real lines are settled by the first, cheaper, pass.
+_QUIET = _pattern(SHAPE, liquidations=False)
+_BLOCK = _pattern(SHAPE, liquidations=True)
 # What is read of a proven line besides its events: local_time (seconds, fraction) and the block number.
 _HEADER = r'^\{"local_time":"(?P<seconds>[^".]*)(?:\.(?P<fraction>[0-9]*))?",'
 _NUMBER = r'"block_number":(?P<number>[0-9]+),"events":'
@@ -254,19 +261,16 @@ _MIN_PRICE, _MAX_PRICE = Decimal(10) ** -10, Decimal(10) ** 8
 
 
 def _chunks(raws: Sequence[bytes]) -> Iterator[tuple[int, int]]:
-    # (start, stop) of consecutive records of at most _CHUNK records and _CHUNK_BYTES bytes (an Arrow string
-    # array holds < 2 GiB); a record alone above the byte budget is larger than MAX_RECORD_BYTES anyway.
-    if sum(map(len, raws)) <= _CHUNK_BYTES:  # the usual case, at C speed
-        yield from ((start, min(start + _CHUNK, len(raws))) for start in range(0, len(raws), _CHUNK))
-        return
-    start, size = 0, 0
-    for i, n in enumerate(map(len, raws)):
-        if i > start and (i - start >= _CHUNK or size + n > _CHUNK_BYTES):
-            yield start, i
-            start, size = i, 0
-        size += n
-    if start < len(raws):
-        yield start, len(raws)
+    # (start, stop) of consecutive records of at most _CHUNK records and about _CHUNK_BYTES bytes: Arrow's
+    # temporaries of a pass stay small enough to be reused from one pass to the next (fresh memory is slow to
+    # touch on a shared machine), and always far below an Arrow string array's 2 GiB.
+    ends = list(itertools.accumulate(map(len, raws)))
+    start = 0
+    while start < len(raws):
+        budget = (ends[start - 1] if start else 0) + _CHUNK_BYTES
+        stop = min(max(bisect.bisect_right(ends, budget), start + 1), start + _CHUNK)
+        yield start, stop
+        start = stop
 
 
 def _strings(raws: Sequence[bytes]) -> pa.Array:
@@ -320,10 +324,13 @@ def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[st
     ref_arr = pa.array(refs, type=pa.string())
     for start, stop in _chunks(raws):
         lines = _strings(raws[start:stop])  # an empty string is never proven
-        proven = pc.and_(pc.starts_with(lines, '{"local_time":"'), pc.match_substring_regex(lines, _BLOCK))
+        quiet = pc.and_(pc.starts_with(lines, '{"local_time":"'), pc.match_substring_regex(lines, _QUIET))
+        rest = pc.indices_nonzero(pc.invert(quiet))
+        liquid = rest.filter(pc.match_substring_regex(lines.take(rest), _BLOCK))
+        proven = pc.is_in(pa.array(range(len(lines)), type=pa.int64()), value_set=liquid.cast(pa.int64()))
+        proven = pc.or_(quiet, proven)
         index = pc.add(pc.indices_nonzero(proven).cast(pa.int64()), start)
-        lines = lines.filter(proven)
-        quiet = pc.invert(pc.match_substring(lines, _LIQUIDATION_KEY))
+        quiet, lines = quiet.filter(proven), lines.filter(proven)
         liquid = pc.indices_nonzero(pc.invert(quiet))
         table, taken, quiet_too = _blocks(lines.take(liquid), pc.take(index, liquid), ref_arr, source)
         quiet = pc.or_(quiet, pc.is_in(index, value_set=quiet_too)) if len(quiet_too) else quiet
