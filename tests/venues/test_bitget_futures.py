@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import PositionSide, QtyUnit
+from liqscope.events import PositionSide, QtyUnit, Source
+from liqscope.normalize import normalize_batch
 from liqscope.venues import bitget_futures
 from liqscope.venues.bitget_futures import SPEC
 from tests.venues._frames import frame, parse
@@ -55,3 +56,43 @@ def test_subscribe_reply_and_pong_are_skips():
 def test_declared_spec_states_the_sampling_and_the_uncertainty():
     assert SPEC.sampled and "max-per-side" in SPEC.sampling and "largest" in SPEC.sampling
     assert "NOT confirmed" in bitget_futures.__doc__
+
+
+# ---- the declared fast path (fast.toml): what it takes, with the reference's values -------------------------
+
+RECV = 1_800_000_000_000_000_000
+
+
+def _fast(raws: list[bytes]):
+    """(the fast path's part, its rows as dicts) of a batch; normalize_batch equals the reference either way."""
+    n = len(raws)
+    part = SPEC.parse_batch(raws, [RECV] * n, ["r"] * n, Source.WS)  # type: ignore[misc]
+    args = (SPEC.decode, SPEC.parse, raws, [RECV] * n, ["r"] * n, ["k"] * n)
+    fast, slow = (normalize_batch(*args, source=Source.WS, fast=f) for f in (True, False))
+    assert fast.table.to_pylist() == slow.table.to_pylist() and fast.counts == slow.counts
+    assert fast.outcomes == slow.outcomes
+    return part, part.table.to_pylist() if part.table is not None else []
+
+
+def test_fast_path_takes_both_recorded_key_orders_one_row_per_element():
+    part, rows = _fast([PUSH, DOC, DOC.replace(b'"side":"buy"', b'"side":"sell"')])
+    assert (list(part.rows), list(part.fallback)) == ([0, 0, 1, 2], [])
+    assert [r["event_id"] for r in rows] == ["bitget_futures:APEUSDT:1777358886549:LONG",
+                                             "bitget_futures:IPUSDT:1777358876983:LONG",
+                                             "bitget_futures:BTCUSDT:1736371332162:LONG",
+                                             "bitget_futures:BTCUSDT:1736371332162:SHORT"]
+    # amount is the USDT notional as sent, not amount x price.
+    assert [r["notional_usd"] for r in rows] == [Decimal("13.70319"), Decimal("143.330431857868"),
+                                                 Decimal("37.722858"), Decimal("37.722858")]
+    assert [r["ts_event"] for r in rows][:2] == [1777358886549 * 10**6, 1777358876983 * 10**6]
+
+
+def test_fast_path_hands_back_coin_futures_a_mismatched_quote_and_replies():
+    raws = [DOC.replace(b"usdt-futures", b"coin-futures"),     # quarantined: no known unit
+            DOC.replace(b"usdt-futures", b"usdc-futures"),     # BTCUSDT is not quoted in USDC
+            DOC.replace(b'"ts":"1736371332162"', b'"ts":"01736371332162"'),  # the reference reads int(ts)
+            DOC.replace(b'"action":"update"', b'"event":"subscribe"'),
+            PUSH]
+    part, rows = _fast(raws)
+    assert (list(part.rows), list(part.fallback)) == ([4, 4], [0, 1, 2, 3])
+    assert [r["market"] for r in rows] == ["APEUSDT", "IPUSDT"]

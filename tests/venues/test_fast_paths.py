@@ -26,13 +26,24 @@ from tests._data import HL_BLOCKS
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 RECV = 1_800_000_000_000_000_000
 FAST = sorted(v for v, spec in venues().items() if spec.parse_batch is not None)
-# Fixtures that share a wire with a fast venue: each is fed to every fast venue (most go down its reference).
+# Every recorded frame we hold, fed to every fast venue (most go down its reference path): the venues' real
+# fixtures, the malformed corpora, and the Tardis corpus messages (one venue's wire is often another's).
+_FILES = sorted(p for p in (*(FIXTURES / "venues").rglob("*.jsonl"), *(FIXTURES / "malformed").rglob("*.jsonl"))
+                if not p.name.endswith(".expected.jsonl"))
+_TARDIS = FIXTURES / "tardis_corpus/liquidation_messages_by_venue.jsonl"
+
+
 def _ws(venue: str) -> list[Path]:
-    return sorted(p for p in (FIXTURES / "venues" / venue).glob("ws_*.jsonl") if p.name.count(".") == 1)
+    # The venue's own real live records: its websocket pushes (a node feed's lines: Hyperliquid's blocks).
+    folder = FIXTURES / "venues" / venue
+    return sorted(p for p in (*folder.glob("ws_*.jsonl"), *folder.glob("node_*.jsonl")) if p.name.count(".") == 1)
 
 
-_BINANCE = [*_ws("binance_usdm"), *_ws("binance_coinm"),
-            FIXTURES / "malformed/binance_usdm/frames.jsonl", FIXTURES / "malformed/binance_coinm/frames.jsonl"]
+def _tardis_messages() -> list[bytes]:
+    return [json.dumps(json.loads(line)["message"], separators=(",", ":")).encode()
+            for line in _TARDIS.read_bytes().splitlines()]
+
+
 _HYPO = settings(max_examples=120, deadline=None, database=None, derandomize=True, print_blob=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -54,14 +65,122 @@ def _assert_same(fast: Batch, slow: Batch) -> None:
     assert fast.outcomes == slow.outcomes
 
 
-def test_the_fast_venues_are_binance_usd_m_and_coin_m_and_hyperliquid() -> None:
-    assert FAST == ["binance_coinm", "binance_usdm", "hyperliquid"]
+def test_the_fast_venues() -> None:
+    assert FAST == ["binance_coinm", "binance_usdm", "bitget_futures", "bitmex", "bybit_inverse", "bybit_linear",
+                    "deribit", "dydx_v4", "gate_futures", "hyperliquid", "kraken_futures", "okx_futures", "okx_swap"]
 
 
-@pytest.mark.parametrize("venue", ["binance_coinm", "binance_usdm"])
-@pytest.mark.parametrize("path", _BINANCE, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("venue", FAST)
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fast_path_equals_the_reference_on_every_fixture(venue: str, path: Path) -> None:
     _assert_same(*_both(venue, path.read_bytes().splitlines()))
+
+
+@pytest.mark.parametrize("venue", FAST)
+def test_fast_path_equals_the_reference_on_the_tardis_corpus(venue: str) -> None:
+    _assert_same(*_both(venue, _tardis_messages()))
+
+
+@pytest.mark.parametrize("venue", FAST)
+def test_every_fast_venue_takes_its_own_real_frames(venue: str) -> None:
+    """A fast path that takes nothing would pass every equality: each must take the venue's real pushes."""
+    raws = [r for p in _ws(venue) for r in p.read_bytes().splitlines()]
+    part = get_venue(venue).parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)  # type: ignore[misc]
+    assert part.table is not None and part.table.num_rows > 0
+
+
+# ---- Hypothesis, every fast venue: its real frames, mutated anywhere in their JSON ---------------------------
+
+_ODD = ["0", "1E-7", "0.0000001", "00.5", "1e3", "-1", "12345678901234567890", "0.1234567890123456789",
+        "99999999.9", "100000000.1", "3", "0.5", "", " 1", "1.", "NaN"]
+
+
+def _own_frames(venue: str) -> list[object]:
+    raws = [r for p in _ws(venue) for r in p.read_bytes().splitlines()]
+    spec = get_venue(venue)
+    out = []
+    for raw in raws:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue
+        if normalize_batch(spec.decode, spec.parse, [raw], [RECV], ["r"], ["k"], source=Source.WS,
+                           fast=False).table.num_rows:
+            out.append(value)
+    return out
+
+
+def _objects(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    # The paths of every object and array in a JSON value.
+    found = [path] if isinstance(node, dict | list) else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += _objects(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += _objects(v, (*path, i))
+    return found
+
+
+def _render(node: object, fault: str, target: tuple[object, ...], draw: st.DrawFn, path: tuple[object, ...] = ()
+            ) -> str:
+    """JSON text of ``node`` with one fault applied to the container at ``target``."""
+    if isinstance(node, list):
+        items = [_render(v, fault, target, draw, (*path, i)) for i, v in enumerate(node)]
+        if path == target and fault in ("drop", "repeat", "order") and items:
+            if fault == "drop":
+                items.pop(draw(st.integers(0, len(items) - 1)))
+            elif fault == "repeat":
+                items.insert(draw(st.integers(0, len(items))), draw(st.sampled_from(items)))
+            else:
+                items = draw(st.permutations(items))
+        return "[" + ",".join(items) + "]"
+    if not isinstance(node, dict):
+        return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+    pairs = [(k, _render(v, fault, target, draw, (*path, k))) for k, v in node.items()]
+    if path == target and pairs:
+        i = draw(st.integers(0, len(pairs) - 1))
+        if fault == "value":
+            pairs[i] = (pairs[i][0], draw(st.sampled_from(['"Buy"', '"sell"', '"LONG"', '"SWAP"', '"FUTURES"',
+                                                           '"BTCUSD"', '"ETH-USD-SWAP"', "null", "{}", "[]", "1",
+                                                           "0", "-5", "1.5", '"x"', '"1692266434010"'])))
+        elif fault == "decimal":
+            pairs[i] = (pairs[i][0], json.dumps(draw(st.sampled_from(_ODD))))
+        elif fault == "drop":
+            pairs.pop(i)
+        elif fault == "repeat":
+            pairs.insert(draw(st.integers(0, len(pairs))), draw(st.sampled_from(pairs)))
+        elif fault == "order":
+            pairs = draw(st.permutations(pairs))
+        elif fault == "escape":
+            pairs[i] = (pairs[i][0], pairs[i][1].replace("A", "\\u0041", 1).replace("1", "\\u0031", 1))
+        elif fault == "space":
+            pairs[i] = (pairs[i][0], " " + pairs[i][1])
+    return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in pairs) + "}"
+
+
+_GENERIC_FAULTS = ["none"] * 4 + ["value", "decimal", "drop", "repeat", "order", "escape", "space"]
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, frames: list[object]) -> bytes:
+    frame = draw(st.sampled_from(frames))
+    fault = draw(st.sampled_from(_GENERIC_FAULTS))
+    target = draw(st.sampled_from(_objects(frame)))
+    return _render(frame, fault, target, draw).encode()
+
+
+@pytest.mark.parametrize("venue", FAST)
+def test_hypothesis_mutated_real_frames_fast_path_equals_reference(venue: str) -> None:
+    frames = _own_frames(venue)
+    assert frames, f"{venue} has no real ws_*.jsonl frame the reference accepts"
+
+    @_HYPO
+    @given(st.lists(_mutated(frames), min_size=1, max_size=12))
+    def check(raws: list[bytes]) -> None:
+        _assert_same(*_both(venue, raws))
+
+    check()
 
 
 def test_real_coin_m_frames_are_taken_with_notional_contracts_times_face_value() -> None:
@@ -131,6 +250,7 @@ _USDM = Path(__file__).parents[2] / "src/liqscope/venues/binance_usdm/fast.toml"
     (('price = "ap"', 'price = "ap"\nprise = "ap"'), "unknown field `prise`"),
     (('"ap":"<dec:ap>"', '"ap":"<float:ap>"'), "names no field"),
     (('"l":"<dec:l>"', '"l":"<dec:z>"'), "field 'z' appears twice"),
+    (('name = "raw stream"', 'name = "raw stream"\nrequire = { stream = "btc" }'), "names no field \\['stream'\\]"),
 ])
 def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     from liqscope.venues import _vectorized
@@ -145,19 +265,12 @@ def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple
 # ---- Hyperliquid node_fills_by_block -------------------------------------------------------------------
 
 _HL = FIXTURES / "venues/hyperliquid"
-# Every real line of the venue (the fixture, the bundled 1,000-block node sample), the malformed corpus, and
-# the other venues' frames (none is a block: all go down the reference path).
-_HL_FILES = [_HL / "node_fills_by_block.jsonl", FIXTURES / "malformed/hyperliquid/frames.jsonl",
-             *_BINANCE[:2]]
+# Every real line of the venue and its malformed corpus go through the every-fixture test above; here the
+# bundled 1,000-block node sample and the cases only blocks have.
 
 
 def _hl_real() -> list[bytes]:
     return gzip.decompress(HL_BLOCKS.read_bytes()).splitlines()
-
-
-@pytest.mark.parametrize("path", _HL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_hyperliquid_fast_path_equals_the_reference_on_every_fixture(path: Path) -> None:
-    _assert_same(*_both("hyperliquid", path.read_bytes().splitlines()))
 
 
 def test_hyperliquid_real_node_sample_equals_the_reference_and_is_all_proven() -> None:

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import Margining, PositionSide, QtyUnit
+from liqscope.events import Margining, PositionSide, QtyUnit, Source
+from liqscope.normalize import normalize_batch
 from liqscope.venues.kraken_futures import SPEC
 from tests.venues._frames import frame, parse
 
@@ -64,3 +65,41 @@ def test_unknown_product_prefix_is_quarantined():
 
 def test_declared_spec():
     assert not SPEC.sampled and str(SPEC.side_convention) == "taker"
+
+
+# ---- the declared fast path (fast.toml): what it takes, with the reference's values -------------------------
+
+RECV = 1_800_000_000_000_000_000
+
+
+def _fast(raws: list[bytes]):
+    """(the fast path's part, its rows as dicts) of a batch; normalize_batch equals the reference either way."""
+    n = len(raws)
+    part = SPEC.parse_batch(raws, [RECV] * n, ["r"] * n, Source.WS)  # type: ignore[misc]
+    args = (SPEC.decode, SPEC.parse, raws, [RECV] * n, ["r"] * n, ["k"] * n)
+    fast, slow = (normalize_batch(*args, source=Source.WS, fast=f) for f in (True, False))
+    assert fast.table.to_pylist() == slow.table.to_pylist() and fast.counts == slow.counts
+    assert fast.outcomes == slow.outcomes
+    return part, part.table.to_pylist() if part.table is not None else []
+
+
+def test_fast_path_inverse_notional_is_contracts_times_one_usd_and_linear_is_qty_times_price():
+    part, rows = _fast([XRP_SELL, ETH_BUY, ETH_BUY.replace(b"PI_ETHUSD", b"PF_ETHUSD")])
+    assert (list(part.rows), list(part.fallback)) == ([0, 1, 2], [])
+    assert [r["notional_usd"] for r in rows] == [Decimal(12000) * 1, Decimal(250) * 1, Decimal("57900")]  # 250 x 231.6
+    assert [(r["margining"], r["quantity_unit"], r["contract_size"]) for r in rows] == [
+        ("inverse", "contracts", Decimal(1)), ("inverse", "contracts", Decimal(1)), ("linear", "base", None)]
+    assert [(r["liquidated_side"], r["venue_side"]) for r in rows] == [("LONG", "sell"), ("SHORT", "buy"),
+                                                                       ("SHORT", "buy")]
+    assert rows[0]["event_id"] == "kraken_futures:PI_XRPUSD:3ee209b8-bc9f-4ed5-965b-8c6208b26411"
+    assert rows[0]["price"] == Decimal("0.1736") and rows[0]["ts_event"] == 1593561965283 * 10**6
+
+
+def test_fast_path_hands_back_other_trade_types_and_products_the_reference_rewrites():
+    raws = [XRP_SELL.replace(b'"type":"liquidation"', b'"type":"fill"'),   # skipped by the reference
+            XRP_SELL.replace(b"PI_XRPUSD", b"pi_xrpusd"),                   # the reference upper-cases it
+            XRP_SELL.replace(b"PI_XRPUSD", b"XRPUSD"),                      # quarantined
+            ETH_BUY]
+    part, rows = _fast(raws)
+    assert (list(part.rows), list(part.fallback)) == ([3], [0, 1, 2])
+    assert [r["event_id"] for r in rows] == ["kraken_futures:PI_ETHUSD:e7f3a144-5c04-4ed6-999e-5922cd0b6160"]

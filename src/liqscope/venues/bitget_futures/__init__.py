@@ -10,7 +10,7 @@ seen. Revisit both against a live capture with a known liquidation.
 from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.bitget_futures import parse, wire
+from liqscope.venues.bitget_futures import batch, parse, wire
 
 SAMPLING = ("max-per-side: each second, at most 1 long + 1 short liquidation per pair, the largest (Bitget docs): "
             "totals are floors, biased toward large liquidations")
@@ -19,6 +19,7 @@ SPEC = VenueSpec(
     id="bitget_futures",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.FILL_PRICE}),
     side_convention=SideConvention.POSITION,
     quantity_unit=QtyUnit.QUOTE,

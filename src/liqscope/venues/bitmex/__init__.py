@@ -12,12 +12,13 @@ Contracts: XBTUSD is inverse, 1 USD each; USDT-linear contracts are a fixed frac
 from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.bitmex import parse, wire
+from liqscope.venues.bitmex import batch, parse, wire
 
 SPEC = VenueSpec(
     id="bitmex",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     # BitMEX support: the websocket shows "all of the liquidation orders - even if they are immediately
     # filled" (api-connectors#241). price is the bankruptcy price; orderID is the identity.
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.ORDER_PRICE, Capability.EVENT_ID}),

@@ -7,12 +7,13 @@ shapes) is parsed too, so old recordings still load; those recordings are floors
 from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.bybit_linear import parse, wire
+from liqscope.venues.bybit_linear import batch, parse, wire
 
 SPEC = VenueSpec(
     id="bybit_linear",
     decode=wire.decode_frame,
     parse=parse.parse_frame,
+    parse_batch=batch.parse_batch,
     # allLiquidation pushes every liquidation (batched per 500 ms); p is the bankruptcy price.
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY,
                             Capability.ORDER_PRICE}),

@@ -10,12 +10,13 @@ identity.
 from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.deribit import parse, wire
+from liqscope.venues.deribit import batch, parse, wire
 
 SPEC = VenueSpec(
     id="deribit",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY, Capability.FILL_PRICE,
                             Capability.EVENT_ID}),
     side_convention=SideConvention.TAKER,

@@ -9,7 +9,7 @@ one liquidation per contract per second. Tardis publishes no Gate liquidations, 
 
 from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
-from liqscope.venues.gate_futures import parse, wire
+from liqscope.venues.gate_futures import batch, parse, wire
 
 SAMPLING = "at most 1 liquidation order per contract per second (Gate docs): totals are floors"
 
@@ -17,6 +17,7 @@ SPEC = VenueSpec(
     id="gate_futures",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.ORDER_PRICE}),
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,

@@ -9,12 +9,13 @@ feed is taken as complete; ``uid`` is the identity.
 from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.kraken_futures import parse, wire
+from liqscope.venues.kraken_futures import batch, parse, wire
 
 SPEC = VenueSpec(
     id="kraken_futures",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY, Capability.FILL_PRICE,
                             Capability.EVENT_ID}),
     side_convention=SideConvention.TAKER,
