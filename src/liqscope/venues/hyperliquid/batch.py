@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import functools
 import itertools
 import re
 import tomllib
@@ -143,6 +144,7 @@ def probe(coin: str) -> LiquidationEvent:
     return parse.trade_event([("0x0", fill)], _PROBE_RX.ts_ns, _PROBE_RX)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the coin (Hyperliquid's reference reads no table)
 def _probe_row(coin: str) -> tuple[object, ...] | None:
     try:
         event = probe(coin)
