@@ -99,11 +99,15 @@ class BatchPart:
         rows: The record index of each row of ``table``.
         fallback: Indices of the records it did not take (anything it was not sure of); ``normalize_batch``
             runs those through ``normalize_record``, so their outcome is exactly the per-record one.
+        skipped: Index -> reason of the records it proved the per-record path skips (``NotALiquidation``, the
+            parser's own words): decoded without error, no duplicate key, no liquidation. Neither in ``rows``
+            nor in ``fallback``.
     """
 
     table: Any  # pa.Table: pyarrow is not imported by the registry
     rows: Sequence[int]
     fallback: Sequence[int]
+    skipped: Mapping[int, str] = field(default_factory=dict)
 
 
 # (raws, ts_recv, refs, source) -> BatchPart

@@ -10,12 +10,13 @@ parsed too, so old recordings load; those recordings are floors, not totals.
 from liqscope._registry import Capability, Inferred, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.bybit_inverse import parse, wire
+from liqscope.venues.bybit_inverse import batch, parse, wire
 
 SPEC = VenueSpec(
     id="bybit_inverse",
     decode=wire.decode_frame,
     parse=parse.parse_frame,
+    parse_batch=batch.parse_batch,
     # allLiquidation pushes every liquidation (batched per 500 ms); p is the bankruptcy price.
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILLED_QUANTITY,
                             Capability.ORDER_PRICE}),

@@ -8,7 +8,7 @@ Side is the liquidation ORDER's side (``sell`` = a LONG was liquidated). ``sz`` 
 from liqscope._registry import Capability, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
 from liqscope.venues import _tardis
-from liqscope.venues.okx_futures import parse, wire
+from liqscope.venues.okx_futures import batch, parse, wire
 
 SAMPLING = ("OKX: 'This data doesn't represent the total number of liquidations on OKX' (older docs: at "
             "most one order per contract per second); recent orders are replayed after each subscribe: "
@@ -18,6 +18,7 @@ SPEC = VenueSpec(
     id="okx_futures",
     decode=wire.decode_frame,
     parse=parse.parse_message,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.ORDER_PRICE}),
     side_convention=SideConvention.ORDER,
     quantity_unit=QtyUnit.CONTRACTS,
