@@ -87,6 +87,9 @@ class Format:
     source: str = "archive"
     repeats_records: bool = False
     description: str = ""
+    # The venue's columnar fast path, when this format's records are the venue's own records in a file (its
+    # decode is the venue's decode with the file name ignored): ``normalize_batch`` runs it as for the venue.
+    parse_batch: ParseBatch | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

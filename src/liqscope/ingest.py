@@ -48,6 +48,7 @@ from liqscope._ingest_read import (
     spool_input,
 )
 from liqscope._received import ReceivedAt, parse_received_at, sniff, stamped
+from liqscope._registry import ParseBatch
 from liqscope.errors import ConfigError, InputUnreadable, Reason, StoreError, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
@@ -289,7 +290,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
         drop_repeats = drop_repeats and f.repeats_records
         run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
-                   drop_repeats, synthetic, ts_recv, batch)
+                   drop_repeats, synthetic, ts_recv, batch, parse_batch=f.parse_batch)
         if f.repeats_records:  # how this batch treated them: verify replays it the same way
             repeats = {"repeats": "dropped" if drop_repeats else "stored"}
     result = run.result
@@ -384,9 +385,10 @@ class _Run:
     def __init__(self, catalog: Catalog, venue: str, fmt: str, name: str, label: str, scan: Scan,
                  decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                  source: Source, drop_repeats: bool, synthetic: bool, ts_recv: int | None,
-                 batch: str | None) -> None:
+                 batch: str | None, *, parse_batch: ParseBatch | None = None) -> None:
         self.catalog, self.venue, self.fmt, self.label = catalog, venue, fmt, label
         self.decode, self.parse, self.source, self.drop_repeats = decode, parse, source, drop_repeats
+        self.parse_batch = parse_batch  # a format's own fast path (Format.parse_batch); the venue's is found
         self.result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=scan.sha256,
                                    records=scan.records, synthetic=synthetic or scan.synthetic)
         self.ts_recv = time.time_ns() if ts_recv is None else ts_recv  # files carry no receipt time
@@ -459,7 +461,7 @@ class _Run:
         batch = normalize_batch(self.decode, self.parse, raws if whole else [raws[i] for i in todo],
                                 [self.ts_recv] * len(todo), refs if whole else [refs[i] for i in todo],
                                 keys if whole else [keys[i] for i in todo], source=self.source,
-                                synthetic=res.synthetic)
+                                synthetic=res.synthetic, parse_batch=self.parse_batch)
         for j, out in batch.outcomes.items():
             i = todo[j]
             if out.quarantined:

@@ -184,7 +184,8 @@ def _fast_path(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], 
 
 def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                     raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], record_keys: Sequence[str],
-                    *, source: Source, synthetic: bool = False, fast: bool = True) -> Batch:
+                    *, source: Source, synthetic: bool = False, fast: bool = True,
+                    parse_batch: Any = None) -> Batch:
     """Normalize many records to lake rows; the same outcome, record by record, as ``normalize_record``.
 
     When ``decode`` and ``parse`` are a venue's own and the venue declares a columnar fast path
@@ -203,10 +204,12 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
         source: How the records reached us.
         synthetic: Label every row synthetic.
         fast: Use the venue's columnar fast path when it has one (``False``: record by record only).
+        parse_batch: The fast path of a format whose ``decode`` is the venue's own in another signature
+            (``Format.parse_batch``); default: the venue's, found by its ``decode`` and ``parse``.
     """
     from liqscope.store._schema import EVENT_SCHEMA, events_to_table  # lazy: the store builds on events
 
-    parse_batch = _fast_path(decode, parse) if fast else None
+    parse_batch = (parse_batch or _fast_path(decode, parse)) if fast else None
     counts = [0] * len(raws)
     tables: list[pa.Table] = []
     rows: list[int] = []

@@ -28,6 +28,7 @@ SPEC = VenueSpec(
             split=node.split,
             decode=node.decode_line,
             parse=parse.parse_node_line,
+            parse_batch=batch.parse_batch,  # node.decode_line is wire.decode_line, the file name unused
             description="node_fills_by_block / node_fills hourly files, plain or LZ4 (s3://hl-mainnet-node-data)",
         ),
         "hyperliquid-official": Format(
