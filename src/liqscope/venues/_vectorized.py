@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from liqscope import _identity, _time
-from liqscope._registry import BatchPart
+from liqscope._registry import BatchPart, ParseBatch
 from liqscope.events import (
     _MAX_ID_CHARS,
     _TS_MAX_NS,
@@ -39,13 +39,14 @@ from liqscope.events import (
     MAX_NOTIONAL_USD,
     MIN_NOTIONAL_USD,
     LiquidationEvent,
+    Received,
     Source,
 )
 from liqscope.normalize import MAX_RECORD_BYTES
 from liqscope.venues import _columnar as col
 from liqscope.venues import _instruments
 
-__all__ = ["Mapping", "load", "run"]
+__all__ = ["PROBE_RX", "Mapping", "fast_path", "load", "run"]
 
 _MIN_PRICE, _MAX_PRICE = Decimal(10) ** -10, Decimal(10) ** 8
 _TS_MIN_MS, _TS_MAX_MS = _TS_MIN_NS // 1_000_000, _TS_MAX_NS // 1_000_000
@@ -694,3 +695,21 @@ def _product(arrs: list[pa.Array]) -> tuple[pa.Array, pa.Array]:
         acc = pc.cast(pc.if_else(fits, exact, pa.scalar(Decimal(0), exact.type)), col.MONEY)
     product, fits = col.exact_product(acc, arrs[-1])
     return product, pc.and_(ok, fits)
+
+
+# The receipt a probe record is parsed with (its time is inside every venue's bounds).
+PROBE_RX = Received(ts_ns=1_700_000_000_000_000_000, ref="probe")
+
+
+def fast_path(m: Mapping, probe: Probe) -> ParseBatch:
+    """A venue's ``parse_batch`` (``VenueSpec.parse_batch``): its mapping run over a batch with its probe.
+
+    The function normalizes the records the mapping takes and hands back every other one (see ``run``).
+    """
+
+    def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source) -> BatchPart:
+        return run(m, raws, ts_recv, refs, source, probe)
+
+    parse_batch.__doc__ = (f"The declared fast path of {m.venue} (venues/{m.venue}/fast.toml): normalize the records "
+                           "it takes in columns; hand back every record it is not sure of.")
+    return parse_batch
