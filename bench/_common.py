@@ -14,9 +14,13 @@ START = "2025-10-10T00:00:00Z"
 
 # Inputs per scale. "small" is a smoke run (minutes); "full" is what BENCHMARKS.md reports.
 SCALES: dict[str, dict[str, int]] = {
-    "small": {"frames": 100_000, "ingest_frames": 100_000, "rss_events": 200_000, "repeats": 3,
+    # venue_frames: each other venue's normalize input; reference_frames: the prefix its reference path is timed on
+    # (its rate does not depend on the count, and it is the slow row); venue_ingest_frames: each other venue's ingest.
+    "small": {"frames": 100_000, "venue_frames": 20_000, "reference_frames": 20_000, "ingest_frames": 100_000,
+              "venue_ingest_frames": 20_000, "rss_events": 200_000, "repeats": 3,
               "lakes": (1_000_000,), "growth_days": (4, 8, 16)},
-    "full": {"frames": 1_000_000, "ingest_frames": 300_000, "rss_events": 300_000, "repeats": 3,
+    "full": {"frames": 1_000_000, "venue_frames": 200_000, "reference_frames": 50_000, "ingest_frames": 300_000,
+             "venue_ingest_frames": 100_000, "rss_events": 300_000, "repeats": 3,
              # 100M is left out of the full run: on 2 cores the lake builds in ~5 min but `report` and the
              # hand-written query take ~10 min each (see bench/NOTES.md); BENCH_LAKES=10000000,100000000 adds it.
              "lakes": (10_000_000,), "growth_days": (5, 20, 50)},
@@ -43,11 +47,15 @@ def measure(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float, A
 
 
 def rate_row(section: str, case: str, n: int, timing: tuple[float, float, float, Any], unit: str,
-             **extra: Any) -> dict[str, Any]:
-    """A throughput row: n items per run, reported as items/s (median, and the min-max range)."""
+             nbytes: int | None = None, **extra: Any) -> dict[str, Any]:
+    """A throughput row: n items per run, reported as items/s (median, and the min-max range).
+
+    With ``nbytes`` (the input's size) the row also carries ``mb_s``: 10^6 bytes of input per second at the median.
+    """
     med, lo, hi, _ = timing
+    mb = {} if nbytes is None else {"mb_s": nbytes / med / 1e6, "bytes": nbytes}
     return {"section": section, "case": case, "value": n / med, "min": n / hi, "max": n / lo, "unit": unit,
-            "n": n, **extra}
+            "n": n, **mb, **extra}
 
 
 def time_row(section: str, case: str, timing: tuple[float, float, float, Any], **extra: Any) -> dict[str, Any]:

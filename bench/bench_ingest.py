@@ -1,5 +1,8 @@
 """Ingest end to end (raw journal + normalize + Parquet commit), and peak RSS while ingesting.
 
+Binance USD-M is the reference; one venue of every other family with a fast path (``FAMILIES``) is
+ingested the same way on a smaller file, and its MB/s is given as a ratio to binance_usdm's first row.
+
 Both memory rows are real runs in a fresh process (``ru_maxrss``), nothing is extrapolated: one file of
 the simulated recording, and one file of ``BIG`` events built by replicating that recording with every
 replica shifted in time, so each line is a distinct liquidation (cached in bench/out/inputs).
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import OUT, frames_file, scale_of
+from bench._fixtures import input_file
 
 # Events in the one-file memory run. "full" is the issue's 10M; BENCH_INGEST_EVENTS overrides either.
 BIG = {"small": 1_000_000, "full": 10_000_000}
@@ -29,7 +33,7 @@ from pathlib import Path
 from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
 t = time.perf_counter()
-r = ingest_file(Catalog(Path(sys.argv[1])), "binance_usdm", Path(sys.argv[2]))
+r = ingest_file(Catalog(Path(sys.argv[1])), sys.argv[3], Path(sys.argv[2]))
 secs = time.perf_counter() - t
 try:
     hwm = next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:"))
@@ -39,10 +43,10 @@ print(r.records, r.accepted, secs, hwm)
 """
 
 
-def _ingest_once(path: Path, lake: Path) -> tuple[int, int, float, int]:
+def _ingest_once(path: Path, lake: Path, venue: str = "binance_usdm") -> tuple[int, int, float, int]:
     # A fresh process per run: peak RSS is the process's own, and nothing is cached between runs.
     shutil.rmtree(lake, ignore_errors=True)
-    done = subprocess.run([sys.executable, "-c", _RSS, str(lake), str(path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", _RSS, str(lake), str(path), venue], capture_output=True, text=True)
     shutil.rmtree(lake, ignore_errors=True)
     if done.returncode != 0:
         raise RuntimeError(f"ingest process failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -83,6 +87,29 @@ def replicated_file(base: Path, events: int) -> Path:
     return path
 
 
+# One venue per family besides Binance, the same ingest as above on ~``venue_ingest_frames`` frames: the
+# simulator's where the venue has one, else its real fixture frames replicated (bench/_fixtures.py). BitMEX is
+# left out: its table carries no time, and ingest refuses a timeless venue's file without a receipt-time field.
+FAMILIES = ("bybit_linear", "okx_swap", "bitget_futures", "deribit", "dydx_v4", "gate_futures", "kraken_futures")
+
+
+def _venue_rows(cfg: dict[str, Any], binance_mb_s: float) -> list[dict[str, Any]]:
+    rows = []
+    for venue in FAMILIES:
+        path, label = input_file(venue, cfg["venue_ingest_frames"])
+        runs = [_ingest_once(path, OUT / "lake-ingest", venue) for _ in range(cfg["repeats"])]
+        records, accepted = runs[0][0], runs[0][1]
+        secs = sorted(r[2] for r in runs)
+        med, size = secs[len(secs) // 2], path.stat().st_size
+        rows.append({"section": "ingest", "case": f"{venue} jsonl, {records:,} frames -> lake (as above)",
+                     "value": records / med, "min": records / secs[-1], "max": records / secs[0], "unit": "frames/s",
+                     "n": records, "mb_s": size / med / 1e6, "bytes": size, "ratio": size / med / 1e6 / binance_mb_s,
+                     "ratio_note": "per byte vs binance_usdm's first row",
+                     "note": f"{label}; {size / records:.0f} B/frame; {accepted:,} events; peak RSS "
+                             f"{max(r[3] for r in runs) / MIB:.0f} MiB"})
+    return rows
+
+
 def run(scale: str) -> list[dict[str, Any]]:
     cfg = scale_of(scale)
     rows: list[dict[str, Any]] = []
@@ -90,10 +117,12 @@ def run(scale: str) -> list[dict[str, Any]]:
     runs = [_ingest_once(path, OUT / "lake-ingest") for _ in range(cfg["repeats"])]
     records = runs[0][0]
     secs = sorted(r[2] for r in runs)
-    rows.append({"section": "ingest", "case": f"binance_usdm jsonl, {records:,} frames -> lake (raw gzip journal, "
+    rows.append({"section": "ingest", "case": f"binance_usdm jsonl, {records:,} frames -> lake (raw zstd journal, "
                  "normalize, Parquet zstd, manifest commit)", "value": records / secs[len(secs) // 2],
                  "min": records / secs[-1], "max": records / secs[0], "unit": "frames/s", "n": records,
                  "target": ">= 500,000 frames/s", "met": records / secs[len(secs) // 2] >= 500_000})
+    binance_mb_s = path.stat().st_size / secs[len(secs) // 2] / 1e6
+    rows[-1].update(mb_s=binance_mb_s, bytes=path.stat().st_size)
     rss, events = max(r[3] for r in runs), runs[0][1]
     rows.append({"section": "memory", "case": f"peak RSS ingesting one file of {events:,} events", "value": rss / MIB,
                  "unit": "MiB", "n": events, "note": f"{rss / events / 1024:.2f} KiB per event"})
@@ -103,10 +132,11 @@ def run(scale: str) -> list[dict[str, Any]]:
     b_records, b_events, b_secs, b_rss = _ingest_once(big, OUT / "lake-ingest-big")
     rows.append({"section": "ingest", "case": f"binance_usdm jsonl, one file of {b_records:,} frames -> lake "
                  "(streamed in chunks, one commit)", "value": b_records / b_secs, "unit": "frames/s", "n": b_records,
+                 "mb_s": big.stat().st_size / b_secs / 1e6, "bytes": big.stat().st_size,
                  "target": ">= 500,000 frames/s", "met": b_records / b_secs >= 500_000,
                  "note": f"one run, {b_secs:.0f} s"})
     rows.append({"section": "memory", "case": f"peak RSS ingesting one file of {b_events:,} events (a real run)",
                  "value": b_rss / MIB, "unit": "MiB", "n": b_events, "target": "< 1,536 MiB" if want >= 10_000_000
                  else "", "met": b_rss < 1.5 * 2**30 if want >= 10_000_000 else None,
                  "note": f"{b_rss / MIB / (rss / MIB):.2f}x the {events:,}-event run's peak"})
-    return rows
+    return rows + _venue_rows(cfg, binance_mb_s)

@@ -12,8 +12,8 @@ Three processes on this machine:
 - ``liqscope capture`` (the real CLI, its default 0.1 s group-commit window) records the frames and its commit
   worker process commits them to a fresh lake;
 - this process watches ``lake/_batches`` every 5 ms; for each new manifest it opens a fresh ``Catalog``,
-  runs a DuckDB count over ``event_files()`` (the moment a user query sees the events) and reads the new
-  batch's ``ts_event``/``ts_recv``.
+  runs a DuckDB count over ``event_files()`` on ``Catalog.connect()``, as liqscope's readers query (the
+  moment a user query sees the events), and reads the new batch's ``ts_event``/``ts_recv``.
 
 Latency of a frame = the time that count returned - its send time. Send times are read at 1 ms resolution
 (truncated), so latencies are overstated by less than 1 ms. The server paces in groups (``--group`` frames
@@ -65,7 +65,6 @@ async def _serve(rate: float, frames_n: int, group: int) -> None:
 
 # -- the watcher (this process) ----------------------------------------------------------------------------
 def _watch(data_dir: Path, capture: subprocess.Popen[bytes], poll_s: float = 0.005) -> list[dict[str, Any]]:
-    import duckdb
     import msgspec
 
     from liqscope.store import Catalog
@@ -82,7 +81,7 @@ def _watch(data_dir: Path, capture: subprocess.Popen[bytes], poll_s: float = 0.0
             t_seen = time.time_ns()
             catalog = Catalog(data_dir)
             files = catalog.event_files([VENUE])
-            con = duckdb.connect(":memory:")
+            con = catalog.connect()  # as every liqscope reader queries (CLI, API, dashboard)
             total = con.execute(f"SELECT count(*) FROM {catalog.relation_sql(files)}").fetchone()[0]  # type: ignore[index]
             t_visible = time.time_ns()
             # The rows of each new commit, read from its own files (a rollup may already have replaced it:

@@ -73,13 +73,18 @@ def _fmt(v: Any, unit: str) -> str:
 
 
 def _table(rows: list[dict[str, Any]]) -> list[str]:
-    out = ["| case | median | min – max | unit | ratio | target | met | note |", "|---|---|---|---|---|---|---|---|"]
+    # A section whose rows carry "mb_s" (10^6 bytes of input per second, at the median) gets an MB/s column.
+    mb = any("mb_s" in r for r in rows)
+    out = ["| case | median | min – max | unit " + ("| MB/s " if mb else "") + "| ratio | target | met | note |",
+           "|---|---|---|---|" + ("---|" if mb else "") + "---|---|---|---|"]
     for r in rows:
         unit = r.get("unit", "")
         rng = f"{_fmt(r.get('min'), unit)} – {_fmt(r.get('max'), unit)}" if r.get("min") is not None else ""
         ratio = f"{r['ratio']:.2f}× ({r.get('ratio_note', '')})" if r.get("ratio") is not None else ""
         met = {True: "yes", False: "**no**", None: ""}[r.get("met")]
-        out.append(f"| {r.get('case', r.get('name', '?'))} | {_fmt(r.get('value'), unit)} | {rng} | {unit} | {ratio} "
+        mbs = (f"{r['mb_s']:,.1f} | " if r.get("mb_s") is not None else "| ") if mb else ""
+        out.append(f"| {r.get('case', r.get('name', '?'))} | {_fmt(r.get('value'), unit)} | {rng} | {unit} | {mbs}"
+                   f"{ratio} "
                    f"| {r.get('target') or ''} | {met} | {r.get('note') or ''} |")
     return out
 

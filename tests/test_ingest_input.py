@@ -8,6 +8,7 @@ riftfern recording for the data, and every expected figure computed here from th
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,8 @@ import threading
 import zlib
 from decimal import Decimal
 from pathlib import Path
+
+import pyarrow as pa
 
 from liqscope._time import parse_iso_ns
 from liqscope.ingest import ingest_file
@@ -72,8 +75,9 @@ def test_the_same_50_lines_through_dev_stdin_are_already_present_and_the_raw_jou
     assert (first["records"], first["accepted"]) == (50, 50)
     again = _result(_cli(tmp_path / "lake", "/dev/stdin", stdin=data))
     assert (again["records"], again["accepted"], again["already_present"]) == (50, 0, 50)
-    blob = tmp_path / "lake" / "raw" / first["raw_sha256"][:2] / f"{first['raw_sha256']}.gz"
-    assert gzip.decompress(blob.read_bytes()) == data
+    blob = tmp_path / "lake" / "raw" / first["raw_sha256"][:2] / f"{first['raw_sha256']}.zst"
+    with pa.CompressedInputStream(pa.OSFile(str(blob)), "zstd") as f:  # a plain zstd stream
+        assert f.read() == data
 
 
 def test_a_gzip_piped_to_stdin_is_sniffed_without_losing_its_first_bytes(tmp_path):
@@ -161,8 +165,9 @@ def test_a_gzip_holding_one_64_mib_line_quarantines_its_byte_range_keeps_the_lin
     assert report(counted(Catalog(tmp_path / "lake"), load("standard"), *ALL)).total_usd == _notional(good)
     # The raw journal keeps every byte, the oversized line's included, at the entry's byte range.
     sha = entry["raw_ref"].split(":")[0]
-    with gzip.open(tmp_path / "lake" / "raw" / sha[:2] / f"{sha}.gz") as raw:
-        raw.seek(offset)
+    blob = pa.CompressedInputStream(pa.OSFile(str(tmp_path / "lake" / "raw" / sha[:2] / f"{sha}.zst")), "zstd")
+    with io.BufferedReader(blob) as raw:
+        raw.read(offset)
         assert raw.read(size + 1) == big + b"\n"
 
 

@@ -6,6 +6,7 @@ asserted is a PROVENANCE figure or counted here from the raw lines, independentl
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import itertools
@@ -14,11 +15,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import zipfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -169,7 +172,9 @@ def test_gzip_and_zip_inputs_stream_to_the_same_records_as_the_plain_file(tmp_pa
         res = ingest_file(catalog, "binance_usdm", other)
         assert (res.already_present, res.accepted, res.raw_sha256) == (456, 0, first.raw_sha256)
     blob = catalog.layout.raw_blob(first.raw_sha256)
-    assert gzip.decompress(blob.read_bytes()) == data  # the journal is the input's exact bytes
+    assert blob.suffix == ".zst"
+    with pa.CompressedInputStream(pa.OSFile(str(blob)), "zstd") as f:
+        assert f.read() == data  # the journal is the input's exact bytes
 
 
 def test_a_truncated_gzip_is_unreadable_and_writes_nothing(tmp_path):
@@ -178,6 +183,35 @@ def test_a_truncated_gzip_is_unreadable_and_writes_nothing(tmp_path):
     with pytest.raises(InputUnreadable, match=r"cut\.jsonl\.gz: cannot decompress"):
         ingest_file(Catalog(tmp_path / "lake"), "binance_usdm", path)
     assert not (tmp_path / "lake").exists() or not [p for p in (tmp_path / "lake").rglob("*") if p.is_file()]
+
+
+def test_a_part_that_fails_to_write_on_the_stager_thread_fails_the_ingest_and_leaves_nothing(tmp_path, chunk,
+                                                                                              monkeypatch):
+    """Parts are written on a worker thread while the next chunk normalizes: its error still fails the ingest
+    in the caller's thread, no part is written after the abort, and the same input then ingests whole."""
+    from liqscope.errors import LakeWriteFailed
+    from liqscope.store._writer import BatchWriter, _write_failed
+
+    chunk(100)  # 456 records: 5 chunks, so later chunks are normalized while earlier parts are written
+    calls: list[str] = []
+    real = BatchWriter.add_table
+
+    def add_table(self, final, table):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 5:  # the third chunk's event part: a real OSError, as a full disk raises it
+            raise _write_failed(final, OSError(errno.ENOSPC, "No space left on device"))
+        real(self, final, table)
+
+    monkeypatch.setattr(BatchWriter, "add_table", add_table)
+    root = tmp_path / "lake"
+    with pytest.raises(LakeWriteFailed, match="the disk is full"):
+        ingest_file(Catalog(root), "binance_usdm", BINANCE_0817)
+    assert {name.startswith("liqscope-ingest-write") for name in calls} == {True}
+    assert _lake.manifests(root) == [] and _lake.leftovers(root) == []
+    assert [p for p in (root / "raw").rglob("*") if p.is_file()] == []
+    monkeypatch.setattr(BatchWriter, "add_table", real)
+    again = ingest_file(Catalog(root), "binance_usdm", BINANCE_0817)
+    assert (again.records, again.accepted, again.already_present) == (456, 456, 0)
 
 
 def test_a_file_that_changes_between_the_two_passes_is_refused_and_leaves_nothing(tmp_path, chunk):

@@ -87,6 +87,9 @@ class Format:
     source: str = "archive"
     repeats_records: bool = False
     description: str = ""
+    # The venue's columnar fast path, when this format's records are the venue's own records in a file (its
+    # decode is the venue's decode with the file name ignored): ``normalize_batch`` runs it as for the venue.
+    parse_batch: ParseBatch | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,11 +102,15 @@ class BatchPart:
         rows: The record index of each row of ``table``.
         fallback: Indices of the records it did not take (anything it was not sure of); ``normalize_batch``
             runs those through ``normalize_record``, so their outcome is exactly the per-record one.
+        skipped: Index -> reason of the records it proved the per-record path skips (``NotALiquidation``, the
+            parser's own words): decoded without error, no duplicate key, no liquidation. Neither in ``rows``
+            nor in ``fallback``.
     """
 
     table: Any  # pa.Table: pyarrow is not imported by the registry
     rows: Sequence[int]
     fallback: Sequence[int]
+    skipped: Mapping[int, str] = field(default_factory=dict)
 
 
 # (raws, ts_recv, refs, source) -> BatchPart

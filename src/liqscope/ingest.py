@@ -8,18 +8,23 @@ within one file (Binance's archive writes every row twice): a record of its own,
 whose events are further copies of the same liquidations (``IngestResult.repeats``).
 
 A file is read twice as a stream (``liqscope._ingest_read``): a scan for its sha256 and the records that
-may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts;
-the batch manifest, written last, commits them all at once. Memory is one chunk, not one file; a line
+may repeat, then chunks of ``CHUNK_RECORDS`` records, each normalized and staged as its own Parquet parts
+(written on a worker thread while the next chunk is normalized; the raw journal is compressed on another);
+the batch manifest, written last, commits them all at once. Memory is two chunks at most, not one file; a line
 above ``MAX_RECORD_BYTES`` is never held whole, and blank lines are counted, not stored. Standard input,
 pipes and FIFOs are spooled to an anonymous temp file in the data directory first (docs/store.md, "Input").
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +48,7 @@ from liqscope._ingest_read import (
     spool_input,
 )
 from liqscope._received import ReceivedAt, parse_received_at, sniff, stamped
+from liqscope._registry import ParseBatch
 from liqscope.errors import ConfigError, InputUnreadable, Reason, StoreError, UnknownName
 from liqscope.events import LiquidationEvent, Received, Source
 from liqscope.normalize import MAX_RECORD_BYTES, normalize_batch
@@ -284,7 +290,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
         decode = lambda raw, _n=inp.name, _d=f.decode: _d(raw, _n)  # noqa: E731
         drop_repeats = drop_repeats and f.repeats_records
         run = _Run(catalog, venue, fmt, inp.name, label, scan, decode, f.parse, Source(f.source),
-                   drop_repeats, synthetic, ts_recv, batch)
+                   drop_repeats, synthetic, ts_recv, batch, parse_batch=f.parse_batch)
         if f.repeats_records:  # how this batch treated them: verify replays it the same way
             repeats = {"repeats": "dropped" if drop_repeats else "stored"}
     result = run.result
@@ -312,6 +318,7 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
                     run.chunk(lines, raws)
                     if progress:
                         progress(run.done, scan.records)
+            run.stager.close()  # every part written (or a write's error raised here)
         if not run.parts:
             run.writer.abort()
             if journal is not None:
@@ -328,12 +335,47 @@ def _ingest(catalog: Catalog, venue: str, inp: Input, fmt: str, *, label: str,
                            **_instruments.manifest_meta(tables, venue)})
         run.settle(manifest)
     except BaseException:
+        run.stager.close(quiet=True)  # no part is written after the abort below
         run.writer.abort()
         if journal is not None:
             journal.discard()
         raise
     catalog.invalidate()
     return result
+
+
+class _Stager:
+    # Writes a chunk's parts (Parquet, quarantine lines) on one worker thread, in chunk order, while the main
+    # thread splits, keys and normalizes the next chunk: Arrow's Parquet writer and compute kernels release the
+    # GIL, so the write runs on the second core. One chunk waits at most (memory: two chunks in flight).
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self.drain(1)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqscope-ingest-write")
+        self._pending.append(self._pool.submit(fn, *args))
+
+    def drain(self, keep: int = 0) -> None:
+        # Wait until at most ``keep`` writes are pending; a write's error is raised here, in the main thread.
+        while len(self._pending) > keep:
+            self._pending.popleft().result()
+
+    def close(self, quiet: bool = False) -> None:
+        try:
+            if quiet:
+                for f in self._pending:
+                    f.exception()  # waits; the error is the one already being raised, or moot
+                self._pending.clear()
+            else:
+                self.drain()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
 
 class _Run:
@@ -343,9 +385,10 @@ class _Run:
     def __init__(self, catalog: Catalog, venue: str, fmt: str, name: str, label: str, scan: Scan,
                  decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                  source: Source, drop_repeats: bool, synthetic: bool, ts_recv: int | None,
-                 batch: str | None) -> None:
+                 batch: str | None, *, parse_batch: ParseBatch | None = None) -> None:
         self.catalog, self.venue, self.fmt, self.label = catalog, venue, fmt, label
         self.decode, self.parse, self.source, self.drop_repeats = decode, parse, source, drop_repeats
+        self.parse_batch = parse_batch  # a format's own fast path (Format.parse_batch); the venue's is found
         self.result = IngestResult(file=label, venue=venue, format=fmt, raw_sha256=scan.sha256,
                                    records=scan.records, synthetic=synthetic or scan.synthetic)
         self.ts_recv = time.time_ns() if ts_recv is None else ts_recv  # files carry no receipt time
@@ -360,7 +403,8 @@ class _Run:
         self.candidates = scan.candidates
         self.occurrences: dict[str, int] = {}  # occurrence-0 key of a candidate record -> copies seen
         self.event_hashes: list[pa.Array] = []
-        self.staged_events: list[Path] = []
+        self.staged_events: list[Path] = []  # appended by the stager's thread
+        self.stager = _Stager()
         self.done = self.parts = 0
 
     def _keys(self, raws: list[bytes], base: int) -> tuple[list[str], dict[int, int]]:
@@ -396,9 +440,19 @@ class _Run:
         joined = b"\n".join(raws)  # one scan in C finds out whether any record needs a look of its own
         marker = res.synthetic and SYNTHETIC_MARKER in joined
         # (JSON-lines chunks hold no blank lines: the splitter counts them; a format's splitter may not)
-        if existing or (self.drop_repeats and later) or marker or oversized or (
-                self.fmt != JSONL and _BLANK.search(joined)):
-            kept, todo = self._sort(raws, lines, keys, later, existing, status, bad)
+        if self.fmt != JSONL and _BLANK.search(joined):
+            kept, todo = self._sort(raws, lines, keys, later, existing, status, bad, range(len(raws)))
+        elif existing or (self.drop_repeats and later) or marker or oversized:
+            # Only the records that may need it get a look of their own (a chunk is 100k records; the marker
+            # is one line of the first).
+            look: set[int] = set(later) if self.drop_repeats else set()
+            if existing:
+                look.update(i for i, k in enumerate(keys) if k in existing)
+            if oversized:
+                look.update(i for i, r in enumerate(raws) if type(r) is Oversized)
+            if marker:
+                look.update(_holding(joined, raws, SYNTHETIC_MARKER))
+            kept, todo = self._sort(raws, lines, keys, later, existing, status, bad, sorted(look))
         del joined
         if not kept:
             return
@@ -407,7 +461,7 @@ class _Run:
         batch = normalize_batch(self.decode, self.parse, raws if whole else [raws[i] for i in todo],
                                 [self.ts_recv] * len(todo), refs if whole else [refs[i] for i in todo],
                                 keys if whole else [keys[i] for i in todo], source=self.source,
-                                synthetic=res.synthetic)
+                                synthetic=res.synthetic, parse_batch=self.parse_batch)
         for j, out in batch.outcomes.items():
             i = todo[j]
             if out.quarantined:
@@ -458,17 +512,20 @@ class _Run:
         res.duplicate = max(0, res.duplicate - (w.dropped_events - accepted))
 
     def _sort(self, raws: list[bytes], lines: Sequence[int], keys: list[str], later: dict[int, int],
-              existing: set[str], status: list[str],
-              bad: list[tuple[int, QuarantinedRecord]]) -> tuple[list[int], list[int]]:
-        # Records to keep (not already in the lake) and, of those, records to normalize.
+              existing: set[str], status: list[str], bad: list[tuple[int, QuarantinedRecord]],
+              look: Sequence[int]) -> tuple[Sequence[int], Sequence[int]]:
+        # Records to keep (not already in the lake) and, of those, records to normalize: every record but
+        # those of ``look`` (ascending) that turn out to be already present, or to need no normalizing.
         res = self.result
-        kept: list[int] = []
-        todo: list[int] = []
-        for i, raw in enumerate(raws):
+        present: set[int] = set()
+        aside: set[int] = set()
+        for i in look:
+            raw = raws[i]
             if existing and keys[i] in existing:
                 res.already_present += 1
+                present.add(i)
                 continue
-            kept.append(i)
+            aside.add(i)
             if type(raw) is Oversized:
                 status[i] = "quarantined"
                 bad.append((i, _oversized_entry(self, lines[i], raw)))
@@ -484,8 +541,10 @@ class _Run:
                                                  field=None, code=Reason.BLANK_LINE, reason="blank line",
                                                  raw_ref=f"{self.ref_prefix}{lines[i]}", raw="")))
             else:
-                todo.append(i)
-        return kept, todo
+                aside.discard(i)
+        everything = range(len(raws))
+        kept = [i for i in everything if i not in present] if present else everything
+        return kept, ([i for i in kept if i not in aside] if aside else kept)
 
     def _count_events(self, table: pa.Table) -> None:
         # accepted: liquidations not in the lake nor earlier in this file; duplicate: the other copies.
@@ -498,6 +557,7 @@ class _Run:
             seen = pa.chunked_array(self.event_hashes)
             hits = set(seen.filter(pc.is_in(seen, value_set=hashes)).to_pylist())
             if hits:
+                self.stager.drain()  # our earlier parts, written
                 maybe = [x for x, h in zip(ids, hashes.to_pylist(), strict=True) if h in hits]
                 known |= _existing(self.catalog, self.venue, "event_id", maybe,
                                    self.catalog.relation_sql(self.staged_events))
@@ -508,31 +568,38 @@ class _Run:
 
     def _write(self, events: pa.Table, keys: list[str], refs: list[str], status: list[str], counts: list[int],
                bad: list[QuarantinedRecord]) -> None:
-        layout, writer, n = self.catalog.layout, self.writer, self.parts
-        if events.num_rows:
-            ts = events.column("ts_event")
-            day = pc.divide(pc.subtract(ts, pc.if_else(pc.less(ts, 0), _DAY_NS - 1, 0)), _DAY_NS)  # floor
-            groups = pa.table({"venue": events.column("venue"), "day": day}).group_by(["venue", "day"]).aggregate([])
-            for venue, d in sorted(zip(groups.column("venue").to_pylist(), groups.column("day").to_pylist(),
-                                       strict=True)):
-                part = events.filter(pc.and_(pc.equal(events.column("venue"), venue), pc.equal(day, d)))
-                final = layout.event_part(venue, day_of_ns(d * _DAY_NS), writer.batch, n)
-                writer.add_table(final, part)
-                self.staged_events.append(final.with_name(final.name + ".tmp"))
+        # Built and counted here (Python objects to Arrow holds the GIL); written by the stager's thread, whose
+        # Arrow work releases it (part numbers and quarantine order stay chunk order).
         size = len(keys)
-        writer.add_table(layout.record_part(self.venue, writer.batch, n), pa.table({
-            "record_key": pa.array(keys, pa.string()), "venue": pa.array([self.venue] * size, pa.string()),
+        records = pa.table({
+            "record_key": pa.array(keys, pa.string()), "venue": pa.repeat(pa.scalar(self.venue, pa.string()), size),
             "raw_ref": pa.array(refs, pa.string()), "status": pa.array(status, pa.string()),
-            "events": pa.array(counts, pa.int32()), "ts_recv": pa.array([self.ts_recv] * size, pa.int64()),
-        }, schema=RECORD_SCHEMA))
+            "events": pa.array(counts, pa.int32()), "ts_recv": pa.repeat(pa.scalar(self.ts_recv, pa.int64()), size),
+        }, schema=RECORD_SCHEMA)
+        self.stager.submit(self._stage, events, records, self.parts)
         if bad:
             self._quarantine(bad)
             self.result.quarantined += len(bad)
         self.parts += 1
 
+    def _stage(self, events: pa.Table, records: pa.Table, n: int) -> None:
+        layout, writer = self.catalog.layout, self.writer
+        if events.num_rows:
+            ts = events.column("ts_event")
+            day = pc.divide(pc.subtract(ts, pc.if_else(pc.less(ts, 0), _DAY_NS - 1, 0)), _DAY_NS)  # floor
+            groups = pa.table({"venue": events.column("venue"), "day": day}).group_by(["venue", "day"]).aggregate([])
+            parts = sorted(zip(groups.column("venue").to_pylist(), groups.column("day").to_pylist(), strict=True))
+            for venue, d in parts:
+                part = events if len(parts) == 1 else events.filter(
+                    pc.and_(pc.equal(events.column("venue"), venue), pc.equal(day, d)))
+                final = layout.event_part(venue, day_of_ns(d * _DAY_NS), writer.batch, n)
+                writer.add_table(final, part)
+                self.staged_events.append(final.with_name(final.name + ".tmp"))
+        writer.add_table(layout.record_part(self.venue, writer.batch, n), records)
+
     def _quarantine(self, bad: list[QuarantinedRecord]) -> None:
         qpath = self.catalog.layout.quarantine / f"{self.writer.batch}.jsonl"
-        self.writer.append_lines(qpath, (msgspec.json.encode(q) for q in bad))
+        self.stager.submit(self.writer.append_lines, qpath, [msgspec.json.encode(q) for q in bad])
         self.result.quarantine_file = str(qpath)
         self.result.quarantine_samples = (self.result.quarantine_samples + bad)[:50]
 
@@ -565,6 +632,20 @@ def _blank_lines_entry(run: _Run, blank: BlankLines) -> QuarantinedRecord:
     return QuarantinedRecord(file=run.label, line=blank.first, venue=run.venue, format=run.fmt, field=None,
                              code=Reason.BLANK_LINE, reason=reason, raw_ref=f"{run.ref_prefix}{blank.first}", raw="",
                              last_line=blank.last, count=blank.count)
+
+
+def _holding(joined: bytes, raws: list[bytes], needle: bytes) -> set[int]:
+    # Indices of the records holding ``needle``, given ``joined`` = b"\n".join(raws) (no record holds a newline).
+    found: set[int] = set()
+    pos = joined.find(needle)
+    if pos < 0:
+        return found
+    starts = list(itertools.accumulate((len(r) + 1 for r in raws), initial=0))
+    while pos >= 0:
+        i = bisect.bisect_right(starts, pos) - 1
+        found.add(i)
+        pos = joined.find(needle, starts[i + 1])  # the next record's start: one index per record
+    return found
 
 
 def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:

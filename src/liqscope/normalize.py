@@ -184,12 +184,15 @@ def _fast_path(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], 
 
 def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Received], list[LiquidationEvent]],
                     raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], record_keys: Sequence[str],
-                    *, source: Source, synthetic: bool = False, fast: bool = True) -> Batch:
+                    *, source: Source, synthetic: bool = False, fast: bool = True,
+                    parse_batch: Any = None) -> Batch:
     """Normalize many records to lake rows; the same outcome, record by record, as ``normalize_record``.
 
     When ``decode`` and ``parse`` are a venue's own and the venue declares a columnar fast path
-    (``VenueSpec.parse_batch``), the records it takes are normalized in columns and only the others run
-    through ``normalize_record``; the result is the same either way (tests/test_normalize_batch.py).
+    (``VenueSpec.parse_batch``), the records it takes are normalized in columns, those it proves skipped
+    (``BatchPart.skipped``) get the per-record path's skip outcome, and only the others run through
+    ``normalize_record``; the result is the same either way (tests/test_normalize_batch.py,
+    tests/venues/test_fast_paths.py).
 
     Args:
         decode: The venue's (or format's) decoder, as for ``normalize_record``.
@@ -201,17 +204,22 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
         source: How the records reached us.
         synthetic: Label every row synthetic.
         fast: Use the venue's columnar fast path when it has one (``False``: record by record only).
+        parse_batch: The fast path of a format whose ``decode`` is the venue's own in another signature
+            (``Format.parse_batch``); default: the venue's, found by its ``decode`` and ``parse``.
     """
     from liqscope.store._schema import EVENT_SCHEMA, events_to_table  # lazy: the store builds on events
 
-    parse_batch = _fast_path(decode, parse) if fast else None
+    parse_batch = (parse_batch or _fast_path(decode, parse)) if fast else None
     counts = [0] * len(raws)
     tables: list[pa.Table] = []
     rows: list[int] = []
     todo: Sequence[int] = range(len(raws))
+    outcomes: dict[int, Outcome] = {}
     if parse_batch is not None and raws:
         part = parse_batch(raws, ts_recv, refs, source)
         todo = part.fallback
+        # Records the fast path proved the per-record path skips, with that path's reason (BatchPart.skipped).
+        outcomes = {i: Outcome(skipped=reason) for i, reason in part.skipped.items()}
         if part.table is not None and part.table.num_rows:
             tables.append(part.table)
             rows.extend(part.rows)
@@ -219,7 +227,7 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
                 counts[i] += 1
     events: list[LiquidationEvent] = []
     slow_rows: list[int] = []
-    outcomes: dict[int, Outcome] = {}
+    skipped_fast = bool(outcomes)
     for i in todo:
         out = normalize_record(decode, parse, raws[i], Received(ts_ns=ts_recv[i], ref=refs[i], source=source))
         if out.quarantined or out.skipped is not None:
@@ -228,6 +236,8 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
             events.extend(out.events)
             slow_rows.extend([i] * len(out.events))
             counts[i] = len(out.events)
+    if skipped_fast and len(outcomes) > 1:  # fast skips then per-record outcomes: back to record order
+        outcomes = dict(sorted(outcomes.items()))
     if not tables:
         keys = [record_keys[i] for i in slow_rows]
         return Batch(table=events_to_table(events, keys, synthetic=synthetic), counts=counts, outcomes=outcomes)

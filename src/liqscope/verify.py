@@ -1,13 +1,13 @@
 """Rebuild the normalized lake from the raw journal and report every difference (``liqscope verify``).
 
 The raw journal is what ``ingest`` keeps besides the Parquet: each input's exact bytes
-(``raw/<sha[:2]>/<sha>.gz``, content-addressed) and the manifest of the batch that ingested it (venue,
-format, input name, receipt time). ``verify_lake`` replays every ingest batch ever committed (those a
-compaction replaced too), oldest first, through the same ingest code into a temporary lake under the
-same batch ids, then compares each partition of the live lake with the rebuild row by row, and each
-quarantine file byte by byte. A clean lake, compacted or not, yields no problem; a deleted, torn or
-edited file, a lost or edited raw blob, or a manifest that no longer matches its data is named with the
-file and the rows at stake.
+(``raw/<sha[:2]>/<sha>.zst``, or ``.gz`` for older and capture blobs; content-addressed) and the manifest
+of the batch that ingested it (venue, format, input name, receipt time). ``verify_lake`` replays every
+ingest batch ever committed (those a compaction replaced too), oldest first, through the same ingest code
+into a temporary lake under the same batch ids, then compares each partition of the live lake with the
+rebuild row by row, and each quarantine file byte by byte. A clean lake, compacted or not, yields no
+problem; a deleted, torn or edited file, a lost or edited raw blob, or a manifest that no longer matches
+its data is named with the file and the rows at stake.
 
 Capture batches are replayed too, from the transcript text their raw blob keeps (the same frames through
 the same sink). Rows of batches it cannot replay (market tables and other kinds) are left out of the
@@ -432,8 +432,9 @@ def _unaccounted(catalog: Catalog, every: list[Manifest]) -> list[Problem]:
         if path.stem in present:  # a damaged manifest's inputs: the journal's copy names them
             with contextlib.suppress(StoreError):
                 ingested |= set(read_manifest(path).inputs)
-    for path in sorted(layout.raw.glob("??/*.gz")) if layout.raw.exists() else []:
-        if path.name.removesuffix(".gz") not in ingested:
+    blobs = [*layout.raw.glob("??/*.zst"), *layout.raw.glob("??/*.gz")] if layout.raw.exists() else []
+    for path in sorted(blobs):
+        if path.name.split(".", 1)[0] not in ingested:
             out.append(Problem(kind="orphaned_raw", path=_rel(catalog, path), batch=None,
                                detail="a raw blob no committed batch ingested"))
     return out

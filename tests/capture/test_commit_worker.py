@@ -115,3 +115,20 @@ def test_rollups_merge_the_small_batches_as_the_capture_goes_and_change_no_resul
     again = run(Capture(Catalog(tmp_path), ["binance_usdm"], options(urls={"binance_usdm": "ws://127.0.0.1:9/"}))
                 .run(duration=0.2))
     assert again.resumed == {"binance_usdm": 0}
+
+
+def test_under_load_a_commit_starts_once_flush_frames_wait_not_after_the_whole_window(tmp_path):
+    """With a 60 s window, 456 frames arriving over ~3 s are still committed as they come, in batches of at
+    least `flush_frames` (the last one aside), instead of all at once when the capture stops."""
+    catalog = Catalog(tmp_path)
+    feed = Feed.from_file("binance_usdm", BINANCE_0817, rate=150.0)  # 456 frames over ~3 s
+    result, _ = run(capture_through(catalog, [feed], expect={"binance_usdm": 456},
+                                    opts=options(flush_s=60.0, flush_frames=100), speed=1.0))
+    s = result.venues["binance_usdm"]
+    assert (s.events, s.duplicate_events, s.quarantined) == (456, 0, 0)
+    assert (totals(catalog)["total_usd"], totals(catalog)["events"]) == PROVENANCE
+    batches = sorted((m for m in _lake.manifests(tmp_path) if m.meta.get("kind") == "capture"),
+                     key=lambda m: int(m.meta["first_line"]))
+    sizes = [sum(1 for r in _lake.rows(tmp_path, "records") if r["raw_ref"].startswith(m.inputs[0])) for m in batches]
+    assert sum(sizes) == 456 and len(batches) >= 3  # one window would have given at most 2 (start, stop)
+    assert all(n >= 100 for n in sizes[1:-1])  # no batch is cut smaller than flush_frames mid-stream

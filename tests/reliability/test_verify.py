@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from liqscope.cli import main
 from liqscope.ingest import ingest_file
 from liqscope.store import Catalog
+from liqscope.store._writer import read_raw
 from liqscope.verify import verify_lake
 from tests._data import BINANCE_0817, BINANCE_0818, COINM_ARCHIVE, HL_BLOCKS, HL_OFFICIAL
 from tests.reliability import _lake
@@ -100,13 +102,42 @@ def test_an_altered_or_lost_raw_input_is_reported_not_trusted(lake):
     catalog = Catalog(lake)
     first, second = (m.inputs[0] for m in catalog.manifests()[:2])
     blob = catalog.layout.raw_blob(first)
-    blob.write_bytes(gzip.compress(gzip.decompress(blob.read_bytes()).replace(b'"S":"SELL"', b'"S":"BUY"', 1)))
+    edited = read_raw(catalog.layout, first).replace(b'"S":"SELL"', b'"S":"BUY"', 1)
+    blob.write_bytes(pa.compress(edited, "zstd", asbytes=True))
     catalog.layout.raw_blob(second).unlink()
     r = verify_lake(Catalog(lake))
     kinds = {p.kind: p for p in r.problems}
     assert kinds["raw_corrupt"].path == str(blob.relative_to(lake))
     assert kinds["raw_missing"].path == str(catalog.layout.raw_blob(second).relative_to(lake))
     assert r.rebuilt == 5
+
+
+def test_a_raw_journal_kept_as_gzip_before_zstd_still_verifies_reads_back_and_is_not_written_again(lake, tmp_path):
+    """Blobs are told apart by their magic bytes: a lake written when the journal was gzip keeps working."""
+    catalog = Catalog(lake)
+    blobs = sorted(catalog.layout.raw.glob("??/*.zst"))
+    assert len(blobs) == 7  # one per batch, each zstd (28 b5 2f fd)
+    assert all(b.read_bytes()[:4] == b"\x28\xb5\x2f\xfd" for b in blobs)
+    ref = f"{catalog.manifests()[0].inputs[0]}:10"
+    line = gzip.decompress(BINANCE_0817.read_bytes()).splitlines()[9]
+    assert catalog.raw_record(ref).raw == line  # streamed out of the zstd blob
+    for zst in blobs:  # as the gzip journal wrote them: level 1, mtime 0, under <sha>.gz
+        sha = zst.name.removesuffix(".zst")
+        data = read_raw(catalog.layout, sha)
+        zst.with_suffix(".gz").write_bytes(gzip.compress(data, compresslevel=1, mtime=0))
+        zst.unlink()
+        assert read_raw(catalog.layout, sha) == data and hashlib.sha256(data).hexdigest() == sha
+    r = verify_lake(Catalog(lake))
+    assert r.problems == [] and (r.batches, r.rebuilt) == (7, 7)
+    assert catalog.raw_record(ref).raw == line  # streamed out of the gzip blob
+    again = ingest_file(catalog, "binance_usdm", BINANCE_0817)
+    assert (again.already_present, again.accepted) == (456, 0)
+    assert sorted(catalog.layout.raw.glob("??/*.zst")) == []  # the kept gzip blob is the blob: no second copy
+    (catalog.layout.raw / "ab").mkdir(exist_ok=True)
+    for orphan in ("ab" * 32 + ".gz", "ab" * 31 + "cd.zst"):  # raw blobs no batch ingested, of either codec
+        (catalog.layout.raw / "ab" / orphan).write_bytes(b"")
+    orphans = [p.path for p in verify_lake(Catalog(lake)).problems if p.kind == "orphaned_raw"]
+    assert orphans == [f"raw/ab/{'ab' * 32}.gz", f"raw/ab/{'ab' * 31}cd.zst"]
 
 
 def test_cli_verify_exits_0_on_a_clean_lake_and_1_naming_the_damage(lake):

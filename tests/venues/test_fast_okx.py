@@ -143,6 +143,29 @@ def test_ctval_comes_from_the_instrument_table_in_use_on_every_thread() -> None:
         _assert_same(*_both("okx_swap", raws[:4]))
 
 
+def test_probes_are_remembered_per_instrument_table_never_across_tables() -> None:
+    """The fast path remembers each instrument's probe across batches (a live capture commits the same symbols
+    again and again), keyed by the content of the tables in use: bundled, refreshed, bundled again in one process
+    give 13 x 1000 x 0.007831, then 13 x 10 x 0.007831, then the bundled figure again."""
+    bundled = _instruments.load("liqscope.venues.okx_swap")
+    edited = _instruments.InstrumentFile(venue="okx_swap", version="test", source="test: IOST ctVal edited",
+                                         instruments={"IOST-USDT-SWAP": msgspec.structs.replace(
+                                             bundled.instruments["IOST-USDT-SWAP"], contract_size=Decimal(10))})
+    raws = [SWAP[0]]
+
+    def notional() -> Decimal:
+        part = _fast("okx_swap", raws)
+        assert part.table is not None
+        return part.table["notional_usd"].to_pylist()[0]  # type: ignore[no-any-return]
+
+    assert notional() == Decimal("101.803")
+    with _instruments.using(_instruments.InstrumentTables({"okx_swap": edited})):
+        assert notional() == Decimal("1.01803")
+    assert notional() == Decimal("101.803")
+    with _instruments.using(_instruments.InstrumentTables({"okx_swap": edited})):  # a second, equal table
+        assert notional() == Decimal("1.01803")
+
+
 # ---- Hypothesis: real OKX details, the fields the fast path decides on mutated --------------------------------
 
 _INST = {

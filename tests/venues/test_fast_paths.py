@@ -8,7 +8,9 @@ Binance USD-M suite (real recordings, traps at every bound).
 
 from __future__ import annotations
 
+import gzip
 import json
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from liqscope.events import Source
 from liqscope.normalize import Batch, normalize_batch
 from liqscope.venues import get_venue, venues
+from tests._data import HL_BLOCKS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 RECV = 1_800_000_000_000_000_000
@@ -31,7 +34,9 @@ _TARDIS = FIXTURES / "tardis_corpus/liquidation_messages_by_venue.jsonl"
 
 
 def _ws(venue: str) -> list[Path]:
-    return sorted(p for p in (FIXTURES / "venues" / venue).glob("ws_*.jsonl") if p.name.count(".") == 1)
+    # The venue's own real live records: its websocket pushes (a node feed's lines: Hyperliquid's blocks).
+    folder = FIXTURES / "venues" / venue
+    return sorted(p for p in (*folder.glob("ws_*.jsonl"), *folder.glob("node_*.jsonl")) if p.name.count(".") == 1)
 
 
 def _tardis_messages() -> list[bytes]:
@@ -62,7 +67,7 @@ def _assert_same(fast: Batch, slow: Batch) -> None:
 
 def test_the_fast_venues() -> None:
     assert FAST == ["binance_coinm", "binance_usdm", "bitget_futures", "bitmex", "bybit_inverse", "bybit_linear",
-                    "deribit", "dydx_v4", "gate_futures", "kraken_futures", "okx_futures", "okx_swap"]
+                    "deribit", "dydx_v4", "gate_futures", "hyperliquid", "kraken_futures", "okx_futures", "okx_swap"]
 
 
 @pytest.mark.parametrize("venue", FAST)
@@ -287,3 +292,204 @@ def test_one_element_and_longer_arrays_in_one_batch_keep_record_then_element_ord
     assert fast.counts == [1, 3, 1, 3, 3, 1]
     part = get_venue("bybit_linear").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)  # type: ignore[misc]
     assert part.fallback == [] and part.rows == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
+
+
+# ---- Hyperliquid node_fills_by_block -------------------------------------------------------------------
+
+_HL = FIXTURES / "venues/hyperliquid"
+# Every real line of the venue and its malformed corpus go through the every-fixture test above; here the
+# bundled 1,000-block node sample and the cases only blocks have.
+
+
+def _hl_real() -> list[bytes]:
+    return gzip.decompress(HL_BLOCKS.read_bytes()).splitlines()
+
+
+def test_hyperliquid_real_node_sample_equals_the_reference_and_is_all_proven() -> None:
+    """The 1,000 real blocks: 999 proven skips with the reference's reason, the WLFI trade taken, none handed back."""
+    raws = _hl_real()
+    fast, slow = _both("hyperliquid", raws)
+    _assert_same(fast, slow)
+    part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
+                                                Source.ARCHIVE)
+    assert list(part.fallback) == [] and len(part.skipped) == 999
+    (line,) = part.rows
+    assert json.loads(raws[line])["block_number"] == 777010856
+    assert part.skipped[0] == f"block {json.loads(raws[0])['block_number']} has no liquidation fill"
+    row = part.table.to_pylist()[0]
+    # The fixture's source note: 890 WLFI @ 0.15327, the liquidated user's own leg is B (a SHORT closed).
+    assert (row["quantity"], row["price"], row["notional_usd"]) == (Decimal(890), Decimal("0.15327"),
+                                                                    Decimal(890) * Decimal("0.15327"))
+    assert (row["liquidated_side"], row["venue_side"], row["account"]) == (
+        "SHORT", "B", "0xa59f55114ccb120487c4fb5766cb89b123c13563")
+    assert row["ts_recv"] == 1761584402_684975680  # its local_time, 2025-10-27T17:00:02.684975680
+
+
+def test_hyperliquid_blocks_the_shape_cannot_prove_go_down_the_reference_path() -> None:
+    """Pretty-printed, reordered, escaped and duplicated-key blocks and per-fill pairs: none taken, none skipped."""
+    quiet = _HL.joinpath("node_fills_by_block.jsonl").read_bytes().splitlines()[0]
+    block = json.loads(quiet)
+    raws = [json.dumps(block).encode(),                                   # spaces after separators
+            quiet.replace(b'"block_time"', b'"block_time":"x","block_time"'),  # a key twice
+            quiet.replace(b'"coin":"WLFI"', b'"coin":"WL\\u0046I"', 1),      # an escape
+            quiet.replace(b'{"local_time":', b'{"block_number":1,"local_time":'),
+            json.dumps(block["events"][0], separators=(",", ":")).encode()]  # a node_fills pair
+    part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
+                                                Source.ARCHIVE)
+    assert list(part.fallback) == list(range(len(raws))) and not part.skipped and not part.rows
+    _assert_same(*_both("hyperliquid", raws))
+
+
+def test_normalize_batch_keeps_outcomes_in_record_order_with_proven_skips() -> None:
+    lines = _HL.joinpath("node_fills_by_block.jsonl").read_bytes().splitlines()
+    raws = [lines[0], b"{", lines[6], lines[1], b'{"local_time":1}', lines[2]]
+    fast, slow = _both("hyperliquid", raws)
+    _assert_same(fast, slow)
+    assert list(fast.outcomes) == [0, 1, 3, 4, 5] and fast.counts == [0, 0, 1, 0, 0, 0]
+    assert fast.outcomes[3].skipped == "block 777010851 has no liquidation fill"
+
+
+# Hypothesis: blocks built from the real fills (the fixture's and the documented ADL fill), mutated where the
+# fast path has to decide: legs grouped or not, whose leg is whose, ADL, spot and scaled coins, odd values.
+_REAL_BLOCKS = [json.loads(r) for r in _HL.joinpath("node_fills_by_block.jsonl").read_bytes().splitlines()]
+_FILLS = [pair for b in _REAL_BLOCKS for pair in b["events"]]
+_ADL_FILL = json.loads(_HL.joinpath("documented_adl_block_758800641.json").read_text())["events"][0]
+_LIQ_FILLS = [p for p in [*_FILLS, _ADL_FILL] if "liquidation" in p[1]]
+_VICTIM = _LIQ_FILLS[0][1]["liquidation"]["liquidatedUser"]
+_COINS = ["BTC", "kPEPE", "@107", "PURR/USDC", "xyz:TSLA", "WLFI", "", "A B", "k", "kBONK", "X" * 70, "币"]
+_DIRS = ["Close Long", "Open Short", "Auto-Deleveraging", "Liquidated Cross Long", "Liquidated Isolated Short",
+         "Liquidated Cross Long\n", "liquidated cross long", "Liquidated Cross  Long"]
+_HL_DECIMALS = ["0", "0.0", "-1", "1E-7", "0.0000001", "00.5", "12345678901234567890", "0.1234567890123456789",
+                "99999999.9", "100000000.1", "1e3", "NaN", "0.00000000001", "1.0", "890.00"]
+_TIMES = ["2025-10-27T17:00:02.684975680", "2025-10-27T17:00:02", "2025-10-27T17:00:02.5", "2025-02-30T00:00:00.1",
+          "2025-10-27T24:00:00.1", "2025-10-27T17:00:60.1", "2008-12-31T23:59:59.9", "2100-01-01T00:00:00.0",
+          "2025-10-27T17:00:02Z", "2025-10-27 17:00:02.1", "0000-01-01T00:00:00.0", "2025-10-27T17:00:02.1234567890"]
+_HL_FAULTS = ["none"] * 50 + ["dir"] * 6 + ["px", "sz", "side", "coin", "method", "victim", "time", "tid", "markPx",
+                                           "type", "drop", "repeat", "extra", "order", "null_liquidation", "twapId",
+                                           "escape", "spaces"]
+
+
+def _fill(draw: st.DrawFn, pair: list[object], clean: bool) -> list[object]:
+    user, fill = pair
+    fill = dict(fill)  # type: ignore[call-overload]
+    # A clean fill: real, with at most its dir, method or coin changed to another real value.
+    fault = draw(st.sampled_from(["none"] * 4 + ["dir", "dir", "method", "coin"] if clean else _HL_FAULTS))
+    if fault in ("px", "sz", "markPx"):
+        target = fill.setdefault("liquidation", dict(_LIQ_FILLS[0][1]["liquidation"])) if fault == "markPx" else fill
+        target[fault] = draw(st.sampled_from(_HL_DECIMALS))
+    elif fault == "side":
+        fill["side"] = draw(st.sampled_from(["A", "B", "a", "", "S"]))
+    elif fault == "coin":
+        fill["coin"] = draw(st.sampled_from(_COINS[:6] if clean else _COINS))
+    elif fault == "dir":
+        fill["dir"] = draw(st.sampled_from(_DIRS[:5] if clean else _DIRS))
+    elif fault in ("method", "victim") and "liquidation" in fill:
+        liq = dict(fill["liquidation"])
+        if fault == "method":
+            liq["method"] = draw(st.sampled_from(["market", "backstop", *([] if clean else ["adl", "", "Market"])]))
+        else:
+            liq["liquidatedUser"] = draw(st.sampled_from([user, _VICTIM, "", "0x 1", "x" * 300, "é"]))
+        fill["liquidation"] = liq
+    elif fault == "time":
+        fill["time"] = draw(st.sampled_from([0, 1761584402387000, 4_102_444_800_000, 4_102_444_799_999,
+                                             1_230_768_000_000, 2**63, -1, "1761584402387", 1.5]))
+    elif fault == "tid":
+        fill["tid"] = draw(st.sampled_from([0, 1, 2**63, "1", -5]))
+    elif fault == "type":
+        fill[draw(st.sampled_from(sorted(fill)))] = draw(st.sampled_from([None, 1, "1", True, [], {}]))
+    elif fault == "drop":
+        fill.pop(draw(st.sampled_from(sorted(fill))))
+    elif fault == "extra":
+        fill[draw(st.sampled_from(["builder", "deployerFee", "builderFee", "cloid"]))] = draw(
+            st.sampled_from(["0x1", "0.1", None, 1]))
+    elif fault == "null_liquidation":
+        fill["liquidation"] = None
+    elif fault == "twapId":
+        fill["twapId"] = draw(st.sampled_from([None, 7, "7"]))
+    pairs = [(k, json.dumps(v, ensure_ascii=False, separators=(",", ":"))) for k, v in fill.items()]
+    if fault == "repeat":
+        k, v = draw(st.sampled_from(pairs))
+        pairs.insert(draw(st.integers(0, len(pairs))), (k, draw(st.sampled_from([v, '"x"']))))
+    elif fault == "order":
+        pairs = draw(st.permutations(pairs))
+    elif fault == "escape":
+        i = draw(st.integers(0, len(pairs) - 1))
+        pairs[i] = (pairs[i][0], pairs[i][1].replace("e", "\\u0065"))
+    body = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in pairs) + "}"
+    return [user, _Raw(body if fault != "spaces" else body.replace(",", ", "))]
+
+
+class _Raw(str):
+    """A fill already rendered as JSON text."""
+
+
+@st.composite
+def _block(draw: st.DrawFn) -> bytes:
+    legs: list[list[object]] = []
+    clean = draw(st.booleans())  # half the blocks: real fills with at most a dir changed
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["quiet", "liquidation", "trade", "trade", "adl"]))
+        if kind == "quiet":
+            legs.append(_fill(draw, draw(st.sampled_from(_FILLS)), clean))
+        elif kind == "adl":
+            legs.append(_fill(draw, _ADL_FILL, clean))
+        elif kind == "liquidation":
+            legs.append(_fill(draw, draw(st.sampled_from(_LIQ_FILLS)), clean))
+        else:  # both legs of one trade, in either order, maybe with a coin or tid in common with others
+            pair = [_fill(draw, p, clean) for p in draw(st.permutations(_LIQ_FILLS[:2]))]
+            legs.extend(pair)
+    if draw(st.booleans()):
+        legs = draw(st.permutations(legs))
+    events = "[" + ",".join(f"[{json.dumps(u)},{f}]" for u, f in legs) + "]"
+    local_time = draw(st.sampled_from(_TIMES[:1] * 24 + _TIMES))
+    number = draw(st.sampled_from([777010856] * 8 + [0, 2**63, -1]))
+    header = [("local_time", json.dumps(local_time)), ("block_time", '"2025-10-27T17:00:02.387"'),
+              ("block_number", str(number)), ("events", events)]
+    if draw(st.integers(0, 9)) == 0:
+        header = draw(st.permutations(header))
+    return ("{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in header) + "}").encode()
+
+
+def test_hypothesis_hyperliquid_blocks_fast_path_equals_reference() -> None:
+    """Equal outcomes on every generated batch; and the generator is not vacuous: it reaches every decision."""
+    seen: Counter[str] = Counter()
+
+    @_HYPO
+    @given(st.lists(_block(), min_size=1, max_size=12))
+    def run(raws: list[bytes]) -> None:
+        fast, slow = _both("hyperliquid", raws)
+        _assert_same(fast, slow)
+        part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
+                                                    Source.WS)
+        seen.update(batches=1, taken=len(set(part.rows)), skipped=len(part.skipped), fallback=len(part.fallback))
+        for name in ("liquidation_kind", "margin_mode", "liquidated_side", "quantity_unit"):
+            seen.update(f"{name}={v}" for v in (part.table[name].to_pylist() if part.table is not None else []))
+
+    run()
+    assert seen["batches"] >= 100 and min(seen["taken"], seen["skipped"], seen["fallback"]) >= 50, seen
+    for value in ("liquidation_kind=adl", "liquidation_kind=backstop", "liquidation_kind=market", "margin_mode=cross",
+                  "margin_mode=isolated", "liquidated_side=LONG", "liquidated_side=SHORT", "quantity_unit=contracts"):
+        assert seen[value] > 0, (value, seen)
+
+
+_HL_SHAPE = Path(__file__).parents[2] / "src/liqscope/venues/hyperliquid/fast.toml"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (('["px", "price"]', '["px", "float"]'), "fill.px has kind 'float'"),
+    (('venue = "hyperliquid"', 'venue = "hyperliquid"\nvenu = 1'), "unknown field `venu`"),
+    (('["tid", "int"], ', ""), "fill names no \\['tid'\\]"),
+    (('["sz", "price"]', '["px", "price"]'), "fill names a key twice"),
+    (('["block_time", "str"]', '["block_time?", "str"]'), "only fill keys after the first may be optional"),
+])
+def test_a_broken_hyperliquid_shape_file_is_an_error_naming_it(tmp_path: Path, edit: tuple[str, str],
+                                                               message: str) -> None:
+    from liqscope.venues.hyperliquid import batch
+
+    bad = tmp_path / "fast.toml"
+    text = _HL_SHAPE.read_text()
+    assert edit[0] in text
+    bad.write_text(text.replace(*edit))
+    with pytest.raises(ValueError, match=message) as e:
+        batch.load(bad)
+    assert str(bad) in str(e.value)

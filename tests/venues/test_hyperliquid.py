@@ -228,3 +228,24 @@ def test_an_unknown_liquidation_method_is_quarantined():
     with pytest.raises(UnexpectedPayload) as err:
         parse.parse_block(msgspec.structs.replace(block, events=legs), RX)
     assert err.value.field == "liquidation.method"
+
+
+def test_the_node_archive_format_runs_the_venues_fast_path_with_the_same_outcomes(tmp_path):
+    """`ingest --format hyperliquid-node` (hourly LZ4 files) normalizes through the venue's fast path: the
+    format's decode is the venue's own, so its batches equal the reference record by record."""
+    from liqscope.events import Source
+    from liqscope.normalize import normalize_batch
+
+    fmt = SPEC.formats["hyperliquid-node"]
+    assert fmt.parse_batch is SPEC.parse_batch
+    data = lz4.frame.compress(BLOCKS.read_bytes())
+    raws = [raw for _, raw in fmt.split(data, "17.lz4")]
+    args = (lambda raw: fmt.decode(raw, "17.lz4"), fmt.parse, raws, [RX.ts_ns] * len(raws),
+            [f"r:{i}" for i in range(len(raws))], [f"k:{i}" for i in range(len(raws))])
+    fast = normalize_batch(*args, source=Source.ARCHIVE, parse_batch=fmt.parse_batch)
+    slow = normalize_batch(*args, source=Source.ARCHIVE, fast=False)
+    for name in slow.table.column_names:
+        assert fast.table[name].to_pylist() == slow.table[name].to_pylist(), name
+    assert (fast.counts, fast.outcomes) == (slow.counts, slow.outcomes)
+    part = fmt.parse_batch(raws, [RX.ts_ns] * len(raws), ["r"] * len(raws), Source.ARCHIVE)
+    assert not part.fallback and set(part.rows) | set(part.skipped) == set(range(len(raws)))  # all taken or skipped

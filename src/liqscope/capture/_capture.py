@@ -32,6 +32,7 @@ from liqscope.venues._stream import get_stream
 __all__ = ["Capture", "CaptureResult", "capture", "capture_async"]
 
 NODE_VENUE = "hyperliquid"
+_WAIT_POLL_S = 0.005  # how often the commit loop looks at the venues' waiting frames between commits
 
 
 class CaptureResult(msgspec.Struct, kw_only=True):
@@ -120,9 +121,15 @@ class Capture:
         while not stop.is_set():
             started = time.monotonic()
             await self._commit(committer)
-            rest = self.options.flush_s - (time.monotonic() - started)
-            if rest > 0:
-                await _sleep_or_stop(rest, stop)
+            await self._until_next(started + self.options.flush_s, stop)
+
+    async def _until_next(self, deadline: float, stop: asyncio.Event) -> None:
+        # Until the window is over, or a venue has ``flush_frames`` frames waiting, or the capture stops.
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or any(r.waiting >= self.options.flush_frames for r in self._recorders):
+                return
+            await _sleep_or_stop(min(left, _WAIT_POLL_S), stop)
 
     async def run(self, stop: asyncio.Event | None = None, duration: float | None = None) -> CaptureResult:
         """Capture until ``stop`` is set or ``duration`` seconds have passed, then commit and return.

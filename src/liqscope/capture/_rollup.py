@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from liqscope.errors import CommitConflict
 from liqscope.store import Catalog
+from liqscope.store._schema import parquet_options
 from liqscope.store._writer import (
     Manifest,
     _fsync_dir,
@@ -107,7 +108,8 @@ class Rollup:
                 written.append(os.path.relpath(final, lake))
                 tables = [pq.ParquetFile(lake / rel).read() for rel in rels]  # FileNotFoundError: retired
                 with writing(tmp):
-                    pq.write_table(pa.concat_tables(tables, promote_options="default"), tmp, compression="zstd")
+                    merged = pa.concat_tables(tables, promote_options="default")
+                    pq.write_table(merged, tmp, **parquet_options(merged.schema))
                     with open(tmp, "rb") as f:
                         os.fsync(f.fileno())
                 os.replace(tmp, final)  # in place, listed by no manifest yet: invisible

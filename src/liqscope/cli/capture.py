@@ -57,6 +57,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
               help="Symbols for venues subscribed per symbol (bybit_*, dydx_v4, deribit currencies).")
 @click.option("--flush", "flush_s", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True,
               help="Group-commit window: least seconds between two transcript flushes + lake commits.")
+@click.option("--flush-frames", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Commit before the window is over once a venue has this many frames waiting (under load).")
 @click.option("--node-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="hyperliquid: the node's node_fills_by_block directory to tail.")
 @click.option("--refresh-instruments/--no-refresh-instruments", default=True, show_default=True,
@@ -72,7 +74,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
 @output_format
 @library_errors
 def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration: float | None,
-            watchdog: float | None, symbols: tuple[str, ...], flush_s: float, node_dir: Path | None,
+            watchdog: float | None, symbols: tuple[str, ...], flush_s: float, flush_frames: int,
+            node_dir: Path | None,
             refresh_instruments: bool, alert_rules: Path | None, rpc_url: str | None, confirmations: int,
             catalog: Catalog, fmt: str) -> None:
     """Capture venues live into the lake, keeping a raw transcript with every gap marked.
@@ -85,6 +88,7 @@ def capture(venue_list: tuple[str, ...], url_override: tuple[str, ...], duration
     venue_ids = _venues(venue_list)
     live = _live_alerts(catalog, alert_rules) if alert_rules is not None else None
     opts = CaptureOptions(urls=_pairs(url_override, "--url-override"), silence_s=watchdog, flush_s=flush_s,
+                          flush_frames=flush_frames,
                           symbols={k: v.split(",") for k, v in _pairs(symbols, "--symbols").items()},
                           node_dir=node_dir, refresh_instruments=refresh_instruments, rpc_url=rpc_url,
                           confirmations=confirmations, on_commit=live.notify if live is not None else None)

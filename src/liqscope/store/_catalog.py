@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -109,8 +110,13 @@ class Catalog:
                 if want is None or rel.split("/")[1].removeprefix("venue=") in want]
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A fresh in-memory DuckDB connection (the lake is Parquet; DuckDB holds no state)."""
-        return duckdb.connect(":memory:")
+        """A fresh DuckDB connection (the lake is Parquet; DuckDB holds no state of it).
+
+        A connection of its own (its registered relations and TEMP tables are its own, and closing it closes
+        only it) to one in-memory database per process: opening a new database costs 5-40 ms, which every
+        query, API request and live reader would pay; a connection to an open one costs ~10 us.
+        """
+        return _database().cursor()
 
     @staticmethod
     def relation_sql(files: list[Path], schema: pa.Schema = EVENT_SCHEMA) -> str:
@@ -144,3 +150,14 @@ def _duck_type(t: pa.DataType) -> str:
     if pa.types.is_boolean(t):
         return "BOOLEAN"
     return "VARCHAR"
+
+
+_DATABASE: list[duckdb.DuckDBPyConnection] = []
+_DATABASE_LOCK = threading.Lock()
+
+
+def _database() -> duckdb.DuckDBPyConnection:
+    with _DATABASE_LOCK:
+        if not _DATABASE:
+            _DATABASE.append(duckdb.connect(":memory:"))
+        return _DATABASE[0]

@@ -4,11 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+# Raw blob codecs, named by their file suffix; a reader goes by the content's magic bytes, not by the name.
+ZSTD = "zst"
+GZIP = "gz"
+
 
 class Layout:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.raw = root / "raw"                 # content-addressed raw inputs: <sha[:2]>/<sha>.gz
+        self.raw = root / "raw"                 # content-addressed raw inputs: <sha[:2]>/<sha>.zst (or .gz)
         self.lake = root / "lake"
         # Part files are part-<batch>.parquet, or part-<batch>-<n>.parquet for the n-th chunk (n >= 1) of a
         # batch written in chunks (a streamed ingest): the name always carries the batch id.
@@ -18,7 +22,16 @@ class Layout:
         self.quarantine = root / "quarantine"   # <batch>.jsonl
 
     def raw_blob(self, sha: str) -> Path:
-        return self.raw / sha[:2] / f"{sha}.gz"
+        # The kept input's path: <sha>.zst (zstd, what ingest writes) or <sha>.gz (gzip: blobs kept before, and
+        # capture transcript members kept as they are); the .zst name when neither is there yet.
+        zst = self.raw_blob_as(sha, ZSTD)
+        if zst.exists():
+            return zst
+        gz = self.raw_blob_as(sha, GZIP)
+        return gz if gz.exists() else zst
+
+    def raw_blob_as(self, sha: str, codec: str) -> Path:
+        return self.raw / sha[:2] / f"{sha}.{codec}"
 
     def event_part(self, venue: str, day: dt.date, batch: str, chunk: int = 0) -> Path:
         return self.events / f"venue={venue}" / f"date={day.isoformat()}" / _part_name(batch, chunk)

@@ -1,16 +1,16 @@
 # One raw record by its raw_ref ("<sha256 of the kept input>:<line>"): the bytes, and which batches read it.
 from __future__ import annotations
 
-import gzip
 import re
 from decimal import Decimal
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
 from liqscope.errors import ConfigError, NotInLake, StoreError
 from liqscope.store._layout import Layout
-from liqscope.store._writer import Manifest
+from liqscope.store._writer import Manifest, open_blob
 
 # Numbers keep every digit the venue sent (no float round trip).
 _DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
@@ -22,7 +22,7 @@ class RawRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes:
         ref: The ``raw_ref`` asked for.
-        sha256: The kept input's digest (``DATA_DIR/raw/<sha[:2]>/<sha>.gz``).
+        sha256: The kept input's digest (``DATA_DIR/raw/<sha[:2]>/<sha>.zst``, or ``.gz``).
         line: The record's line in that input (1-based).
         raw: The record's bytes, exactly as the venue sent them.
         batches: The committed batches that read this input: ``{batch, kind, venue, format, file}``.
@@ -65,12 +65,12 @@ def read_raw_record(layout: Layout, manifests: list[Manifest], ref: str) -> RawR
         raise NotInLake(f"no kept input {sha[:12]}… in {layout.raw}: this lake never ingested the record {ref}")
     try:
         record, n = None, 0
-        with gzip.open(path, "rb") as f:
+        with open_blob(path) as f:
             for n, raw in enumerate(f, 1):
                 if n == line:
                     record = raw.rstrip(b"\r\n")
                     break
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, pa.ArrowException) as e:
         raise StoreError(f"{path}: cannot read the kept input ({e}); run `liqscope verify`") from None
     if record is None:
         raise NotInLake(f"{path}: the kept input has {n:,} lines, not {line:,}")

@@ -54,6 +54,18 @@ EVENT_SCHEMA = pa.schema([
     ("synthetic", pa.bool_()),     # True only for `liqscope simulate` output: never mistaken for real
 ])
 
+# Columns that hold one distinct value per row (hashes, per-record references): a Parquet dictionary of them
+# only costs. On a 100k-row Binance chunk, dictionary-encoding only the other string columns writes its event
+# part in 0.58x the CPU of pyarrow's default (every column), 9% smaller (bench: the ingest section).
+UNIQUE_COLUMNS = frozenset({"event_id", "raw_ref", "record_key"})
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, object]:
+    """``pq.write_table`` options for a lake table: zstd; dictionaries for the repetitive string columns."""
+    return {"compression": "zstd",
+            "use_dictionary": [f.name for f in schema if pa.types.is_string(f.type) and f.name not in UNIQUE_COLUMNS]}
+
+
 # Event columns added after lakes were first written: a file without one reads it as NULL (the catalog reads
 # with union_by_name), `liqscope export` adds it where no file has it, and `verify` does not compare it in a
 # lake that holds such files (docs/standard.md, "Older lakes").

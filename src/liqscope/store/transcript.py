@@ -130,7 +130,9 @@ def append_member(path: Path, text: bytes) -> bytes:
     The member is a complete gzip file of ``text``: the commit keeps it as the batch's raw blob as it is
     (``store_raw(..., compressed=member)``), so each text is compressed once, not twice.
     """
-    member = gzip.compress(text, compresslevel=6, mtime=0)
+    # Level 1: a live commit worker compresses every frame here, on the commit path (450 KB of Binance frames:
+    # 3.9 ms at level 1, 14.1 ms at level 6, for a ratio of 5.3 instead of 6.6).
+    member = gzip.compress(text, compresslevel=1, mtime=0)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         view = memoryview(member)

@@ -53,13 +53,16 @@ class InstrumentTables:
 
     Args:
         tables: Venue id -> refreshed table; venues not listed use their bundled snapshot.
-        digests: Venue id -> sha256 of the refreshed file's bytes (recorded in batch manifests).
+        digests: Venue id -> sha256 of the refreshed file's bytes (recorded in batch manifests); a table given
+            without one is named by the sha256 of its canonical JSON, so every table has a content digest.
     """
 
     def __init__(self, tables: Mapping[str, InstrumentFile] | None = None,
                  digests: Mapping[str, str] | None = None) -> None:
         self.tables = MappingProxyType(dict(tables or {}))
-        self.digests = MappingProxyType(dict(digests or {}))
+        given = dict(digests or {})
+        self.digests = MappingProxyType({v: given.get(v) or hashlib.sha256(msgspec.json.encode(t)).hexdigest()
+                                         for v, t in self.tables.items()})
 
     def table(self, venue: str) -> InstrumentFile | None:
         """The refreshed table of ``venue``, or None (bundled only)."""
@@ -176,6 +179,14 @@ def using(tables: InstrumentTables) -> Iterator[InstrumentTables]:
         yield tables
     finally:
         _ACTIVE.reset(token)
+
+
+def active_digests() -> tuple[tuple[str, str], ...]:
+    """The content digests of the refreshed tables ``lookup`` resolves against here (empty: bundled only).
+
+    Two calls that return the same digests resolve every key alike (the bundled snapshots are package data).
+    """
+    return tuple(sorted(_ACTIVE.get().digests.items()))
 
 
 def lookup(package: str, key: str, *, field: str) -> Instrument:

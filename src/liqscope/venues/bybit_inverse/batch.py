@@ -7,17 +7,15 @@ exactly the same rows; every other frame is handed back to that path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from liqscope._registry import BatchPart
-from liqscope.events import LiquidationEvent, Received, Source
+from liqscope.events import LiquidationEvent
 from liqscope.venues import _vectorized
 from liqscope.venues.bybit_inverse import parse
 
 MAPPING = _vectorized.load(Path(__file__).with_name("fast.toml"))
-_PROBE_RX = Received(ts_ns=1_700_000_000_000_000_000, ref="probe")
+_PROBE_RX = _vectorized.PROBE_RX
 
 
 def probe(key: tuple[str, ...]) -> LiquidationEvent | None:
@@ -27,13 +25,4 @@ def probe(key: tuple[str, ...]) -> LiquidationEvent | None:
                         ("data.s", "data.S"))
 
 
-def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source) -> BatchPart:
-    """Normalize the inverse liquidation frames of a batch in columns; hand back every frame it is not sure of.
-
-    Args:
-        raws: Raw records (one JSON message each).
-        ts_recv: Receipt time of each record (ns).
-        refs: Raw reference of each record.
-        source: How the records reached us.
-    """
-    return _vectorized.run(MAPPING, raws, ts_recv, refs, source, probe)
+parse_batch = _vectorized.fast_path(MAPPING, probe)

@@ -6,17 +6,15 @@ path (``wire.decode_frame`` + ``parse.parse_message``, the reference).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from liqscope._registry import BatchPart
-from liqscope.events import LiquidationEvent, Received, Source
+from liqscope.events import LiquidationEvent
 from liqscope.venues import _vectorized
 from liqscope.venues.gate_futures import parse, wire
 
 MAPPING = _vectorized.load(Path(__file__).with_name("fast.toml"))
-_PROBE_RX = Received(ts_ns=1_700_000_000_000_000_000, ref="probe")
+_PROBE_RX = _vectorized.PROBE_RX
 
 
 def probe(key: tuple[str, ...]) -> LiquidationEvent | None:
@@ -27,13 +25,4 @@ def probe(key: tuple[str, ...]) -> LiquidationEvent | None:
     return parse.event(order, _PROBE_RX)
 
 
-def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source) -> BatchPart:
-    """Normalize the liquidates updates of a batch in columns; hand back every frame it is not sure of.
-
-    Args:
-        raws: Raw records (one JSON message each).
-        ts_recv: Receipt time of each record (ns).
-        refs: Raw reference of each record.
-        source: How the records reached us.
-    """
-    return _vectorized.run(MAPPING, raws, ts_recv, refs, source, probe)
+parse_batch = _vectorized.fast_path(MAPPING, probe)

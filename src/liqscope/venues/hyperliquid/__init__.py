@@ -8,12 +8,13 @@ lines of either era; ``hyperliquid-node`` reads the hourly files as written (LZ4
 
 from liqscope._registry import Capability, Format, SideConvention, VenueSpec
 from liqscope.events import QtyUnit
-from liqscope.venues.hyperliquid import clearinghouse, node, official, parse, wire
+from liqscope.venues.hyperliquid import batch, clearinghouse, node, official, parse, wire
 
 SPEC = VenueSpec(
     id="hyperliquid",
     decode=wire.decode_line,
     parse=parse.parse_node_line,
+    parse_batch=batch.parse_batch,
     capabilities=frozenset({Capability.WS_EVERY_LIQUIDATION, Capability.FILL_PRICE,
                             Capability.FILLED_QUANTITY, Capability.ACCOUNTS, Capability.EVENT_ID,
                             Capability.ARCHIVE}),
@@ -27,6 +28,7 @@ SPEC = VenueSpec(
             split=node.split,
             decode=node.decode_line,
             parse=parse.parse_node_line,
+            parse_batch=batch.parse_batch,  # node.decode_line is wire.decode_line, the file name unused
             description="node_fills_by_block / node_fills hourly files, plain or LZ4 (s3://hl-mainnet-node-data)",
         ),
         "hyperliquid-official": Format(

@@ -7,17 +7,15 @@ produce exactly the same rows; every other frame is handed back to that path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from liqscope._registry import BatchPart
-from liqscope.events import LiquidationEvent, Received, Source
+from liqscope.events import LiquidationEvent
 from liqscope.venues import _vectorized
 from liqscope.venues.okx_swap import parse, wire
 
 MAPPING = _vectorized.load(Path(__file__).with_name("fast.toml"))
-_PROBE_RX = Received(ts_ns=1_700_000_000_000_000_000, ref="probe")
+_PROBE_RX = _vectorized.PROBE_RX
 _PROBE_DETAIL = wire.Detail(side="sell", posSide="net", bkPx=Decimal(1), sz=Decimal(1),
                             ts=str(_PROBE_RX.ts_ns // 1_000_000))
 
@@ -30,13 +28,4 @@ def probe(key: tuple[str, ...]) -> LiquidationEvent | None:
     return event
 
 
-def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source) -> BatchPart:
-    """Normalize the ``liquidation-orders`` pushes of a batch in columns; hand back every frame it is not sure of.
-
-    Args:
-        raws: Raw records (one JSON message each).
-        ts_recv: Receipt time of each record (ns).
-        refs: Raw reference of each record.
-        source: How the records reached us.
-    """
-    return _vectorized.run(MAPPING, raws, ts_recv, refs, source, probe)
+parse_batch = _vectorized.fast_path(MAPPING, probe)
