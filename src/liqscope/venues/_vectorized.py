@@ -6,9 +6,11 @@ order, that each occurs once, every value's JSON type, no escape, plain decimal 
 statement then reads every field of the records that match (``json_extract_string`` of every path at once),
 checks the side and computes the scheme-2 event id (md5, ``liqscope._identity``). Arrow then casts the
 decimals exactly, checks the bounds ``LiquidationEvent`` checks and multiplies the notionals (``_columnar``).
-Symbol-derived columns come from the venue's reference parser, once per distinct symbol. No Python runs per
-record; a record that fails any check is handed back to the per-record path (the reference), so the fast
-path only has to be right about the records it takes (tests/test_normalize_batch.py).
+Symbol-derived columns come from the venue's reference parser, once per distinct symbol. A shape with arrays
+has two plans: its records whose every array holds one element are read like a flat record (``$.data[0].x``,
+one pass, no unnest), then the others by unnesting each level. No Python runs per record; a record that
+fails any check is handed back to the per-record path (the reference), so the fast path only has to be right
+about the records it takes (tests/test_normalize_batch.py).
 """
 
 from __future__ import annotations
