@@ -294,6 +294,18 @@ def test_one_element_and_longer_arrays_in_one_batch_keep_record_then_element_ord
     assert part.fallback == [] and part.rows == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
 
 
+
+def test_rows_out_of_record_then_element_order_are_sorted_back() -> None:
+    """The statement has no ORDER BY: rows it returned out of order would be sorted, in order left as they are."""
+    import pyarrow as pa
+
+    from liqscope.venues import _vectorized
+
+    got = pa.table({"n": [3, 1, 1, 0, 3], "k1": [1, 2, 1, 1, 2], "row": ["d", "c", "b", "a", "e"]})
+    assert _vectorized._in_order(got, ["n", "k1"])["row"].to_pylist() == ["a", "b", "c", "d", "e"]
+    ordered = got.take([3, 2, 1, 0, 4])
+    assert _vectorized._in_order(ordered, ["n", "k1"]) is ordered
+
 # ---- Hyperliquid node_fills_by_block -------------------------------------------------------------------
 
 _HL = FIXTURES / "venues/hyperliquid"
