@@ -262,6 +262,50 @@ def test_a_broken_mapping_file_is_an_error_naming_it(tmp_path: Path, edit: tuple
     assert str(bad) in str(e.value)
 
 
+def test_a_mapping_loaded_where_a_freed_one_was_runs_its_own_plans() -> None:
+    """Plans are cached per mapping object: a new mapping that reuses a freed one's id gets its own plans."""
+    import gc
+    import importlib
+
+    from liqscope.venues import _vectorized
+
+    frames = {v: _ws(v)[0].read_bytes().splitlines()[:1] for v in ("binance_usdm", "bybit_linear")}
+    probes = {v: importlib.import_module(f"liqscope.venues.{v}.batch").probe for v in frames}
+    for k in range(40):
+        venue = ("binance_usdm", "bybit_linear")[k % 2]
+        mapping = _vectorized.load(Path(__file__).parents[2] / f"src/liqscope/venues/{venue}/fast.toml")
+        part = _vectorized.run(mapping, frames[venue], [RECV], ["ref:0"], Source.WS, probes[venue])
+        assert part.fallback == [], (venue, k)
+        del mapping, part
+        gc.collect()  # the next mapping may take this one's id (it did, before the cache kept its mapping)
+
+
+def test_one_element_and_longer_arrays_in_one_batch_keep_record_then_element_order() -> None:
+    """An array shape's one-element records and its longer ones are read by two plans; rows stay in order."""
+    (real,) = (FIXTURES / "venues/bybit_linear/ws_all_liquidation.jsonl").read_bytes().splitlines()
+    frame = json.loads(real)
+    (element,) = frame["data"]
+    longer = {**frame, "data": [element, {**element, "T": element["T"] + 1, "S": "Buy"}, {**element, "v": "3"}]}
+    raws = [json.dumps(f, separators=(",", ":")).encode() for f in (frame, longer, frame, longer, longer, frame)]
+    fast, slow = _both("bybit_linear", raws)
+    _assert_same(fast, slow)
+    assert fast.counts == [1, 3, 1, 3, 3, 1]
+    part = get_venue("bybit_linear").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)  # type: ignore[misc]
+    assert part.fallback == [] and part.rows == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
+
+
+
+def test_rows_out_of_record_then_element_order_are_sorted_back() -> None:
+    """The statement has no ORDER BY: rows it returned out of order would be sorted, in order left as they are."""
+    import pyarrow as pa
+
+    from liqscope.venues import _vectorized
+
+    got = pa.table({"n": [3, 1, 1, 0, 3], "k1": [1, 2, 1, 1, 2], "row": ["d", "c", "b", "a", "e"]})
+    assert _vectorized._in_order(got, ["n", "k1"])["row"].to_pylist() == ["a", "b", "c", "d", "e"]
+    ordered = got.take([3, 2, 1, 0, 4])
+    assert _vectorized._in_order(ordered, ["n", "k1"]) is ordered
+
 # ---- Hyperliquid node_fills_by_block -------------------------------------------------------------------
 
 _HL = FIXTURES / "venues/hyperliquid"

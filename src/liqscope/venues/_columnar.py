@@ -118,9 +118,13 @@ def exact_product(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
     """
     product = pc.multiply(pc.cast(a, pa.decimal256(37, 18)), pc.cast(b, pa.decimal256(38, 18)))
     ok = in_range(product, MIN_NOTIONAL_USD, MAX_NOTIONAL_USD)
-    rounded = pc.round(pc.if_else(ok, product, pa.scalar(Decimal(0), product.type)), ndigits=18,
-                       round_mode="half_to_even")
-    return pc.cast(rounded, MONEY), ok
+    kept = pc.if_else(ok, product, pa.scalar(Decimal(0), product.type))
+    try:
+        # Most products have at most 18 decimals (factors of at most 9 each): a safe cast proves it (it refuses
+        # to drop a non-zero digit), and rounding them is the identity, so the round pass is skipped.
+        return pc.cast(kept, MONEY), ok
+    except pa.ArrowInvalid:
+        return pc.cast(pc.round(kept, ndigits=18, round_mode="half_to_even"), MONEY), ok
 
 
 def to_int64(values: list[int]) -> tuple[pa.Array, pa.Array]:
