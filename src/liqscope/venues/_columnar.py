@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from liqscope.events import MAX_NOTIONAL_USD, MIN_NOTIONAL_USD
 
-__all__ = ["MONEY", "Shapes", "colons", "exact_product", "in_range", "plain_decimal", "to_int64"]
+__all__ = ["MONEY", "Shapes", "colons", "exact_product", "in_range", "plain_decimal", "strings", "to_int64"]
 
 MONEY = pa.decimal128(38, 18)  # store._schema.MONEY (not imported: the store builds on the venues' events)
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError, OverflowError)
@@ -135,3 +135,23 @@ def to_int64(values: list[int]) -> tuple[pa.Array, pa.Array]:
         fits = [type(v) is int and _I64_MIN <= v <= _I64_MAX for v in values]
         return (pa.array([v if ok else 0 for v, ok in zip(values, fits, strict=True)], type=pa.int64()),
                 pa.array(fits, type=pa.bool_()))
+
+
+def strings(raws: Sequence[bytes], *, max_bytes: int | None = None) -> pa.Array:
+    """The records as an Arrow string array; a record that is not UTF-8 (or longer than ``max_bytes``) becomes
+    "", which no template proves, so it goes down the reference path (which refuses it)."""
+    if max_bytes is not None and raws and max(map(len, raws)) > max_bytes:
+        raws = [r if len(r) <= max_bytes else b"" for r in raws]
+    arr = pa.array(raws, type=pa.binary())
+    try:
+        return arr.cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8 somewhere
+        return pa.array([r.decode() if _utf8(r) else "" for r in raws], type=pa.string())
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -465,22 +465,6 @@ def _decimals(rules: Rules) -> list[str]:
                    *([rules.order_price] if rules.order_price else [])} - {"contract_size"})
 
 
-def _lines(raws: Sequence[bytes]) -> pa.Array:
-    arr = pa.array(raws, type=pa.binary())
-    try:
-        return arr.cast(pa.string())
-    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: those records go down the reference path
-        return pa.array([r.decode() if _utf8(r) else "" for r in raws], type=pa.string())
-
-
-def _utf8(raw: bytes) -> bool:
-    try:
-        raw.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[str], source: Source,
         probe: Probe) -> BatchPart:
     """Normalize the records of ``raws`` the mapping takes; hand back the others (``VenueSpec.parse_batch``).
@@ -503,7 +487,7 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
     ref_arr = pa.array(refs, type=pa.string())
     # Converted here, once: building an Arrow array from Python objects holds the GIL, and two parts doing it at
     # once on two threads took 3-6x as long as one after the other.
-    all_lines = _lines(raws)
+    all_lines = col.strings(raws)
 
     def part(start: int, end: int) -> list[tuple[pa.Table, pa.Array]]:
         out = []

@@ -275,25 +275,6 @@ def _chunks(raws: Sequence[bytes]) -> Iterator[tuple[int, int]]:
         start = stop
 
 
-def _strings(raws: Sequence[bytes]) -> pa.Array:
-    # A record above MAX_RECORD_BYTES is left out (as ""): it goes down the reference path, which refuses it.
-    if raws and max(map(len, raws)) > MAX_RECORD_BYTES:
-        raws = [r if len(r) <= MAX_RECORD_BYTES else b"" for r in raws]
-    arr = pa.array(raws, type=pa.binary())
-    try:
-        return arr.cast(pa.string())
-    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: those records go down the reference path
-        return pa.array([r.decode() if _utf8(r) else "" for r in raws], type=pa.string())
-
-
-def _utf8(raw: bytes) -> bool:
-    try:
-        raw.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _node_time_ns(lines: pa.Array) -> tuple[pa.Array, pa.Array]:
     # parse.node_time_ns of each proven line's local_time, and the mask of those it accepts in the event bounds.
     parts = pc.extract_regex(lines, _HEADER)
@@ -325,7 +306,7 @@ def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[st
     skipped: dict[int, str] = {}
     ref_arr = pa.array(refs, type=pa.string())
     for start, stop in _chunks(raws):
-        lines = _strings(raws[start:stop])  # an empty string is never proven
+        lines = col.strings(raws[start:stop], max_bytes=MAX_RECORD_BYTES)  # an empty string is never proven
         quiet = pc.and_(pc.starts_with(lines, '{"local_time":"'), pc.match_substring_regex(lines, _QUIET))
         rest = pc.indices_nonzero(pc.invert(quiet))
         liquid = rest.filter(pc.match_substring_regex(lines.take(rest), _BLOCK))
