@@ -29,6 +29,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,16 @@ def _source(rev: str | None) -> Path:
     tar.write_bytes(archive)
     with tarfile.open(tar) as t:
         t.extractall(dest, filter="data")
+    # The old tree's own distribution metadata, ahead of the installed one on sys.path: the venue registry reads
+    # entry points, and today's name venues (aave_v1, ...) that the old tree does not have.
+    project = tomllib.loads(subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:pyproject.toml"], check=True,
+                                           capture_output=True, text=True).stdout)["project"]
+    info = dest / "src" / f"liqscope-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: liqscope\nVersion: {project['version']}\n")
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in points.items()) + "\n"
+        for group, points in project.get("entry-points", {}).items()))
     return dest / "src"
 
 
