@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import PositionSide, QtyUnit, Source
-from liqscope.normalize import normalize_batch
+from liqscope.events import PositionSide, QtyUnit
 from liqscope.venues import bitget_futures
 from liqscope.venues.bitget_futures import SPEC
+from tests.venues import _frames
 from tests.venues._frames import frame, parse
 
 PUSH = frame("bitget_futures", "ws_liquidation.jsonl", 1)  # APEUSDT and IPUSDT, side buy
@@ -64,14 +64,7 @@ RECV = 1_800_000_000_000_000_000
 
 
 def _fast(raws: list[bytes]):
-    """(the fast path's part, its rows as dicts) of a batch; normalize_batch equals the reference either way."""
-    n = len(raws)
-    part = SPEC.parse_batch(raws, [RECV] * n, ["r"] * n, Source.WS)  # type: ignore[misc]
-    args = (SPEC.decode, SPEC.parse, raws, [RECV] * n, ["r"] * n, ["k"] * n)
-    fast, slow = (normalize_batch(*args, source=Source.WS, fast=f) for f in (True, False))
-    assert fast.table.to_pylist() == slow.table.to_pylist() and fast.counts == slow.counts
-    assert fast.outcomes == slow.outcomes
-    return part, part.table.to_pylist() if part.table is not None else []
+    return _frames.fast("bitget_futures", raws, RECV)
 
 
 def test_fast_path_takes_both_recorded_key_orders_one_row_per_element():

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import InstrumentKind, Margining, PositionSide, QtyUnit, Source
-from liqscope.normalize import normalize_batch
+from liqscope.events import InstrumentKind, Margining, PositionSide, QtyUnit
 from liqscope.venues.deribit import SPEC
+from tests.venues import _frames
 from tests.venues._frames import frame, parse
 
 TAKER_SELL = frame("deribit", "ws_trades.jsonl", 1)  # trade 66460463, "T", direction sell, 1120 USD @ 4469.5
@@ -80,14 +80,7 @@ def test_declared_spec():
 # ---- the declared fast path (fast.toml): what it takes, with the reference's values -------------------------
 
 def _fast(raws: list[bytes]):
-    """(the fast path's part, its rows as dicts) of a batch; normalize_batch equals the reference either way."""
-    n = len(raws)
-    part = SPEC.parse_batch(raws, [RECV] * n, ["r"] * n, Source.WS)  # type: ignore[misc]
-    args = (SPEC.decode, SPEC.parse, raws, [RECV] * n, ["r"] * n, ["k"] * n)
-    fast, slow = (normalize_batch(*args, source=Source.WS, fast=f) for f in (True, False))
-    assert fast.table.to_pylist() == slow.table.to_pylist() and fast.counts == slow.counts
-    assert fast.outcomes == slow.outcomes
-    return part, part.table.to_pylist() if part.table is not None else []
+    return _frames.fast("deribit", raws, RECV)
 
 
 RECV = 1_800_000_000_000_000_000

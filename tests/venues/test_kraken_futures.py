@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 
 from liqscope.errors import NotALiquidation, UnexpectedPayload
-from liqscope.events import Margining, PositionSide, QtyUnit, Source
-from liqscope.normalize import normalize_batch
+from liqscope.events import Margining, PositionSide, QtyUnit
 from liqscope.venues.kraken_futures import SPEC
+from tests.venues import _frames
 from tests.venues._frames import frame, parse
 
 XRP_SELL = frame("kraken_futures", "ws_trade.jsonl", 1)  # PI_XRPUSD, taker sell, qty 12000 @ 0.1736
@@ -73,14 +73,7 @@ RECV = 1_800_000_000_000_000_000
 
 
 def _fast(raws: list[bytes]):
-    """(the fast path's part, its rows as dicts) of a batch; normalize_batch equals the reference either way."""
-    n = len(raws)
-    part = SPEC.parse_batch(raws, [RECV] * n, ["r"] * n, Source.WS)  # type: ignore[misc]
-    args = (SPEC.decode, SPEC.parse, raws, [RECV] * n, ["r"] * n, ["k"] * n)
-    fast, slow = (normalize_batch(*args, source=Source.WS, fast=f) for f in (True, False))
-    assert fast.table.to_pylist() == slow.table.to_pylist() and fast.counts == slow.counts
-    assert fast.outcomes == slow.outcomes
-    return part, part.table.to_pylist() if part.table is not None else []
+    return _frames.fast("kraken_futures", raws, RECV)
 
 
 def test_fast_path_inverse_notional_is_contracts_times_one_usd_and_linear_is_qty_times_price():
