@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liqscope.events import Source
-from liqscope.normalize import Batch, _duplicate_key, _duplicate_key_exact, normalize_batch
+from liqscope.normalize import Batch, _duplicate_key, _duplicate_key_exact
 from liqscope.venues import get_venue
 from liqscope.venues.binance_usdm import batch as binance_batch
 from tests._data import BINANCE_0817, BINANCE_0818, BINANCE_RIFTFERN
+from tests.venues import _frames
 
 SPEC = get_venue("binance_usdm")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,19 +41,10 @@ def _lines(path: Path) -> list[bytes]:
 
 
 def _both(raws: list[bytes], ts_recv: list[object] | None = None) -> tuple[Batch, Batch]:
-    n = len(raws)
-    args = (SPEC.decode, SPEC.parse, raws, ts_recv or [RECV + i for i in range(n)], [f"ref:{i}" for i in range(n)],
-            [f"key:{i}" for i in range(n)])
-    return (normalize_batch(*args, source=Source.WS, fast=True),  # type: ignore[arg-type]
-            normalize_batch(*args, source=Source.WS, fast=False))  # type: ignore[arg-type]
+    return _frames.both("binance_usdm", raws, ts_recv, recv=RECV)
 
 
-def _assert_same(fast: Batch, slow: Batch) -> None:
-    assert fast.table.schema == slow.table.schema
-    for name in slow.table.column_names:
-        assert fast.table[name].to_pylist() == slow.table[name].to_pylist(), name
-    assert fast.counts == slow.counts
-    assert fast.outcomes == slow.outcomes
+_assert_same = _frames.assert_same
 
 
 @pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)

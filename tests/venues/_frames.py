@@ -34,3 +34,25 @@ def fast(venue: str, raws: list[bytes], recv: int = 1_800_000_000_000_000_000):
     assert with_fast.table.to_pylist() == without.table.to_pylist() and with_fast.counts == without.counts
     assert with_fast.outcomes == without.outcomes
     return part, part.table.to_pylist() if part.table is not None else []
+
+
+def both(venue: str, raws: list[bytes], ts_recv: list[object] | None = None, recv: int = 1_800_000_000_000_000_000):
+    """``normalize_batch`` of ``raws`` with and without ``venue``'s fast path (receipt times ``recv + i``)."""
+    from liqscope.events import Source
+    from liqscope.normalize import normalize_batch
+
+    spec = venues()[venue]
+    n = len(raws)
+    args = (spec.decode, spec.parse, raws, ts_recv or [recv + i for i in range(n)], [f"ref:{i}" for i in range(n)],
+            [f"key:{i}" for i in range(n)])
+    return (normalize_batch(*args, source=Source.WS, fast=True),  # type: ignore[arg-type]
+            normalize_batch(*args, source=Source.WS, fast=False))  # type: ignore[arg-type]
+
+
+def assert_same(fast, slow) -> None:  # type: ignore[no-untyped-def]
+    """The two batches have the same rows (column by column), counts and outcomes."""
+    assert fast.table.schema == slow.table.schema
+    for name in slow.table.column_names:
+        assert fast.table[name].to_pylist() == slow.table[name].to_pylist(), name
+    assert fast.counts == slow.counts
+    assert fast.outcomes == slow.outcomes

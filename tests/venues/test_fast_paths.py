@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqscope.events import Source
-from liqscope.normalize import Batch, normalize_batch
+from liqscope.normalize import normalize_batch
 from liqscope.venues import get_venue, venues
 from tests._data import HL_BLOCKS
+from tests.venues import _frames
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 RECV = 1_800_000_000_000_000_000
@@ -48,21 +49,8 @@ _HYPO = settings(max_examples=120, deadline=None, database=None, derandomize=Tru
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def _both(venue: str, raws: list[bytes], ts_recv: list[object] | None = None) -> tuple[Batch, Batch]:
-    spec = get_venue(venue)
-    n = len(raws)
-    args = (spec.decode, spec.parse, raws, ts_recv or [RECV + i for i in range(n)], [f"ref:{i}" for i in range(n)],
-            [f"key:{i}" for i in range(n)])
-    return (normalize_batch(*args, source=Source.WS, fast=True),  # type: ignore[arg-type]
-            normalize_batch(*args, source=Source.WS, fast=False))  # type: ignore[arg-type]
-
-
-def _assert_same(fast: Batch, slow: Batch) -> None:
-    assert fast.table.schema == slow.table.schema
-    for name in slow.table.column_names:
-        assert fast.table[name].to_pylist() == slow.table[name].to_pylist(), name
-    assert fast.counts == slow.counts
-    assert fast.outcomes == slow.outcomes
+_both = _frames.both
+_assert_same = _frames.assert_same
 
 
 def test_the_fast_venues() -> None:
