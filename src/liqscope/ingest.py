@@ -485,7 +485,7 @@ class _Run:
         self._count_events(batch.table)
         self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
 
-    def _lookup(self, column: str, keys: list[str], rel: str) -> set[str]:
+    def _lookup(self, column: str, keys: list[str] | pa.Array, rel: str) -> set[str]:
         # Which keys the committed lake holds. A listed file retired meanwhile (a concurrent `compact
         # --grace 0`) means the listing is stale: list again (the replacing batch holds the same rows).
         for _ in range(8):
@@ -550,18 +550,16 @@ class _Run:
 
     def _count_events(self, table: pa.Table) -> None:
         # accepted: liquidations not in the lake nor earlier in this file; duplicate: the other copies.
-        ids = table.column("event_id").to_pylist()
-        if not ids:
+        ids = table.column("event_id").combine_chunks()
+        if not len(ids):
             return
         known = self._lookup("event_id", ids, "events_rel")
-        hashes = [hash(x) for x in ids]
-        hits = self.seen.check_and_add(pa.array(hashes, pa.int64()))  # earlier chunks' hashes, confirmed exactly
-        if hits:
+        maybe = self.seen.check_and_add(ids)  # ids whose hash an earlier chunk wrote: confirmed exactly
+        if maybe:
             self.stager.drain()  # our earlier parts, written
-            maybe = [x for x, h in zip(ids, hashes, strict=True) if h in hits]
-            known |= _existing(self.catalog, self.venue, "event_id", maybe,
+            known |= _existing(self.catalog, self.venue, "event_id", sorted(maybe),
                                self.catalog.relation_sql(self.staged_events))
-        new = len(set(ids) - known)
+        new = pc.count_distinct(ids).as_py() - len(known)  # known holds only ids of this chunk
         self.result.accepted += new
         self.result.duplicate += len(ids) - new
 
@@ -610,31 +608,31 @@ class _Run:
 
 
 class _Seen:
-    # The 8-byte hash of every event id an ingest has written, in a table of its own DuckDB connection (8 bytes
-    # a row: 80 MB for 10M events). Each chunk's hashes are looked up by one semi-join, which builds on the
-    # chunk and scans the earlier hashes: 3.5 s over 10M ids in 100k-id chunks, where Arrow's ``is_in`` over
-    # the same hashes took 17 s (bench/NOTES.md).
+    # The 8-byte hash (DuckDB's ``hash``) of every event id an ingest has written, in a table of its own DuckDB
+    # connection: 80 MB for 10M events. Each chunk's ids are looked up by one semi-join, which builds on the
+    # chunk and scans the earlier hashes: ~3.5 s over 10M ids in 100k-id chunks, where Arrow's ``is_in`` over
+    # Python hashes of the same ids took 17 s (its cost grew with every chunk) plus a Python loop per id.
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._con: Any = None
         self._rows = 0
 
-    def check_and_add(self, hashes: pa.Array) -> set[int]:
-        """The hashes among ``hashes`` already added (by an earlier call); then add them all."""
+    def check_and_add(self, ids: pa.Array) -> set[str]:
+        """The ids whose hash an earlier call added (a superset of the ids it added); then add these."""
         if self._con is None:
             self._con = self._catalog.connect()
-            self._con.execute("CREATE TEMP TABLE _seen (h BIGINT)")
-        self._con.register("_new", pa.table({"h": hashes}))
+            self._con.execute("CREATE TEMP TABLE _seen (h UBIGINT)")
+        self._con.register("_new", pa.table({"k": ids}))
         try:
-            hits: set[int] = set()
+            hits: set[str] = set()
             if self._rows:
-                hits = {r[0] for r in self._con.execute("SELECT DISTINCT h FROM _new SEMI JOIN _seen USING (h)"
-                                                        ).fetchall()}
-            self._con.execute("INSERT INTO _seen SELECT h FROM _new")
+                hits = {r[0] for r in self._con.execute(
+                    "SELECT DISTINCT k FROM (SELECT k, hash(k) AS h FROM _new) SEMI JOIN _seen USING (h)").fetchall()}
+            self._con.execute("INSERT INTO _seen SELECT hash(k) FROM _new")
         finally:
             self._con.unregister("_new")
-        self._rows += len(hashes)
+        self._rows += len(ids)
         return hits
 
     def close(self) -> None:
@@ -688,14 +686,14 @@ def _record_key(prefix: bytes, raw: bytes, occurrence: int) -> str:
     return h.hexdigest()
 
 
-def _existing(catalog: Catalog, venue: str, column: str, keys: list[str], relation: str) -> set[str]:
+def _existing(catalog: Catalog, venue: str, column: str, keys: list[str] | pa.Array, relation: str) -> set[str]:
     import duckdb
 
-    if not keys or relation.startswith("(SELECT"):
+    if not len(keys) or relation.startswith("(SELECT"):
         return set()
     con = catalog.connect()
     try:
-        con.register("_keys", pa.table({"k": pa.array(keys, pa.string())}))
+        con.register("_keys", pa.table({"k": keys if isinstance(keys, pa.Array) else pa.array(keys, pa.string())}))
         try:
             rows = con.execute(f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IN (SELECT k FROM _keys)")
             return {r[0] for r in rows.fetchall()}
