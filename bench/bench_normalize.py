@@ -160,6 +160,29 @@ def _inputs(venue: str, cfg: dict[str, Any]) -> tuple[list[bytes], str, bool]:
     return lines, label, not label.startswith("simulated")
 
 
+def _dydx_limit_only(lines: list[bytes], cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    # Most v4_trades pushes of a real feed hold LIMIT trades only (no liquidation): the same frames with their
+    # liquidated trades taken out, by the reference and by normalize_batch (proven skips, mapping.kind.reason).
+    spec = get_venue("dydx_v4")
+    frames = []
+    for line in lines:
+        frame = json.loads(line)
+        frame["contents"]["trades"] = [t for t in frame["contents"]["trades"] if t["type"] == "LIMIT"]
+        frames.append(json.dumps(frame, separators=(",", ":")).encode())
+    ts, refs, keys = [_RX.ts_ns] * len(frames), ["bench"] * len(frames), [""] * len(frames)
+    out = []
+    for fast in (False, True):
+        t = measure(lambda fast=fast: normalize_batch(spec.decode, spec.parse, frames, ts, refs, keys,
+                                                      source=Source.WS, fast=fast).outcomes, cfg["repeats"], warmup=[])
+        if len(t[3]) != len(frames) or any(o.skipped is None for o in t[3].values()):
+            raise RuntimeError("dydx_v4: a LIMIT-only frame was not skipped")
+        out.append(rate_row("normalize", f"dydx_v4: LIMIT-only pushes (no liquidation: most of a real feed), "
+                            f"{'normalize_batch (proven skips)' if fast else 'record by record'}", len(frames), t,
+                            "frames/s", nbytes=sum(map(len, frames))))
+    out[1].update(ratio=out[1]["value"] / out[0]["value"], ratio_note="proven skips / record by record")
+    return out
+
+
 def run(scale: str) -> list[dict[str, Any]]:
     cfg = scale_of(scale)
     rows: list[dict[str, Any]] = []
@@ -221,6 +244,8 @@ def run(scale: str) -> list[dict[str, Any]]:
                        met=row["value"] >= 300_000 and per_byte >= 0.5)
         rows.append(row)
         columnar_row = row
+        if venue == "dydx_v4":
+            rows.extend(_dydx_limit_only(lines, cfg))
         if venue != "binance_usdm":
             continue
         ours = rows[-2]["value"]
