@@ -154,6 +154,20 @@ def test_dydx_deleveraged_is_adl_limit_only_goes_down_the_reference_path_in_reco
         ("dydx_v4:BTC-USD:014f495a0000000200000005", "market", "LONG"), ("dydx_v4:BTC-USD:adl-1", "adl", "SHORT")]
 
 
+def test_dydx_limit_trades_times_are_not_read_as_the_reference_does_not_read_them() -> None:
+    # The reference skips a LIMIT trade before reading its createdAt: a LIMIT trade with no real date (Feb 30,
+    # 1999) beside a liquidation is taken all the same, by both paths, giving the liquidation's row only.
+    bad_limit = {**_LIMIT, "createdAt": "2024-02-30T00:00:00.000Z"}
+    old_limit = {**_LIMIT, "createdAt": "1999-01-01T00:00:00.000Z"}
+    fallback, rows = _taken("dydx_v4", [_dydx(bad_limit, _LIQUIDATED), _dydx(_LIQUIDATED, old_limit)])
+    assert fallback == []
+    assert [(r["event_id"], r["ts_event"]) for r in rows] == [
+        ("dydx_v4:BTC-USD:014f495a0000000200000005", 1_722_756_890_628_000_000)] * 2
+    # The liquidated trade's own bad time is still read, and refused: that record goes down the reference path.
+    fallback, rows = _taken("dydx_v4", [_dydx(_LIMIT, {**_LIQUIDATED, "createdAt": "2024-02-30T00:00:00.000Z"})])
+    assert (fallback, rows) == ([0], [])
+
+
 def _iso(year: int, month: int, day: int, hour: int, minute: int, second: int, fraction: str, zone: str) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{zone}"
 
