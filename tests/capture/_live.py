@@ -39,7 +39,9 @@ async def capture_through(catalog: Catalog, feeds: Sequence[Feed], *, expect: Ma
         stop = asyncio.Event()
         task = asyncio.create_task(cap.run(stop))
         deadline = time.monotonic() + timeout_s
-        while any(cap.stats[v].data_frames < n for v, n in expect.items()):
+        # Connected first (the recorders start once the commit worker has started), then the frames expected.
+        while any(cap.stats[v].connections < 1 for v in urls) or any(
+                cap.stats[v].data_frames < n for v, n in expect.items()):
             if task.done() or time.monotonic() > deadline:
                 stop.set()
                 await task

@@ -25,10 +25,18 @@ def listed_files(root: Path) -> list[Path]:
     return [root / "lake" / rel for m in manifests(root) for rel in m.files]
 
 
+def visible_files(root: Path) -> list[Path]:
+    """The files a reader sees: those of committed manifests no other committed manifest replaces (a capture's
+    rollup or a compaction lists both until the replaced manifests are retired)."""
+    every = manifests(root)
+    replaced = {b for m in every for b in m.replaces}
+    return [root / "lake" / rel for m in every if m.batch not in replaced for rel in m.files]
+
+
 def rows(root: Path, table: str) -> list[dict]:
-    """Every row of ``events`` or ``records`` in committed files; a missing or torn file raises."""
+    """Every row of ``events`` or ``records`` a reader sees; a missing or torn file raises."""
     out = []
-    for path in listed_files(root):
+    for path in visible_files(root):
         if path.relative_to(root / "lake").parts[0] == table:
             out.extend(pq.read_table(path).to_pylist())
     return out

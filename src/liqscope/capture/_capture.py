@@ -133,12 +133,15 @@ class Capture:
     async def run(self, stop: asyncio.Event | None = None, duration: float | None = None) -> CaptureResult:
         """Capture until ``stop`` is set or ``duration`` seconds have passed, then commit and return.
 
+        ``duration`` counts recording time: from when the recorders start (after the instruments refresh and the
+        commit worker's start-up), so a short capture is not eaten by the start.
+
         Raises:
             StoreError: The commit worker failed or died (the capture stops; the message says how).
         """
         stop = stop or asyncio.Event()
         started = _now()
-        timer = asyncio.get_running_loop().call_later(duration, stop.set) if duration is not None else None
+        timer: asyncio.TimerHandle | None = None
         locks: list[VenueLock] = []
         committer = self._committer = Committer(self.catalog.root, self.session, [r.venue for r in self._recorders],
                                                 rollup_fanout=self.options.rollup_fanout,
@@ -159,6 +162,8 @@ class Capture:
             if timer is not None:
                 timer.cancel()
             raise
+        if duration is not None:
+            timer = asyncio.get_running_loop().call_later(duration, stop.set)
         tasks = [asyncio.create_task(r.run(stop)) for r in self._recorders]
         committing = asyncio.create_task(self._commit_loop(committer, stop))
         healthy = False
