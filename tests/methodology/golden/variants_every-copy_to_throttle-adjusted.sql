@@ -25,13 +25,21 @@ h0_occupied AS (
          sum(CAST(notional_usd AS DOUBLE)) AS usd_fill, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2_fill
   FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY venue, market, ts_event // 1000000000
 ),
+h0_span AS (
+  SELECT *,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN $h0_k PRECEDING AND CURRENT ROW) - 1 AS near_before,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN CURRENT ROW AND $h0_k FOLLOWING) - 1 AS near_after
+  FROM h0_occupied
+),
 h0_near AS (
-  SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
+  SELECT venue, market, second, observed, near_before + near_after AS neighbours,
          sum(usd_fill) OVER near / sum(observed) OVER near AS mean_usd_fill,
          sum(usd2_fill) OVER near / sum(observed) OVER near AS mean_usd2_fill
-  FROM h0_occupied
+  FROM h0_span
   WINDOW near AS (PARTITION BY venue, market ORDER BY second
-                  RANGE BETWEEN $h0_k PRECEDING AND $h0_k FOLLOWING)
+                  ROWS BETWEEN near_before PRECEDING AND near_after FOLLOWING)
 ),
 h0_rate AS (
   SELECT *, -ln(1 - least(neighbours / (2.0 * $h0_k), 1 - 1 / (4.0 * $h0_k))) AS lam FROM h0_near
