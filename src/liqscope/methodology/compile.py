@@ -83,6 +83,10 @@ def _coverage_sql(p: str, indent: str) -> str:
         f"(${p}include_synthetic OR NOT synthetic)"))
 
 
+# The columns ``_coverage_sql`` reads besides base_asset, qualified where a hidden estimate's join also has them.
+_SCOPE_COLUMNS = ("flagged.venue", "instrument_kind", "liquidation_kind", "synthetic")
+
+
 def _coverage_params(c: Coverage, p: str) -> dict[str, object]:
     return {f"{p}venues": list(c.venues), f"{p}instrument_kinds": list(c.instrument_kinds),
             f"{p}assets": list(c.assets), f"{p}liquidation_kinds": list(c.liquidation_kinds),
@@ -279,12 +283,12 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     nothing counts), in the order of ``variants``. ``v{i}`` equals the sum of ``usd`` that
     ``compile_counted`` gives for variant i.
 
-    The variants share everything: the events are read once (``base``); each distinct coverage, window
-    and counting rule is one per-row flag (``flagged``); each estimate's parameters are one grouping and
-    one neighbourhood (found once, ``frames="rows"``) for every price basis the variants use (``h{i}``);
-    the rows are summed once per (asset, side, flags) into the few distinct value columns (``grouped``);
-    and each variant's total is a conditional sum over those few groups. Exact: DECIMAL sums regrouped
-    are the same sums.
+    The variants share everything: the events are read once (``base``); each distinct window and counting
+    rule is one per-row flag (``flagged``); each estimate's parameters are one grouping and one
+    neighbourhood (found once, ``frames="rows"``) for every price basis the variants use (``h{i}``); the
+    rows are summed once per (asset, side, coverage columns, flags) into the few distinct value columns
+    (``grouped``); each distinct coverage is one flag per group (``covered``); and each variant's total is
+    a conditional sum over those few groups. Exact: DECIMAL sums regrouped are the same sums.
 
     Args:
         variants: The methodologies and their resolved windows.
@@ -327,10 +331,13 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
                 bases[h].append(basis)
             value = f"{price} + coalesce(h{h}.hidden_usd_{basis}, 0)"
         sums.append(summed.index(value))
-    flags = []
+    # A coverage reads only columns of few distinct values: its flag is computed once per group (``covered``),
+    # not once per row (a coverage's asset list is checked against every row otherwise).
+    scoped = []
     for c, cov in enumerate(coverages.keys):
         params |= _coverage_params(cov, f"c{c}_")
-        flags.append((f"c{c}", f"({_coverage_sql(f'c{c}_', '   ')})"))
+        scoped.append((f"c{c}", f"({_coverage_sql(f'c{c}_', '   ')})"))
+    flags = []
     for w, (lo, hi) in enumerate(windows.keys):
         params |= {f"w{w}_start": lo, f"w{w}_end": hi}
         flags.append((f"w{w}", f"(ts_event >= $w{w}_start AND ts_event < $w{w}_end)"))
@@ -357,12 +364,14 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         joins.append(_join_hidden(f"h{h}", "flagged"))
     ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(f"{sql} AS {name}" for name, sql in flags)
                 + "\n  FROM base\n)")
-    keys = ", ".join(["base_asset", "liquidated_side", *(name for name, _ in flags)])
+    keys = ", ".join(["base_asset", "liquidated_side", *_SCOPE_COLUMNS, *(name for name, _ in flags)])
     ctes.append(f"grouped AS (\n  SELECT {keys},\n  "
                 + ",\n  ".join(f"sum({value}) AS s{j}" for j, value in enumerate(summed.keys))
                 + "\n  FROM flagged" + "".join("\n  " + j for j in joins) + f"\n  GROUP BY {keys}\n)")
+    ctes.append("covered AS (\n  SELECT *,\n  " + ",\n  ".join(f"{sql} AS {name}" for name, sql in scoped)
+                + "\n  FROM grouped\n)")
     sql = ("WITH " + ",\n".join(ctes) + "\nSELECT base_asset, liquidated_side,\n"
            + ",\n".join(f"  sum(CASE WHEN {cond} THEN s{j} END) AS v{i}"
                          for i, (cond, j) in enumerate(zip(conds, sums, strict=True)))
-           + "\nFROM grouped\nGROUP BY base_asset, liquidated_side\nORDER BY base_asset, liquidated_side")
+           + "\nFROM covered\nGROUP BY base_asset, liquidated_side\nORDER BY base_asset, liquidated_side")
     return Query(sql, params)
