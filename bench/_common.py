@@ -36,9 +36,18 @@ def scale_of(name: str) -> dict[str, Any]:
     return cfg
 
 
-def measure(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float, Any]:
-    """(median, min, max) wall seconds over ``repeats`` runs, and the last run's return value."""
+def measure(fn: Callable[[], Any], repeats: int, *, warmup: list[float] | None = None
+            ) -> tuple[float, float, float, Any]:
+    """(median, min, max) wall seconds over ``repeats`` runs, and the last run's return value.
+
+    With ``warmup`` (a list), one untimed run goes first and its wall seconds are appended to it: steady-state
+    throughput, with the first run's cost (imports, compiled plans, caches filled) reported beside it.
+    """
     times, out = [], None
+    if warmup is not None:
+        t0 = time.perf_counter()
+        fn()
+        warmup.append(time.perf_counter() - t0)
     for _ in range(repeats):
         t0 = time.perf_counter()
         out = fn()

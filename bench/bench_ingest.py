@@ -43,11 +43,15 @@ print(r.records, r.accepted, secs, hwm)
 """
 
 
-def _ingest_once(path: Path, lake: Path, venue: str = "binance_usdm") -> tuple[int, int, float, int]:
-    # A fresh process per run: peak RSS is the process's own, and nothing is cached between runs.
-    shutil.rmtree(lake, ignore_errors=True)
+def _ingest_once(path: Path, lake: Path, venue: str = "binance_usdm", *, fresh: bool = True, keep: bool = False
+                 ) -> tuple[int, int, float, int]:
+    # A fresh process per run: peak RSS is the process's own, and nothing is cached between runs. The lake is
+    # new unless ``fresh`` is False, and removed after unless ``keep``.
+    if fresh:
+        shutil.rmtree(lake, ignore_errors=True)
     done = subprocess.run([sys.executable, "-c", _RSS, str(lake), str(path), venue], capture_output=True, text=True)
-    shutil.rmtree(lake, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(lake, ignore_errors=True)
     if done.returncode != 0:
         raise RuntimeError(f"ingest process failed ({done.returncode}): {done.stderr[-2000:]}")
     out = done.stdout.split()
@@ -64,7 +68,18 @@ def replicated_file(base: Path, events: int) -> Path:
     recording's frames again and again, replica ``k`` shifted by ``k`` times the recording's span (whole
     seconds), so event ids (symbol, trade time, filled qty) never repeat.
     """
-    out = OUT / "inputs" / f"binance_usdm-replicated-{events}"
+    return _replicas(base, events, f"binance_usdm-replicated-{events}")
+
+
+def next_replica(base: Path, events: int) -> Path:
+    """The base recording once more, shifted as the replica after the last one of ``replicated_file(base,
+    events)``: distinct liquidations from every one in that file (ingested into its lake: an existing lake)."""
+    lines = base.read_bytes().count(b"\n") - 1
+    return _replicas(base, lines, f"binance_usdm-replica-after-{events}", first=-(-events // lines))
+
+
+def _replicas(base: Path, events: int, name: str, first: int = 0) -> Path:
+    out = OUT / "inputs" / name
     path, marker = out / "binance_usdm.jsonl", out / "done"
     if marker.exists():
         return path
@@ -75,7 +90,7 @@ def replicated_file(base: Path, events: int) -> Path:
     span_ms = (max(times) - min(times)) // 1000 * 1000 + 1000
     with open(path.with_suffix(".tmp"), "wb") as f:
         f.write(head + b"\n")
-        left, k = events, 0
+        left, k = events, first
         while left > 0:
             take = b"".join(lines[:left]) if left < len(lines) else body
             shift = k * span_ms
@@ -129,7 +144,7 @@ def run(scale: str) -> list[dict[str, Any]]:
 
     want = int(os.environ.get("BENCH_INGEST_EVENTS") or BIG[scale])
     big = replicated_file(path, want)
-    b_records, b_events, b_secs, b_rss = _ingest_once(big, OUT / "lake-ingest-big")
+    b_records, b_events, b_secs, b_rss = _ingest_once(big, OUT / "lake-ingest-big", keep=True)
     rows.append({"section": "ingest", "case": f"binance_usdm jsonl, one file of {b_records:,} frames -> lake "
                  "(streamed in chunks, one commit)", "value": b_records / b_secs, "unit": "frames/s", "n": b_records,
                  "mb_s": big.stat().st_size / b_secs / 1e6, "bytes": big.stat().st_size,
@@ -139,4 +154,13 @@ def run(scale: str) -> list[dict[str, Any]]:
                  "value": b_rss / MIB, "unit": "MiB", "n": b_events, "target": "< 1,536 MiB" if want >= 10_000_000
                  else "", "met": b_rss < 1.5 * 2**30 if want >= 10_000_000 else None,
                  "note": f"{b_rss / MIB / (rss / MIB):.2f}x the {events:,}-event run's peak"})
+    # The same recording (shifted: new liquidations) into the lake that now holds the big file: what each
+    # further archive costs once the lake is large (its keys and ids are looked up in the lake).
+    after = next_replica(path, want)
+    e_records, e_events, e_secs, e_rss = _ingest_once(after, OUT / "lake-ingest-big", fresh=False)
+    first = records / secs[len(secs) // 2]
+    rows.append({"section": "ingest", "case": f"binance_usdm jsonl, {e_records:,} new frames -> the lake of the "
+                 f"{b_events:,}-event file", "value": e_records / e_secs, "unit": "frames/s", "n": e_records,
+                 "ratio": e_records / e_secs / first, "ratio_note": "this / the same ingest into a new lake",
+                 "note": f"one run, {e_secs:.1f} s; {e_events:,} events accepted; peak RSS {e_rss / MIB:.0f} MiB"})
     return rows + _venue_rows(cfg, binance_mb_s)

@@ -37,3 +37,17 @@ def test_longer_products_are_rounded_half_to_even_once() -> None:
     assert product == [Decimal(1), Decimal("1.000000000000000002"), Decimal("0.411522630411522630"), Decimal(3)]
     assert product == [_expected(a, b) for a, b in pairs]
     assert ok == [True] * 4
+
+
+def test_narrow_factors_take_decimal128_and_wider_ones_decimal256_with_the_same_values() -> None:
+    # Every factor < 1E+10 / < 1E+9 with <= 9 decimals: the decimal128 multiply (the batch's common case).
+    narrow = [("286", "0.4547453"), ("9999999999.999999999", "0.000000001"), ("0.001", "999999999.999999999")]
+    product, ok = _product(narrow)
+    assert product == [Decimal("130.0571558"), Decimal("9.999999999999999999"), Decimal("999999.999999999999")]
+    assert ok == [True, True, True]
+    # One factor of 10 decimals (or one >= 1E+10) sends the whole batch through decimal256: same values.
+    wide = [*narrow, ("0.0000000001", "20000"), ("10000000000", "0.5")]
+    product, ok = _product(wide)
+    assert product == [Decimal("130.0571558"), Decimal("9.999999999999999999"), Decimal("999999.999999999999"),
+                       Decimal("0.000002"), Decimal("5000000000")]
+    assert ok == [True] * 5

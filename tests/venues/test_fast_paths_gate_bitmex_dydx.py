@@ -145,13 +145,31 @@ def test_dydx_real_push_gives_the_liquidated_trade_only() -> None:
                                 1_722_756_890_628_000_000, "market")]
 
 
-def test_dydx_deleveraged_is_adl_limit_only_goes_down_the_reference_path_in_record_order() -> None:
+def test_dydx_deleveraged_is_adl_limit_only_is_a_proven_skip_unknown_type_goes_down_the_reference_path() -> None:
     adl = {**_LIQUIDATED, "id": "adl-1", "type": "DELEVERAGED", "side": "BUY"}
-    raws = [_dydx(_LIMIT), _dydx(_LIQUIDATED, _LIMIT, adl), _dydx({**_LIQUIDATED, "type": "MARKET"})]
+    raws = [_dydx(_LIMIT), _dydx(_LIQUIDATED, _LIMIT, adl), _dydx({**_LIQUIDATED, "type": "MARKET"}),
+            _dydx(_LIMIT, {**_LIMIT, "id": "2", "side": "SIDEWAYS"})]
     fallback, rows = _taken("dydx_v4", raws)
-    assert fallback == [0, 2]  # only LIMIT trades (a skip), an unknown type (quarantined): the reference's
+    assert fallback == [2]  # an unknown type: the reference quarantines it
     assert [(r["event_id"], r["liquidation_kind"], r["liquidated_side"]) for r in rows] == [
         ("dydx_v4:BTC-USD:014f495a0000000200000005", "market", "LONG"), ("dydx_v4:BTC-USD:adl-1", "adl", "SHORT")]
+    # LIMIT trades only: the reference's NotALiquidation, word for word (it reads no side of a LIMIT trade).
+    part = get_venue("dydx_v4").parse_batch(raws, [RECV] * 4, ["r"] * 4, Source.WS)  # type: ignore[misc]
+    assert part.skipped == {0: "1 trade(s) on BTC-USD, none liquidated", 3: "2 trade(s) on BTC-USD, none liquidated"}
+
+
+def test_dydx_limit_trades_times_are_not_read_as_the_reference_does_not_read_them() -> None:
+    # The reference skips a LIMIT trade before reading its createdAt: a LIMIT trade with no real date (Feb 30,
+    # 1999) beside a liquidation is taken all the same, by both paths, giving the liquidation's row only.
+    bad_limit = {**_LIMIT, "createdAt": "2024-02-30T00:00:00.000Z"}
+    old_limit = {**_LIMIT, "createdAt": "1999-01-01T00:00:00.000Z"}
+    fallback, rows = _taken("dydx_v4", [_dydx(bad_limit, _LIQUIDATED), _dydx(_LIQUIDATED, old_limit)])
+    assert fallback == []
+    assert [(r["event_id"], r["ts_event"]) for r in rows] == [
+        ("dydx_v4:BTC-USD:014f495a0000000200000005", 1_722_756_890_628_000_000)] * 2
+    # The liquidated trade's own bad time is still read, and refused: that record goes down the reference path.
+    fallback, rows = _taken("dydx_v4", [_dydx(_LIMIT, {**_LIQUIDATED, "createdAt": "2024-02-30T00:00:00.000Z"})])
+    assert (fallback, rows) == ([0], [])
 
 
 def _iso(year: int, month: int, day: int, hour: int, minute: int, second: int, fraction: str, zone: str) -> str:
@@ -217,6 +235,10 @@ _SRC = Path(__file__).parents[2] / "src/liqscope/venues"
      "both mapping.kind and a constant"),
     ("dydx_v4", ('"type":"<str:type>","createdAt"', '"kind":"<str:type>","createdAt"'), "must hold the same fields"),
     ("dydx_v4", ('skip = ["LIMIT"]', 'skip = ["LIMIT"], also = 1'), "unknown field `also`"),
+    ("dydx_v4", ("on {market}", "on {trade_id}"),
+     r"kind.reason names \['trade_id'\]; valid: elements, market"),
+    ("dydx_v4", ("on {market}", "on {market!r}"), "only plain {name} placeholders"),
+    ("dydx_v4", ("on {market}", "on {market"), "kind.reason"),
 ])
 def test_a_broken_new_key_is_an_error_naming_the_file(tmp_path: Path, venue: str, edit: tuple[str, str],
                                                       message: str) -> None:

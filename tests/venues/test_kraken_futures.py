@@ -88,11 +88,16 @@ def test_fast_path_inverse_notional_is_contracts_times_one_usd_and_linear_is_qty
     assert rows[0]["price"] == Decimal("0.1736") and rows[0]["ts_event"] == 1593561965283 * 10**6
 
 
-def test_fast_path_hands_back_other_trade_types_and_products_the_reference_rewrites():
+def test_fast_path_proves_other_trade_types_skipped_hands_back_products_the_reference_rewrites():
     raws = [XRP_SELL.replace(b'"type":"liquidation"', b'"type":"fill"'),   # skipped by the reference
             XRP_SELL.replace(b"PI_XRPUSD", b"pi_xrpusd"),                   # the reference upper-cases it
             XRP_SELL.replace(b"PI_XRPUSD", b"XRPUSD"),                      # quarantined
-            ETH_BUY]
+            ETH_BUY,
+            ETH_BUY.replace(b'"type":"liquidation"', b'"type":"termination"').replace(b'"side":"buy"',
+                                                                                  b'"side":"up"'),
+            XRP_SELL.replace(b'"type":"liquidation"', b'"type":"settlement"')]  # no known type: the reference's
     part, rows = _fast(raws)
-    assert (list(part.rows), list(part.fallback)) == ([3], [0, 1, 2])
+    assert (list(part.rows), list(part.fallback)) == ([3], [1, 2, 5])
+    # The reference's words; it reads nothing of a skipped trade but its type (not even a side it would refuse).
+    assert part.skipped == {0: "trade type fill, not liquidation", 4: "trade type termination, not liquidation"}
     assert [r["event_id"] for r in rows] == ["kraken_futures:PI_ETHUSD:e7f3a144-5c04-4ed6-999e-5922cd0b6160"]

@@ -116,6 +116,16 @@ def exact_product(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
     exactly as ``events.mul`` followed by the store's quantize. The mask is ``MIN_NOTIONAL_USD <= a × b <=
     MAX_NOTIONAL_USD``; products outside it are returned as 0 (they are not taken).
     """
+    try:
+        # Most factors are < 1E+10 and < 1E+9 with at most 9 decimals each (safe casts prove it: they refuse to
+        # drop a digit or overflow). Their product is then exact in decimal128 (38, 18), MONEY itself (Arrow
+        # multiplies to precision p1 + p2 + 1, scale s1 + s2): no decimal256, no rounding, ~3x faster.
+        narrow = pc.multiply(pc.cast(a, pa.decimal128(19, 9)), pc.cast(b, pa.decimal128(18, 9)))
+    except pa.ArrowInvalid:
+        pass
+    else:
+        ok = in_range(narrow, MIN_NOTIONAL_USD, MAX_NOTIONAL_USD)
+        return pc.if_else(ok, narrow, pa.scalar(Decimal(0), MONEY)), ok
     product = pc.multiply(pc.cast(a, pa.decimal256(37, 18)), pc.cast(b, pa.decimal256(38, 18)))
     ok = in_range(product, MIN_NOTIONAL_USD, MAX_NOTIONAL_USD)
     kept = pc.if_else(ok, product, pa.scalar(Decimal(0), product.type))

@@ -20,6 +20,7 @@ import enum
 import json
 import os
 import re
+import string
 import threading
 import tomllib
 from collections.abc import Callable, Sequence
@@ -107,6 +108,10 @@ class Kind(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     field: str
     map: dict[str, str]
     skip: list[str] = []
+    # The reference's reason for a record whose every element is skipped ("{elements} trade(s) on {market}, none
+    # liquidated"): ``{elements}`` is the record's number of elements, ``{<field>}`` a field of the record's top
+    # level. With it, such records are proven skips (``BatchPart.skipped``); without, they go down the reference path.
+    reason: str | None = None
 
 
 # Factors of a notional: one list, or one list per margining (the probe's ``margining``: "linear"/"inverse").
@@ -162,6 +167,15 @@ def load(path: Path) -> Mapping:
     if r.ts_unit not in _TS_UNITS:
         raise ValueError(f"{path}: mapping.ts_unit is {r.ts_unit!r}; valid: {', '.join(_TS_UNITS)}")
     _check_extensions(path, m, _known_kinds(fields))
+    if m.mapping.kind is not None and m.mapping.kind.reason is not None:
+        top = {name for name in fields[0][0] if name != _EACH}
+        try:
+            named = _reason_fields(m.mapping.kind.reason)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        bad = [name for name in named if name != _ELEMENTS and name not in top]
+        if bad:
+            raise ValueError(f"{path}: mapping.kind.reason names {bad}; valid: {', '.join([_ELEMENTS, *sorted(top)])}")
     for factors in (r.notional, r.notional_order):
         if isinstance(factors, dict) and set(factors) - _MARGININGS:
             raise ValueError(f"{path}: notional keys {sorted(set(factors) - _MARGININGS)} are no margining; "
@@ -179,6 +193,22 @@ def load(path: Path) -> Mapping:
     if used - known:
         raise ValueError(f"{path}: names no field {sorted(used - known)}; the templates' fields are {sorted(known)}")
     return m
+
+
+_ELEMENTS = "elements"  # in a kind's reason: the record's number of elements
+
+
+def _reason_fields(reason: str) -> list[str]:
+    # The fields a reason names, strictly: "{name}" only (no format spec, conversion, index or attribute).
+    try:
+        parts = list(string.Formatter().parse(reason))
+    except ValueError as e:
+        raise ValueError(f"mapping.kind.reason {reason!r}: {e}") from None
+    names = [name for _, name, spec, conv in parts if name is not None]
+    if any(spec or conv for _, name, spec, conv in parts if name is not None) or not all(
+            re.fullmatch(r"\w+", n) for n in names):
+        raise ValueError(f"mapping.kind.reason {reason!r}: only plain {{name}} placeholders are read")
+    return names
 
 
 _TS_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
@@ -405,13 +435,19 @@ def _plan(m: Mapping, shape: Shape, *, single: bool = False) -> _Plan:
         checks.append(f"{cols[kind.field]} IN ({', '.join(_lit(k) for k in [*kind.map, *kind.skip])})")
         kind_columns = ["CASE " + " ".join(f"WHEN {cols[kind.field]} = {_lit(k)} THEN {_lit(v)}"
                                            for k, v in kind.map.items()) + " END AS liquidation_kind",
-                        f"{cols[kind.field]} IN ({', '.join(map(_lit, kind.skip)) or 'NULL'}) AS skipped"]
+                        f"{cols[kind.field]} IN ({', '.join(map(_lit, kind.skip)) or 'NULL'}) AS skipped",
+                        *(f"{cols[f]} AS reason_{f}" for f in dict.fromkeys(_reason_fields(kind.reason or ""))
+                          if f != _ELEMENTS)]
     if rules.ts_event == _RECEIPT:
         ts_event = "NULL::BIGINT"  # _finish takes the receipt time
     elif kinds[rules.ts_event] == "iso":
         ts_event = _iso_ns_sql(cols[rules.ts_event])
     else:
         ts_event = f"CAST({cols[rules.ts_event]} AS BIGINT)"
+    if kind is not None and kind.skip:
+        # An element that is no liquidation gives no row, and the reference never reads its time (dYdX's LIMIT
+        # trades, most of a real v4_trades feed): not read here either (an ISO time is ~1 us an element).
+        ts_event = f"CASE WHEN {cols[kind.field]} IN ({', '.join(map(_lit, kind.skip))}) THEN NULL ELSE {ts_event} END"
     decimals = _decimals(rules)
     key = "concat_ws(chr(31), " + ", ".join(cols[f] for f in rules.by_symbol) + ")"
     select = ["n", f"{key} AS instrument_key", f"{' AND '.join(checks)} AS ok", f"{cols[rules.market]} AS market",
@@ -489,8 +525,9 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
     # once on two threads took 3-6x as long as one after the other.
     all_lines = col.strings(raws)
 
-    def part(start: int, end: int) -> list[tuple[pa.Table, pa.Array]]:
+    def part(start: int, end: int) -> tuple[list[tuple[pa.Table, pa.Array]], dict[int, str]]:
         out = []
+        skips: dict[int, str] = {}
         con = _database().cursor()  # a connection of its own (its own registered "lines"), no new database
         try:
             lines = all_lines.slice(start, end - start)
@@ -513,9 +550,10 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
                 got = _in_order(con.sql(plan.sql).to_arrow_table(), plan.order)
                 con.unregister("lines")
                 out.append(_finish(m, got, recv, recv_ok, ref_arr, source, probe, arrays=len(plan.order) > 1))
+                skips.update(_skips(m, got))
         finally:
             con.close()
-        return out
+        return out, skips
 
     # Parts run on a thread each (Arrow and DuckDB release the GIL); each in a copy of the caller's context,
     # so a probe sees the instrument tables the caller set (venues._instruments.using).
@@ -529,20 +567,22 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
             # context, without the caller's tables), one copy per part (a context runs on one thread at a time).
             contexts = [contextvars.copy_context() for _ in bounds]
             parts = list(pool.map(lambda c, b: c.run(part, *b), contexts, bounds))
-    tables = [t for p in parts for t, _ in p]
-    rows = [r for p in parts for _, r in p]
+    tables = [t for p, _ in parts for t, _ in p]
+    rows = [r for p, _ in parts for _, r in p]
+    skipped = {i: reason for _, s in parts for i, reason in s.items()}
     if len(tables) > 1:  # several shapes: back to record order (a stable sort keeps each record's elements')
         index = pa.chunked_array(rows, type=pa.int64()).combine_chunks()
         order = pc.sort_indices(index)
         tables, rows = [pa.concat_tables(tables).take(order)], [index.take(order)]
     taken = pa.chunked_array(rows, type=pa.int64()).combine_chunks() if rows else pa.array([], type=pa.int64())
-    if pc.count_distinct(taken).as_py() == len(raws):  # every record taken (the common case): nothing to find
-        fallback = []
+    if pc.count_distinct(taken).as_py() + len(skipped) == len(raws):  # every record taken or skipped (the common
+        fallback = []                                                    # case): nothing to find
     else:
         everything = pa.array(range(len(raws)), type=pa.int64())
-        fallback = everything.filter(pc.invert(pc.is_in(everything, taken))).to_pylist()
+        done = pc.is_in(everything, pa.concat_arrays([taken, pa.array(list(skipped), type=pa.int64())]))
+        fallback = everything.filter(pc.invert(done)).to_pylist()
     taken_list = taken.to_pylist()
-    return BatchPart(table=tables[0] if tables else None, rows=taken_list, fallback=fallback)
+    return BatchPart(table=tables[0] if tables else None, rows=taken_list, fallback=fallback, skipped=skipped)
 
 
 # One in-memory DuckDB for every batch (opening one costs 20-40 ms, a cursor ~10 us), on one thread per query:
@@ -636,7 +676,10 @@ def _finish(m: Mapping, got: pa.Table, recv_all: pa.Array, recv_ok: pa.Array, re
     t_raw = recv if rules.ts_event == _RECEIPT else got["ts_event"].combine_chunks()
     # An ISO time is read by parse_iso_ns, which also refuses a time before _time.MIN_NS (2009-01-03).
     low = max(_TS_MIN_NS, _time.MIN_NS) if _is_iso_time(m) else _TS_MIN_NS
-    ok = pc.and_(ok, col.in_range(t_raw, -(-low // unit), -(-_TS_MAX_NS // unit), high_inclusive=False))
+    in_time = col.in_range(t_raw, -(-low // unit), -(-_TS_MAX_NS // unit), high_inclusive=False)
+    if rules.kind is not None and rules.kind.skip:  # a skipped element's time is not read (_plan): no bound
+        in_time = pc.or_(in_time, got["skipped"].combine_chunks().fill_null(False))
+    ok = pc.and_(ok, in_time)
     ok = pc.and_(ok, recv_ok.take(index))
     known, symbol_columns = _instrument_columns(got["instrument_key"].combine_chunks(), ok, probe)
     ok = pc.and_(ok, known)
@@ -677,6 +720,29 @@ def _finish(m: Mapping, got: pa.Table, recv_all: pa.Array, recv_ok: pa.Array, re
     if rules.kind is not None:  # the elements that are no liquidation give no row
         ok = pc.and_(ok, pc.invert(got["skipped"].combine_chunks()))
     return pa.table(columns).filter(ok), index.filter(ok)
+
+
+def _skips(m: Mapping, got: pa.Table) -> dict[int, str]:
+    # Record index -> the reference's reason, for the records (template proven) whose every element the kind
+    # skips (``Kind.reason``). The reference reads nothing else of such a record: it raises NotALiquidation.
+    kind = m.mapping.kind
+    if kind is None or kind.reason is None or not got.num_rows:
+        return {}
+    fields = list(dict.fromkeys(f for f in _reason_fields(kind.reason) if f != _ELEMENTS))
+    grouped = pa.table({"n": got["n"], "skipped": got["skipped"].combine_chunks().fill_null(False),
+                        **{f: got[f"reason_{f}"] for f in fields}}).group_by("n", use_threads=False).aggregate(
+        [("skipped", "all"), ("skipped", "count"), *((f, "min") for f in fields)])
+    grouped = grouped.filter(grouped["skipped_all"])
+    if not grouped.num_rows:
+        return {}
+    values = {_ELEMENTS: pc.cast(grouped["skipped_count"], pa.string()), **{f: grouped[f"{f}_min"] for f in fields}}
+    pieces: list[Any] = []
+    for literal, name, _, _ in string.Formatter().parse(kind.reason):
+        pieces += [literal] if literal else []
+        pieces += [values[name]] if name is not None else []
+    reasons = pc.binary_join_element_wise(*pieces, "") if pieces else pa.repeat(pa.scalar(""), grouped.num_rows)
+    return dict(zip(grouped["n"].to_pylist(), (reasons if isinstance(reasons, pa.ChunkedArray | pa.Array)
+                                                else pa.repeat(reasons, grouped.num_rows)).to_pylist(), strict=True))
 
 
 def _in_order(got: pa.Table, order: list[str]) -> pa.Table:
