@@ -163,8 +163,8 @@ def _once(seconds: float, rate: float, flush_s: float, group: int, frames_n: int
             send_ms.append(ev)
     n = len(lat)
     span_s = (max(send_ms) - min(send_ms)) / 1e9 if n > 1 else float("nan")
-    # Steady state: frames sent once the capture has run WARM_S (its commit worker takes ~1 s to start,
-    # while the capture already records: the first frames wait for it once per capture start).
+    # Steady state: frames sent once the capture has run WARM_S (its first commits pay one-off costs; until
+    # issue 16 they also waited for the commit worker's ~1 s start, which now ends before the capture connects).
     first = min(send_ms) if send_ms else 0
     steady = [x for x, ev in zip(lat, send_ms, strict=True) if ev - first >= WARM_S * 1e9] or [float("nan")]
     sizes = [len(b["ts_event"]) for b in batches if b["ts_event"]]

@@ -9,14 +9,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import duckdb
 import msgspec
+import pyarrow.lib
 import pytest
 
-from liqscope.capture import Capture, Feed, ReplayServer, transcripts_dir
+from liqscope.capture import Capture, CaptureResult, Feed, ReplayServer, transcripts_dir
 from liqscope.errors import StoreError
 from liqscope.store import Catalog
 from liqscope.store._writer import Manifest
@@ -25,7 +30,7 @@ from tests._data import BINANCE_0817
 from tests.capture._live import capture_through, options, run, totals, transcript
 from tests.reliability import _lake
 
-pytest.importorskip("websockets")
+ws_server = pytest.importorskip("websockets.asyncio.server")
 
 PROVENANCE = (Decimal("442310.62914008"), 456)
 
@@ -35,7 +40,8 @@ def _transcript_frames(catalog: Catalog) -> list[bytes]:
 
 
 def test_a_full_backlog_pauses_reading_and_loses_nothing(tmp_path):
-    # The server sends all 456 frames at once; the worker is still starting, so the backlog fills at once.
+    # The server sends all 456 frames at once, faster than commits of 40 take them (the first one waits for
+    # the worker's resume), so the backlog fills at once.
     catalog = Catalog(tmp_path)
     result, _ = run(capture_through(catalog, [Feed.from_file("binance_usdm", BINANCE_0817)],
                                     expect={"binance_usdm": 456}, opts=options(max_uncommitted=40)))
@@ -132,3 +138,72 @@ def test_under_load_a_commit_starts_once_flush_frames_wait_not_after_the_whole_w
     sizes = [sum(1 for r in _lake.rows(tmp_path, "records") if r["raw_ref"].startswith(m.inputs[0])) for m in batches]
     assert sum(sizes) == 456 and len(batches) >= 3  # one window would have given at most 2 (start, stop)
     assert all(n >= 100 for n in sizes[1:-1])  # no batch is cut smaller than flush_frames mid-stream
+
+
+def _native_libraries(pid: int) -> set[Path]:
+    # The shared objects mapped into a running process (none once it has exited: a zombie maps nothing).
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {Path(line.split()[-1]) for line in maps.splitlines() if ".so" in line}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the Linux process memory map")
+def test_the_worker_has_done_its_imports_before_the_first_connection_is_accepted(tmp_path):
+    """The worker's ~1 s interpreter start is paid before a recorder connects, not by the first frames: when
+    the loopback server accepts the first connection, the worker is running with DuckDB's and Arrow's native
+    libraries already loaded (its imports done), and nothing it received is lost."""
+    frames = Feed.from_file("binance_usdm", BINANCE_0817).frames
+    capture: list[Capture] = []
+    at_accept: list[tuple[int | None, set[Path]]] = []
+
+    async def handle(ws: Any) -> None:
+        pid = capture[0].worker_pid
+        at_accept.append((pid, _native_libraries(pid) if pid is not None else set()))
+        for f in frames:
+            await ws.send(f.decode())
+        await ws.wait_closed()
+
+    async def main() -> CaptureResult:
+        async with ws_server.serve(handle, "127.0.0.1", 0) as server:
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ws/!forceOrder@arr"
+            capture.append(cap := Capture(Catalog(tmp_path), ["binance_usdm"], options(urls={"binance_usdm": url})))
+            stop = asyncio.Event()
+            task = asyncio.create_task(cap.run(stop))
+            while cap.stats["binance_usdm"].data_frames < len(frames) and not task.done():
+                await asyncio.sleep(0.01)
+            stop.set()
+            return await task
+
+    result = run(main())
+    (pid, libraries), *_ = at_accept
+    assert pid is not None
+    # The extension modules of DuckDB and Arrow, as this process loaded them: most of the import time.
+    native = {Path(sys.modules[duckdb.DuckDBPyConnection.__module__].__file__ or ""), Path(pyarrow.lib.__file__)}
+    assert native <= libraries, (native, libraries)
+    assert result.venues["binance_usdm"].events == len(frames) == 456
+    assert (totals(Catalog(tmp_path))["total_usd"], totals(Catalog(tmp_path))["events"]) == PROVENANCE
+
+
+def test_a_worker_that_dies_while_starting_fails_the_capture_before_any_connection(tmp_path):
+    """Killed before it could say "started", the worker fails the run with the usual error, no recorder
+    ever connects, and the venue lock is released (the next capture of the data dir runs)."""
+
+    async def main() -> tuple[StoreError, int, CaptureResult]:
+        feed = Feed.from_file("binance_usdm", BINANCE_0817)
+        async with ReplayServer([feed], speed=0) as server:
+            opts = options(urls={"binance_usdm": server.url("binance_usdm")})
+            cap = Capture(Catalog(tmp_path), ["binance_usdm"], opts)
+            task = asyncio.create_task(cap.run(asyncio.Event(), duration=60))
+            while cap.worker_pid is None:  # the worker has just been exec'd: it is still importing
+                assert not task.done()
+                await asyncio.sleep(0.001)
+            os.kill(cap.worker_pid, signal.SIGKILL)
+            with pytest.raises(StoreError) as caught:
+                await asyncio.wait_for(task, 10)
+            connections = server.connections("binance_usdm")
+            again = await Capture(Catalog(tmp_path), ["binance_usdm"], opts).run(duration=0.2)
+            return caught.value, connections, again
+
+    err, connections, again = run(main())
+    assert "capture commit worker" in str(err) and "was killed by SIGKILL" in str(err)
+    assert connections == 0
+    assert again.resumed == {"binance_usdm": 0}

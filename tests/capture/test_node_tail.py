@@ -39,7 +39,9 @@ async def _tail(catalog, node_dir, written):
     cap = Capture(catalog, ["hyperliquid"], options(node_dir=node_dir, poll_s=0.02, silence_s=30.0))
     stop = asyncio.Event()
     task = asyncio.create_task(cap.run(stop))
-    await asyncio.sleep(0.1)
+    while cap.stats["hyperliquid"].data_frames < 3:  # the tail (once the commit worker has started) reads hour 16
+        assert not task.done()
+        await asyncio.sleep(0.01)
     _write_like_a_node(node_dir, written[3:600])  # the next hour's file appears while we tail the first
     await asyncio.sleep(0.05)
     _write_like_a_node(node_dir, written[600:])

@@ -112,11 +112,10 @@ class Capture:
             self.options.on_commit()
 
     async def _commit_loop(self, committer: Committer, stop: asyncio.Event) -> None:
-        # Starts the worker and waits until it has resumed what an earlier session of this data dir flushed
-        # to its transcripts but never committed (killed between the two), while the recorders already
-        # record; then one group commit at a time. Never cancelled mid-commit: it ends after the commit in
-        # progress once ``stop`` is set.
-        await asyncio.to_thread(committer.start)
+        # Waits until the (started) worker has resumed what an earlier session of this data dir flushed to its
+        # transcripts but never committed (killed between the two), while the recorders already record; then
+        # one group commit at a time. Never cancelled mid-commit: it ends after the commit in progress once
+        # ``stop`` is set.
         self._resumed = await committer.ready()
         while not stop.is_set():
             started = time.monotonic()
@@ -148,7 +147,13 @@ class Capture:
             for r in self._recorders:
                 locks.append(VenueLock(self.catalog, r.venue))
             instruments = await self._refresh() if self.options.refresh_instruments else []
+            # The worker's interpreter start (~1 s of imports) is over before any socket opens: frames received
+            # meanwhile would all wait for it. Its resume (after its commit locks, which a killed capture's
+            # orphaned worker may still hold) may take seconds, so that runs while the recorders record.
+            await asyncio.to_thread(committer.start)
+            await committer.started()
         except BaseException:
+            committer.close()
             for lock in locks:
                 lock.release()
             if timer is not None:

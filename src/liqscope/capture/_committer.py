@@ -4,15 +4,21 @@
 # It is a plain child process (`python -c ...`, a socketpair wrapped as a multiprocessing Connection), not a
 # multiprocessing.Process: spawn and forkserver re-run the parent's `__main__` script in the child, which
 # breaks any caller's script without an `if __name__ == "__main__"` guard, and fork is unsafe in an asyncio
-# program. It costs one interpreter start per capture (~1 s, while the recorders already record).
+# program. It costs one interpreter start per capture (~1 s of imports), paid before the recorders connect:
+# every frame received while it was still importing would wait for it.
 #
 # Protocol (length-prefixed pickles; one request in flight at a time):
 #
+#   worker -> parent  ("started",)                         imports done; nothing in the data dir touched yet
 #   worker -> parent  ("ready", {venue: frames resumed})   after committing what a killed capture left behind
 #   parent -> worker  ("commit", {venue: [(path, first_line, text)]})
 #   worker -> parent  ("done", {venue: counters})           every member fsynced, then committed
 #   parent -> worker  ("stop",)                             exit (EOF, i.e. the parent died, does the same)
-#   worker -> parent  ("error", message)                    instead of "ready"/"done"; the worker then exits
+#   worker -> parent  ("error", message)                    instead of "started"/"ready"/"done"; the worker then exits
+#
+# The parent waits for "started" before its recorders connect, and for "ready" (while they record) before its
+# first commit: resuming may take seconds, and no frame of this session is in a transcript until that first
+# commit appends it, so the resume sees only what earlier sessions left (see the lock paragraph below).
 #
 # Group commit: the parent sends everything pending whenever the previous request is done and at least
 # `flush_s` has passed since it was sent, so batches are small when the feed is quiet and grow with the load.
@@ -89,8 +95,14 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         from liqscope.store import Catalog
         from liqscope.store._writer import recover
         from liqscope.store.transcript import append_member, iter_lines
+        from liqscope.venues import get_venue
+        from liqscope.venues._vectorized import _database
 
+        for v in venues:
+            get_venue(v)  # loads every venue's parsers (~0.1 s the first commit would pay otherwise)
+        _database()  # the in-memory DuckDB every batch's parse uses (opening it costs 20-40 ms)
         catalog = Catalog(Path(root))
+        conn.send(("started",))
         for v in venues:
             _lock(catalog.root, v)  # held until this process exits (the kernel drops it, even after SIGKILL)
         recover(catalog.layout)  # a writer: clean what crashed writers left (unlisted files are moved aside)
@@ -237,9 +249,10 @@ class Committer:
         finally:
             loop.remove_reader(conn.fileno())
         try:
-            kind, body = conn.recv()
+            kind, *rest = conn.recv()  # ("started",) has no body
         except (EOFError, OSError):
-            kind, body = "died", None
+            kind, rest = "died", []
+        body = rest[0] if rest else None
         if kind == expect:
             return body
         assert self._proc is not None
@@ -250,6 +263,14 @@ class Committer:
         raise StoreError(f"capture commit worker (pid {self._proc.pid}) {how}{why}. Frames fsynced to the "
                          f"transcripts under {self.root / 'transcripts'} are committed by the next `capture` "
                          "of this data dir (or `ingest --format transcript`); frames not yet flushed are lost")
+
+    async def started(self) -> None:
+        """Wait until the worker has imported what it runs (it has not touched the data dir yet).
+
+        Raises:
+            StoreError: The worker failed or died (the message says how).
+        """
+        await self._reply("started")
 
     async def ready(self) -> dict[str, int]:
         """Wait until the worker has resumed what an earlier capture left uncommitted; frames per venue."""

@@ -352,7 +352,14 @@ class _WebsocketCapture(_Recorder):
                     silent(now, reason)
                     return reason
 
-        reason = await first_to_end(receive(), ping(), watchdog(), stop.wait())
+        try:
+            reason = await first_to_end(receive(), ping(), watchdog(), stop.wait())
+        except asyncio.CancelledError:
+            # The capture is failing (its commit worker died): drop the socket at once. A close handshake
+            # could hold that error back for ``close_timeout``, and a socket nobody closes stays open until
+            # the event loop ends (or the peer hangs up).
+            ws.transport.abort()
+            raise
         if not got[0] and not self._dead_at:  # a connection that never delivered data covered nothing
             silent(_now(), "no market data on this connection")
         if reason != "stopped":
