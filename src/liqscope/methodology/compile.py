@@ -10,7 +10,7 @@ Two entry points share the same fragments, so a report and a reconciliation can 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -35,6 +35,10 @@ _COUNT = {
     "account": "CASE WHEN account IS NULL THEN 1 WHEN row_number() OVER (PARTITION BY venue, account "
                "ORDER BY ts_event, event_id) = 1 THEN 1 ELSE 0 END",
 }
+
+
+# How the estimate finds each window's neighbourhood (``_hidden_ctes``): a closed set of two fragments.
+_Frames = Literal["range", "rows"]
 
 
 class Query(msgspec.Struct, frozen=True):
@@ -79,13 +83,17 @@ def _coverage_sql(p: str, indent: str) -> str:
         f"(${p}include_synthetic OR NOT synthetic)"))
 
 
+# The columns ``_coverage_sql`` reads besides base_asset, qualified where a hidden estimate's join also has them.
+_SCOPE_COLUMNS = ("flagged.venue", "instrument_kind", "liquidation_kind", "synthetic")
+
+
 def _coverage_params(c: Coverage, p: str) -> dict[str, object]:
     return {f"{p}venues": list(c.venues), f"{p}instrument_kinds": list(c.instrument_kinds),
             f"{p}assets": list(c.assets), f"{p}liquidation_kinds": list(c.liquidation_kinds),
             f"{p}include_synthetic": c.include_synthetic}
 
 
-def _hidden_ctes(name: str, observations: str, prices: Mapping[str, str], p: str) -> str:
+def _hidden_ctes(name: str, observations: str, prices: Mapping[str, str], p: str, *, frames: _Frames = "range") -> str:
     """CTEs ``{name}`` = (venue, market, second, then ``hidden_usd{s}``, ``hidden_var{s}`` for each suffix
     ``s`` of ``prices``) of the throttle-adjusted estimate.
 
@@ -95,6 +103,18 @@ def _hidden_ctes(name: str, observations: str, prices: Mapping[str, str], p: str
     ``prices`` maps a column suffix to a price basis (``{"": price}`` for one methodology): every basis
     shares the one grouping and the one window pass; each basis's figures are computed by the same
     expressions as when it is alone.
+
+    ``frames`` says how each window's neighbourhood (the occupied windows within ``k`` seconds) is found;
+    both give every sum the same rows, so the same figures to the last bit:
+
+    - ``"range"``: one ``RANGE BETWEEN k PRECEDING AND k FOLLOWING`` frame. Plain SQL every engine runs,
+      but DuckDB searches a RANGE frame's bounds once per windowed aggregate (four of them for two bases).
+    - ``"rows"``: the neighbours before and after are counted once (two one-sided RANGE counts), then the
+      sums run over ``ROWS BETWEEN near_before PRECEDING AND near_after FOLLOWING``: the same rows, since
+      ``second`` is unique in a (venue, market) partition, so DuckDB sums the same frame the same way, in
+      about 55% of the time on two bases (two one-sided RANGE searches in all, instead of two per windowed
+      aggregate). Spark takes only literal ROWS offsets, so this is for DuckDB-only statements
+      (``compile_variant_totals``).
     """
     usd = ",".join(f" sum(CAST({price} AS DOUBLE)) AS usd{s}, sum(CAST({price} AS DOUBLE) ^ 2) AS usd2{s}"
                    for s, price in prices.items())
@@ -104,18 +124,36 @@ def _hidden_ctes(name: str, observations: str, prices: Mapping[str, str], p: str
     hidden = ",\n         ".join(f"CAST(hidden_n * mean_usd{s} / observed AS DECIMAL(38, 6)) AS hidden_usd{s},\n"
                                   f"         CAST(${p}dispersion AS DOUBLE) * hidden_n * mean_usd2{s} / observed "
                                   f"AS hidden_var{s}" for s in prices)
-    return f"""{name}_occupied AS (
-  SELECT venue, market, ts_event // {_SECOND_NS} AS second, count(*) AS observed,
-        {usd}
-  FROM ({observations}) GROUP BY venue, market, ts_event // {_SECOND_NS}
-),
-{name}_near AS (
+    if frames == "range":
+        near = f"""{name}_near AS (
   SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
          {means}
   FROM {name}_occupied
   WINDOW near AS (PARTITION BY venue, market ORDER BY second
                   RANGE BETWEEN ${p}k PRECEDING AND ${p}k FOLLOWING)
+)"""
+    else:
+        near = f"""{name}_span AS (
+  SELECT *,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN ${p}k PRECEDING AND CURRENT ROW) - 1 AS near_before,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN CURRENT ROW AND ${p}k FOLLOWING) - 1 AS near_after
+  FROM {name}_occupied
 ),
+{name}_near AS (
+  SELECT venue, market, second, observed, near_before + near_after AS neighbours,
+         {means}
+  FROM {name}_span
+  WINDOW near AS (PARTITION BY venue, market ORDER BY second
+                  ROWS BETWEEN near_before PRECEDING AND near_after FOLLOWING)
+)"""
+    return f"""{name}_occupied AS (
+  SELECT venue, market, ts_event // {_SECOND_NS} AS second, count(*) AS observed,
+        {usd}
+  FROM ({observations}) GROUP BY venue, market, ts_event // {_SECOND_NS}
+),
+{near},
 {name}_rate AS (
   SELECT *, -ln(1 - least(neighbours / (2.0 * ${p}k), 1 - 1 / (4.0 * ${p}k))) AS lam FROM {name}_near
 ),
@@ -245,11 +283,12 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
     nothing counts), in the order of ``variants``. ``v{i}`` equals the sum of ``usd`` that
     ``compile_counted`` gives for variant i.
 
-    The variants share everything: the events are read once (``base``); each distinct coverage, window
-    and counting rule is one per-row flag (``flagged``); each estimate's parameters are one grouping and
-    one window pass for every price basis the variants use (``h{i}``); the rows are summed once per
-    (asset, side, flags) into the few distinct value columns (``grouped``); and each variant's total is a
-    conditional sum over those few groups. Exact: DECIMAL sums regrouped are the same sums.
+    The variants share everything: the events are read once (``base``); each distinct window and counting
+    rule is one per-row flag (``flagged``); each estimate's parameters are one grouping and one
+    neighbourhood (found once, ``frames="rows"``) for every price basis the variants use (``h{i}``); the
+    rows are summed once per (asset, side, coverage columns, flags) into the few distinct value columns
+    (``grouped``); each distinct coverage is one flag per group (``covered``); and each variant's total is
+    a conditional sum over those few groups. Exact: DECIMAL sums regrouped are the same sums.
 
     Args:
         variants: The methodologies and their resolved windows.
@@ -292,10 +331,13 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
                 bases[h].append(basis)
             value = f"{price} + coalesce(h{h}.hidden_usd_{basis}, 0)"
         sums.append(summed.index(value))
-    flags = []
+    # A coverage reads only columns of few distinct values: its flag is computed once per group (``covered``),
+    # not once per row (a coverage's asset list is checked against every row otherwise).
+    scoped = []
     for c, cov in enumerate(coverages.keys):
         params |= _coverage_params(cov, f"c{c}_")
-        flags.append((f"c{c}", f"({_coverage_sql(f'c{c}_', '   ')})"))
+        scoped.append((f"c{c}", f"({_coverage_sql(f'c{c}_', '   ')})"))
+    flags = []
     for w, (lo, hi) in enumerate(windows.keys):
         params |= {f"w{w}_start": lo, f"w{w}_end": hi}
         flags.append((f"w{w}", f"(ts_event >= $w{w}_start AND ts_event < $w{w}_end)"))
@@ -316,17 +358,20 @@ def compile_variant_totals(variants: Sequence[Variant], relation: str, sampled_v
         params["sampled_venues"] = list(sampled_venues)
     for h, est in enumerate(estimates.keys):
         observations = "SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)"
-        ctes.append(_hidden_ctes(f"h{h}", observations, {f"_{b}": values[b] for b in bases[h]}, f"h{h}_"))
+        ctes.append(_hidden_ctes(f"h{h}", observations, {f"_{b}": values[b] for b in bases[h]}, f"h{h}_",
+                                 frames="rows"))
         params |= _estimation_params(est, f"h{h}_")
         joins.append(_join_hidden(f"h{h}", "flagged"))
     ctes.append("flagged AS (\n  SELECT *,\n  " + ",\n  ".join(f"{sql} AS {name}" for name, sql in flags)
                 + "\n  FROM base\n)")
-    keys = ", ".join(["base_asset", "liquidated_side", *(name for name, _ in flags)])
+    keys = ", ".join(["base_asset", "liquidated_side", *_SCOPE_COLUMNS, *(name for name, _ in flags)])
     ctes.append(f"grouped AS (\n  SELECT {keys},\n  "
                 + ",\n  ".join(f"sum({value}) AS s{j}" for j, value in enumerate(summed.keys))
                 + "\n  FROM flagged" + "".join("\n  " + j for j in joins) + f"\n  GROUP BY {keys}\n)")
+    ctes.append("covered AS (\n  SELECT *,\n  " + ",\n  ".join(f"{sql} AS {name}" for name, sql in scoped)
+                + "\n  FROM grouped\n)")
     sql = ("WITH " + ",\n".join(ctes) + "\nSELECT base_asset, liquidated_side,\n"
            + ",\n".join(f"  sum(CASE WHEN {cond} THEN s{j} END) AS v{i}"
                          for i, (cond, j) in enumerate(zip(conds, sums, strict=True)))
-           + "\nFROM grouped\nGROUP BY base_asset, liquidated_side\nORDER BY base_asset, liquidated_side")
+           + "\nFROM covered\nGROUP BY base_asset, liquidated_side\nORDER BY base_asset, liquidated_side")
     return Query(sql, params)

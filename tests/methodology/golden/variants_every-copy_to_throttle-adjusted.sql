@@ -25,13 +25,21 @@ h0_occupied AS (
          sum(CAST(notional_usd AS DOUBLE)) AS usd_fill, sum(CAST(notional_usd AS DOUBLE) ^ 2) AS usd2_fill
   FROM (SELECT * FROM base WHERE first_copy AND list_contains($sampled_venues, venue)) GROUP BY venue, market, ts_event // 1000000000
 ),
+h0_span AS (
+  SELECT *,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN $h0_k PRECEDING AND CURRENT ROW) - 1 AS near_before,
+         count(*) OVER (PARTITION BY venue, market ORDER BY second
+                        RANGE BETWEEN CURRENT ROW AND $h0_k FOLLOWING) - 1 AS near_after
+  FROM h0_occupied
+),
 h0_near AS (
-  SELECT venue, market, second, observed, count(*) OVER near - 1 AS neighbours,
+  SELECT venue, market, second, observed, near_before + near_after AS neighbours,
          sum(usd_fill) OVER near / sum(observed) OVER near AS mean_usd_fill,
          sum(usd2_fill) OVER near / sum(observed) OVER near AS mean_usd2_fill
-  FROM h0_occupied
+  FROM h0_span
   WINDOW near AS (PARTITION BY venue, market ORDER BY second
-                  RANGE BETWEEN $h0_k PRECEDING AND $h0_k FOLLOWING)
+                  ROWS BETWEEN near_before PRECEDING AND near_after FOLLOWING)
 ),
 h0_rate AS (
   SELECT *, -ln(1 - least(neighbours / (2.0 * $h0_k), 1 - 1 / (4.0 * $h0_k))) AS lam FROM h0_near
@@ -48,11 +56,6 @@ h0 AS (
 ),
 flagged AS (
   SELECT *,
-  ((array_length($c0_venues) = 0 OR list_contains($c0_venues, venue))
-   AND list_contains($c0_instrument_kinds, instrument_kind)
-   AND (array_length($c0_assets) = 0 OR list_contains($c0_assets, base_asset))
-   AND list_contains($c0_liquidation_kinds, liquidation_kind)
-   AND ($c0_include_synthetic OR NOT synthetic)) AS c0,
   (ts_event >= $w0_start AND ts_event < $w0_end) AS w0,
   (notional_usd >= $k0_min) AS k0_fill,
   (notional_order_usd >= $k0_min) AS k0_order,
@@ -61,18 +64,27 @@ flagged AS (
   FROM base
 ),
 grouped AS (
-  SELECT base_asset, liquidated_side, c0, w0, k0_fill, k0_order, k1_fill, k1_order,
+  SELECT base_asset, liquidated_side, flagged.venue, instrument_kind, liquidation_kind, synthetic, w0, k0_fill, k0_order, k1_fill, k1_order,
   sum(notional_usd) AS s0,
   sum(notional_usd + coalesce(h0.hidden_usd_fill, 0)) AS s1
   FROM flagged
   LEFT JOIN h0 ON (h0.venue = flagged.venue AND h0.market = flagged.market AND h0.second = flagged.ts_event // 1000000000)
-  GROUP BY base_asset, liquidated_side, c0, w0, k0_fill, k0_order, k1_fill, k1_order
+  GROUP BY base_asset, liquidated_side, flagged.venue, instrument_kind, liquidation_kind, synthetic, w0, k0_fill, k0_order, k1_fill, k1_order
+),
+covered AS (
+  SELECT *,
+  ((array_length($c0_venues) = 0 OR list_contains($c0_venues, venue))
+   AND list_contains($c0_instrument_kinds, instrument_kind)
+   AND (array_length($c0_assets) = 0 OR list_contains($c0_assets, base_asset))
+   AND list_contains($c0_liquidation_kinds, liquidation_kind)
+   AND ($c0_include_synthetic OR NOT synthetic)) AS c0
+  FROM grouped
 )
 SELECT base_asset, liquidated_side,
   sum(CASE WHEN c0 AND w0 AND k0_fill THEN s0 END) AS v0,
   sum(CASE WHEN c0 AND w0 AND k1_fill THEN s0 END) AS v1,
   sum(CASE WHEN c0 AND w0 AND k0_fill THEN s1 END) AS v2,
   sum(CASE WHEN c0 AND w0 AND k1_fill THEN s1 END) AS v3
-FROM grouped
+FROM covered
 GROUP BY base_asset, liquidated_side
 ORDER BY base_asset, liquidated_side
