@@ -50,7 +50,8 @@ def _venues(text: tuple[str, ...]) -> list[str]:
 @click.option("--url-override", multiple=True, metavar="VENUE=URL",
               help="Connect VENUE to URL instead of the venue (e.g. the replay server's URL).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop after this many seconds (default: until Ctrl-C / SIGTERM).")
+              help="Stop after recording this many seconds, counted once the recorders start (default: until "
+                   "Ctrl-C / SIGTERM).")
 @click.option("--watchdog", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds without market data that count as a silent feed (default: each venue's own).")
 @click.option("--symbols", multiple=True, metavar="VENUE=SYM,SYM",
