@@ -119,7 +119,8 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         while True:
             try:
                 msg = conn.recv()
-            except EOFError:  # the parent is gone: what it had not sent was never fsynced, so never accepted
+            # The parent is gone (pipe closed or reset): what it had not sent was never fsynced, so never accepted.
+            except (EOFError, ConnectionResetError):
                 merger.close()
                 return
             if msg[0] == "stop":
