@@ -108,6 +108,25 @@ def test_repeats_and_second_copies_across_chunks_keep_todays_keys_and_counts(tmp
     assert len(_lake.manifests(tmp_path / "lake")) == 1  # nothing new: no second commit
 
 
+@pytest.mark.parametrize("hashed_max", [0, 20_000_000])
+def test_a_chunked_reingest_finds_every_record_in_the_lake_hashed_or_looked_up_per_chunk(tmp_path, chunk,
+                                                                                         monkeypatch, hashed_max):
+    """The lake's keys are hashed once per ingest, or (a lake above _HASHED_MAX rows) looked up chunk by chunk:
+    either way a second ingest of the file finds all 456 records present and adds nothing."""
+    from liqscope import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "_HASHED_MAX", hashed_max)
+    path = tmp_path / "recorder.jsonl"
+    path.write_bytes(b"\n".join(_lines(BINANCE_0817)) + b"\n")
+    chunk(64)
+    catalog = Catalog(tmp_path / "lake")
+    first = ingest_file(catalog, "binance_usdm", path)
+    assert (first.records, first.accepted, first.already_present) == (456, 456, 0)
+    again = ingest_file(catalog, "binance_usdm", path)
+    assert (again.accepted, again.duplicate, again.already_present) == (0, 0, 456)
+    assert report(counted(catalog, load("standard"), *ALL)).total_usd == AUG17_USD
+
+
 def test_a_grown_file_adds_only_its_new_lines_chunk_by_chunk(tmp_path, chunk):
     lines = _lines(BINANCE_0817)
     path = tmp_path / "growing.jsonl"

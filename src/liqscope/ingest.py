@@ -32,6 +32,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from liqscope import _ingest_read
 from liqscope._ingest_read import (
     WHOLE_BYTES,
     Background,
@@ -405,6 +406,7 @@ class _Run:
         self.candidates = scan.candidates
         self.occurrences: dict[str, int] = {}  # occurrence-0 key of a candidate record -> copies seen
         self.seen = _Seen(catalog)  # hashes of the lake's record keys and event ids, and of the ids we wrote
+        self.hashed: dict[str, bool] = {}  # _Seen table -> whether this ingest looks the lake up through it
         self.staged_events: list[Path] = []  # appended by the stager's thread
         self.stager = _Stager()
         self.done = self.parts = 0
@@ -486,11 +488,18 @@ class _Run:
         self._write(batch.table, keys, refs, status, counts, [q for _, q in sorted(bad, key=lambda b: b[0])])
 
     def _lookup(self, column: str, keys: list[str] | pa.Array, rel: str) -> set[str]:
-        # Which keys the committed lake holds: those whose hash the lake's set holds (loaded on the first chunk),
-        # then exactly, the few candidates only.
+        # Which keys the committed lake holds. An ingest of several chunks hashes the lake's keys once, on its
+        # first chunk (one scan of the lake per ingest, not one per chunk), then looks up the few candidates
+        # exactly. A one-chunk ingest, or a lake too big for that set to stay small (_HASHED_MAX rows, 8 bytes
+        # each), looks each chunk's keys up in the lake directly: one scan either way, no set in memory.
         table = f"_lake_{column}"
-        if not self.seen.loaded(table):
-            self._listed(lambda: self.seen.load(table, column, getattr(self, rel)))
+        if table not in self.hashed:
+            self.hashed[table] = self.result.records > _ingest_read.CHUNK_RECORDS and self._listed(
+                lambda: _lake_rows(self.catalog, getattr(self, rel))) <= _HASHED_MAX
+            if self.hashed[table]:
+                self._listed(lambda: self.seen.load(table, column, getattr(self, rel)))
+        if not self.hashed[table]:
+            return self._listed(lambda: _existing(self.catalog, self.venue, column, keys, getattr(self, rel)))
         candidates = self.seen.hits(table, keys if isinstance(keys, pa.Array) else pa.array(keys, pa.string()))
         if not candidates:
             return set()
@@ -750,4 +759,16 @@ def _lake_sql(con: Any, sql: str, relation: str) -> list[tuple[Any, ...]]:
 
 
 _T = TypeVar("_T")
+_HASHED_MAX = 20_000_000  # lake rows whose hashes an ingest holds at most (160 MB a column)
+
+
+def _lake_rows(catalog: Catalog, relation: str) -> int:
+    # Rows of a lake listing (Parquet footers only).
+    if relation.startswith("(SELECT"):
+        return 0
+    con = catalog.connect()
+    try:
+        return int(_lake_sql(con, f"SELECT count(*) FROM {relation}", relation)[0][0])
+    finally:
+        con.close()
 _LISTED = re.compile(r"'(?:[^']|'')*'")
