@@ -647,9 +647,6 @@ class _Seen:
             self._con = self._catalog.connect()
         return self._con
 
-    def loaded(self, table: str) -> bool:
-        return table in self._rows
-
     def load(self, table: str, column: str, relation: str) -> None:
         """The hashes of ``column`` over ``relation`` (a committed lake listing) as ``table``."""
         con = self._connection()
