@@ -59,7 +59,7 @@ def test_real_recordings_are_all_taken_by_the_fast_path_with_provenance_figures(
     """Every real frame goes columnar, and the rows add up to the figures in demo_data/PROVENANCE.md."""
     raws = _lines(path)
     part = binance_batch.parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)
-    assert list(part.fallback) == [] and list(part.rows) == list(range(len(raws)))
+    assert list(part.fallback) == [] and part.rows.to_pylist() == list(range(len(raws)))
     table = part.table
     sides = table["liquidated_side"].to_pylist()
     assert (sides.count("LONG"), sides.count("SHORT")) == (longs, shorts)

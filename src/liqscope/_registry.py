@@ -99,7 +99,8 @@ class BatchPart:
     Attributes:
         table: The rows it built, in record order: every ``EVENT_SCHEMA`` column except ``record_key`` and
             ``synthetic``.
-        rows: The record index of each row of ``table``.
+        rows: The record index of each row of ``table``, an Arrow int64 array (``normalize_batch`` counts and
+            orders the rows without a Python list of them).
         fallback: Indices of the records it did not take (anything it was not sure of); ``normalize_batch``
             runs those through ``normalize_record``, so their outcome is exactly the per-record one.
         skipped: Index -> reason of the records it proved the per-record path skips (``NotALiquidation``, the
@@ -108,7 +109,7 @@ class BatchPart:
     """
 
     table: Any  # pa.Table: pyarrow is not imported by the registry
-    rows: Sequence[int]
+    rows: Any  # pa.Array (int64): pyarrow is not imported by the registry
     fallback: Sequence[int]
     skipped: Mapping[int, str] = field(default_factory=dict)
 

@@ -213,7 +213,7 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
     parse_batch = (parse_batch or _fast_path(decode, parse)) if fast else None
     counts = [0] * len(raws)
     tables: list[pa.Table] = []
-    rows: list[int] = []
+    fast_rows = pa.array([], type=pa.int64())
     todo: Sequence[int] = range(len(raws))
     outcomes: dict[int, Outcome] = {}
     if parse_batch is not None and raws:
@@ -226,9 +226,12 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
                     for i, reason in part.skipped.items()}
         if part.table is not None and part.table.num_rows:
             tables.append(part.table)
-            rows.extend(part.rows)
-            for i in part.rows:
-                counts[i] += 1
+            fast_rows = part.rows
+            if len(fast_rows) == len(raws) and _increasing(fast_rows):  # one row per record, each record once
+                counts = [1] * len(raws)                                  # (the common case): no loop
+            else:
+                for i in fast_rows.to_pylist():
+                    counts[i] += 1
     events: list[LiquidationEvent] = []
     slow_rows: list[int] = []
     skipped_fast = bool(outcomes)
@@ -246,18 +249,23 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
     if not tables:
         keys = [record_keys[i] for i in slow_rows]
         return Batch(table=events_to_table(events, keys, synthetic=synthetic), counts=counts, outcomes=outcomes)
+    index = fast_rows
     if events:
         tables.append(events_to_table(events, [""] * len(events)))
-        rows.extend(slow_rows)
+        index = pa.concat_arrays([fast_rows, pa.array(slow_rows, type=pa.int64())])
     names = [f.name for f in EVENT_SCHEMA if f.name not in ("record_key", "synthetic")]
     table = pa.concat_tables([_with_columns(t, names) for t in tables])
-    index = pa.array(rows, type=pa.int64())
     if len(tables) > 1:  # fast rows then per-record rows: back to record order (a stable sort)
         order = pc.sort_indices(index)
         table, index = table.take(order), index.take(order)
     table = table.append_column("record_key", pa.array(record_keys, type=pa.string()).take(index))
     table = table.append_column("synthetic", pa.repeat(pa.scalar(synthetic), table.num_rows))
     return Batch(table=table.cast(EVENT_SCHEMA), counts=counts, outcomes=outcomes)
+
+
+def _increasing(index: pa.Array) -> bool:
+    # Each value above the one before it (checked in a pass over the array).
+    return len(index) < 2 or bool(pc.all(pc.less(index.slice(0, len(index) - 1), index.slice(1))).as_py())
 
 
 def _with_columns(table: pa.Table, names: list[str]) -> pa.Table:

@@ -69,7 +69,7 @@ def _fast(raws: list[bytes]):
 
 def test_fast_path_takes_both_recorded_key_orders_one_row_per_element():
     part, rows = _fast([PUSH, DOC, DOC.replace(b'"side":"buy"', b'"side":"sell"')])
-    assert (list(part.rows), list(part.fallback)) == ([0, 0, 1, 2], [])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([0, 0, 1, 2], [])
     assert [r["event_id"] for r in rows] == ["bitget_futures:APEUSDT:1777358886549:LONG",
                                              "bitget_futures:IPUSDT:1777358876983:LONG",
                                              "bitget_futures:BTCUSDT:1736371332162:LONG",
@@ -87,5 +87,5 @@ def test_fast_path_hands_back_coin_futures_a_mismatched_quote_and_replies():
             DOC.replace(b'"action":"update"', b'"event":"subscribe"'),
             PUSH]
     part, rows = _fast(raws)
-    assert (list(part.rows), list(part.fallback)) == ([4, 4], [0, 1, 2, 3])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([4, 4], [0, 1, 2, 3])
     assert [r["market"] for r in rows] == ["APEUSDT", "IPUSDT"]

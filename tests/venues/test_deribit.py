@@ -95,7 +95,7 @@ def _push(*elements: bytes) -> bytes:
 
 def test_fast_path_takes_t_and_m_trades_with_the_reference_sides_and_ids():
     part, rows = _fast([TAKER_SELL, MAKER_BUY, _push(_T_ELEMENT, _M_ELEMENT)])
-    assert (list(part.rows), list(part.fallback)) == ([0, 1, 2, 2], [])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([0, 1, 2, 2], [])
     # T sell: the taker sold, a LONG. M buy: the taker bought, the liquidated maker sold, a LONG too.
     assert [(r["liquidated_side"], r["venue_side"]) for r in rows] == [("LONG", "sell"), ("LONG", "buy")] * 2
     assert [r["event_id"] for r in rows] == ["deribit:BTC-PERPETUAL:66460463:LONG",
@@ -117,7 +117,7 @@ def test_fast_path_flips_the_side_when_the_maker_was_liquidated():
 def test_fast_path_linear_notional_is_amount_times_price():
     raw = TAKER_SELL.replace(b"BTC-PERPETUAL", b"BTC_USDC-PERPETUAL").replace(b'"amount":1120', b'"amount":0.5')
     part, (row,) = _fast([raw])
-    assert list(part.rows) == [0]
+    assert part.rows.to_pylist() == [0]
     assert (row["notional_usd"], row["quantity"], row["margining"], row["quantity_unit"]) == (
         Decimal("2234.75"), Decimal("0.5"), "linear", "base")  # 0.5 BTC x 4469.5 USDC
 
@@ -130,7 +130,7 @@ def test_fast_path_hands_back_mt_mixed_pushes_and_options():
             TAKER_SELL.replace(b"BTC-PERPETUAL", b"BTC-27MAR20-5000-P"),       # an option: quarantined
             MAKER_BUY]
     part, rows = _fast(raws)
-    assert (list(part.rows), list(part.fallback)) == ([4], [0, 1, 2, 3])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([4], [0, 1, 2, 3])
     assert [r["event_id"] for r in rows] == ["deribit:BTC-PERPETUAL:66460626:LONG"]
 
 

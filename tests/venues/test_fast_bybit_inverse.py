@@ -47,7 +47,7 @@ def test_real_deprecated_pushes_are_taken_with_notional_v_usd() -> None:
     generated frames go back (the reference quarantines the one, reads record ids from the other)."""
     raws = [*DEPRECATED, *GENERATED]
     part = _fast(raws)
-    assert part.rows == [0, 1, 2] and part.fallback == [3, 4, 5]
+    assert part.rows.to_pylist() == [0, 1, 2] and part.fallback == [3, 4, 5]
     assert part.table is not None
     assert part.table["market"].to_pylist() == ["ETHUSD", "BTCUSD", "XRPUSD"]
     assert part.table["notional_usd"].to_pylist() == [Decimal(3655), Decimal(2329), Decimal(6949)]
@@ -62,7 +62,7 @@ def test_all_liquidation_on_inverse_symbols_is_taken() -> None:
     pippin, rose = LINEAR  # v 2846 p 0.02456; v 20000 p 0.04499
     raws = [_inverse(pippin, "BTCUSD"), _inverse(rose, "ETHUSDH25"), _dump(rose)]
     part = _fast(raws)
-    assert part.rows == [0, 1] and part.fallback == [2]
+    assert part.rows.to_pylist() == [0, 1] and part.fallback == [2]
     assert part.table is not None
     assert part.table["notional_usd"].to_pylist() == [Decimal(2846), Decimal(20000)]
     assert part.table["instrument_kind"].to_pylist() == ["perpetual", "dated_future"]
@@ -78,7 +78,7 @@ def test_all_liquidation_on_inverse_symbols_is_taken() -> None:
 ])
 def test_a_shape_under_the_other_topic_goes_back(raw) -> None:  # type: ignore[no-untyped-def]
     raws = [raw()]
-    assert _fast(raws).rows == []
+    assert _fast(raws).rows.to_pylist() == []
     fast, slow = _both("bybit_inverse", raws)
     _assert_same(fast, slow)
     assert fast.counts == slow.counts and fast.table.num_rows == 0

@@ -279,7 +279,7 @@ def test_one_element_and_longer_arrays_in_one_batch_keep_record_then_element_ord
     _assert_same(fast, slow)
     assert fast.counts == [1, 3, 1, 3, 3, 1]
     part = get_venue("bybit_linear").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws), Source.WS)  # type: ignore[misc]
-    assert part.fallback == [] and part.rows == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
+    assert part.fallback == [] and part.rows.to_pylist() == [0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5]
 
 
 
@@ -313,7 +313,7 @@ def test_hyperliquid_real_node_sample_equals_the_reference_and_is_all_proven() -
     part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
                                                 Source.ARCHIVE)
     assert list(part.fallback) == [] and len(part.skipped) == 999
-    (line,) = part.rows
+    (line,) = part.rows.to_pylist()
     assert json.loads(raws[line])["block_number"] == 777010856
     assert part.skipped[0] == f"block {json.loads(raws[0])['block_number']} has no liquidation fill"
     row = part.table.to_pylist()[0]
@@ -336,7 +336,7 @@ def test_hyperliquid_blocks_the_shape_cannot_prove_go_down_the_reference_path() 
             json.dumps(block["events"][0], separators=(",", ":")).encode()]  # a node_fills pair
     part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
                                                 Source.ARCHIVE)
-    assert list(part.fallback) == list(range(len(raws))) and not part.skipped and not part.rows
+    assert list(part.fallback) == list(range(len(raws))) and not part.skipped and not len(part.rows)
     _assert_same(*_both("hyperliquid", raws))
 
 
@@ -461,7 +461,8 @@ def test_hypothesis_hyperliquid_blocks_fast_path_equals_reference() -> None:
         _assert_same(fast, slow)
         part = get_venue("hyperliquid").parse_batch(raws, [RECV] * len(raws), ["r"] * len(raws),  # type: ignore[misc]
                                                     Source.WS)
-        seen.update(batches=1, taken=len(set(part.rows)), skipped=len(part.skipped), fallback=len(part.fallback))
+        seen.update(batches=1, taken=len(set(part.rows.to_pylist())), skipped=len(part.skipped),
+                    fallback=len(part.fallback))
         for name in ("liquidation_kind", "margin_mode", "liquidated_side", "quantity_unit"):
             seen.update(f"{name}={v}" for v in (part.table[name].to_pylist() if part.table is not None else []))
 

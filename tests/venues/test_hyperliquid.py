@@ -248,4 +248,5 @@ def test_the_node_archive_format_runs_the_venues_fast_path_with_the_same_outcome
         assert fast.table[name].to_pylist() == slow.table[name].to_pylist(), name
     assert (fast.counts, fast.outcomes) == (slow.counts, slow.outcomes)
     part = fmt.parse_batch(raws, [RX.ts_ns] * len(raws), ["r"] * len(raws), Source.ARCHIVE)
-    assert not part.fallback and set(part.rows) | set(part.skipped) == set(range(len(raws)))  # all taken or skipped
+    # all taken or skipped
+    assert not part.fallback and set(part.rows.to_pylist()) | set(part.skipped) == set(range(len(raws)))

@@ -78,7 +78,7 @@ def _fast(raws: list[bytes]):
 
 def test_fast_path_inverse_notional_is_contracts_times_one_usd_and_linear_is_qty_times_price():
     part, rows = _fast([XRP_SELL, ETH_BUY, ETH_BUY.replace(b"PI_ETHUSD", b"PF_ETHUSD")])
-    assert (list(part.rows), list(part.fallback)) == ([0, 1, 2], [])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([0, 1, 2], [])
     assert [r["notional_usd"] for r in rows] == [Decimal(12000) * 1, Decimal(250) * 1, Decimal("57900")]  # 250 x 231.6
     assert [(r["margining"], r["quantity_unit"], r["contract_size"]) for r in rows] == [
         ("inverse", "contracts", Decimal(1)), ("inverse", "contracts", Decimal(1)), ("linear", "base", None)]
@@ -97,7 +97,7 @@ def test_fast_path_proves_other_trade_types_skipped_hands_back_products_the_refe
                                                                                   b'"side":"up"'),
             XRP_SELL.replace(b'"type":"liquidation"', b'"type":"settlement"')]  # no known type: the reference's
     part, rows = _fast(raws)
-    assert (list(part.rows), list(part.fallback)) == ([3], [1, 2, 5])
+    assert (part.rows.to_pylist(), list(part.fallback)) == ([3], [1, 2, 5])
     # The reference's words; it reads nothing of a skipped trade but its type (not even a side it would refuse).
     assert part.skipped == {0: "trade type fill, not liquidation", 4: "trade type termination, not liquidation"}
     assert [r["event_id"] for r in rows] == ["kraken_futures:PI_ETHUSD:e7f3a144-5c04-4ed6-999e-5922cd0b6160"]

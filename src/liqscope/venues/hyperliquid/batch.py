@@ -324,11 +324,11 @@ def parse_batch(raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequence[st
         if table is not None:
             tables.append(table)
             rows.append(taken)
-    taken_list = pa.chunked_array(rows, type=pa.int64()).to_pylist() if rows else []
-    done = set(taken_list) | skipped.keys()
+    taken = pa.chunked_array(rows, type=pa.int64()).combine_chunks() if rows else pa.array([], type=pa.int64())
+    done = set(taken.to_pylist()) | skipped.keys()
     fallback = [i for i in range(len(raws)) if i not in done]
     table = pa.concat_tables(tables) if tables else None
-    return BatchPart(table=table, rows=taken_list, fallback=fallback, skipped=skipped)
+    return BatchPart(table=table, rows=taken, fallback=fallback, skipped=skipped)
 
 
 def _blocks(lines: pa.Array, index: pa.Array, ref_arr: pa.Array,
