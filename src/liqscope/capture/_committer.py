@@ -148,6 +148,9 @@ def _main(conn: Connection, root: str, session: str, venues: list[str], *, fanou
         raise
 
 
+_ROLLUP_NICE = 10  # added to the rollup thread's nice value (Linux; elsewhere it runs at the worker's)
+
+
 class _Merger:
     # Runs the rollup on its own thread; a failure there is raised on the commit path at its next commit.
     def __init__(self, rollup: Any) -> None:
@@ -158,6 +161,10 @@ class _Merger:
         self._thread.start()
 
     def _run(self) -> None:
+        # A merge is a burst of CPU (a level-1 rollup reads and rewrites ~150k rows) that must not delay the
+        # group commits, on which the frame-to-queryable latency waits: this thread yields the CPU to them.
+        with contextlib.suppress(AttributeError, OSError):  # Linux: a thread's own nice value (its native id)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _ROLLUP_NICE)
         while (committed := self._todo.get()) is not None:
             try:
                 for manifest, rows in committed:
