@@ -72,6 +72,30 @@ def test_the_recording_fills_28_of_576_buckets_and_its_silences_are_inferred_gap
     assert t.gaps == r.coverage.gaps and t.observed == r.coverage.observed
 
 
+
+@pytest.mark.parametrize("hole", ["exact", 1, 7, 404, 600, 86_400])
+def test_the_silences_are_every_consecutive_pair_at_least_the_hole_apart(lake, hole):
+    """The bucketed silences equal the pairwise ones, computed here from the recording with json: each pair of
+    consecutive liquidations at least the hole apart, and each venue's first, last and count. "exact": the
+    hole is the recording's largest gap to the nanosecond, so a pair exactly the hole apart is one."""
+    from liqscope.methodology import compile_silences
+
+    times = _times()
+    hole_ns = max(b - a for a, b in itertools.pairwise(times)) if hole == "exact" else hole * S
+    expected = [(a, b) for a, b in itertools.pairwise(times) if b - a >= hole_ns]
+    c = counted(lake, STANDARD, START, END, venues=["binance_usdm"])
+    q = compile_silences(STANDARD, lake.relation_sql(list(c.files)), START, END, hole_ns)
+    con = lake.connect()
+    try:
+        rows = con.execute(q.sql, q.params).fetchall()
+    finally:
+        con.close()
+    mine = [r for r in rows if r[0] == "binance_usdm"]
+    assert [(lo, hi) for _, lo, hi, n in mine if n is None] == expected
+    assert [(lo, hi, n) for _, lo, hi, n in mine if n is not None] == [(times[0], times[-1], len(times))]
+    if hole == "exact":
+        assert len(expected) == 1 and expected[0][1] - expected[0][0] == hole_ns
+
 def test_the_rule_is_declared_and_fingerprinted(lake):
     times = _times()
     assert STANDARD.coverage.silence == (SilenceRule(venue="binance_usdm", hole_seconds=600),)

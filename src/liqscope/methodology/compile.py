@@ -243,21 +243,32 @@ def compile_silences(m: Methodology, relation: str, start_ns: int, end_ns: int, 
     ``events``: one row per silence of at least ``min_hole_ns`` between two consecutive liquidations
     (``lo``, ``hi`` their ``ts_event``; ``events`` NULL), and one row per venue with its first and last
     liquidation and its count (``events`` set).
+
+    The liquidations are grouped into buckets of ``min_hole_ns`` from the window's start (one hash
+    aggregation; no sort of every liquidation, which took 2 s of a 10M-event report): two liquidations of
+    one bucket are less than ``min_hole_ns`` apart, and two consecutive ones in different buckets are the
+    last of one non-empty bucket and the first of the next, so the silences are exactly the pairs (last of
+    a bucket, first of the next non-empty one) at least ``min_hole_ns`` apart.
     """
+    if min_hole_ns <= 0:
+        raise ValueError(f"min_hole_ns must be positive, not {min_hole_ns}")
     params: dict[str, object] = {"start": start_ns, "end": end_ns, "venues": list(m.coverage.venues),
                                  "include_synthetic": m.coverage.include_synthetic, "min_hole": min_hole_ns}
-    sql = f"""WITH arrivals AS (
-  SELECT venue, ts_event FROM {relation}
+    sql = f"""WITH buckets AS (
+  SELECT venue, (ts_event - $start) // $min_hole AS bucket, min(ts_event) AS t_first, max(ts_event) AS t_last,
+         count(*) AS events
+  FROM {relation}
   WHERE ts_event >= $start AND ts_event < $end
     AND (array_length($venues) = 0 OR list_contains($venues, venue))
     AND ($include_synthetic OR NOT synthetic)
+  GROUP BY venue, bucket
 ),
 spaced AS (
-  SELECT venue, lag(ts_event) OVER (PARTITION BY venue ORDER BY ts_event) AS lo, ts_event AS hi FROM arrivals
+  SELECT venue, lag(t_last) OVER (PARTITION BY venue ORDER BY bucket) AS lo, t_first AS hi FROM buckets
 )
 SELECT venue, lo, hi, CAST(NULL AS BIGINT) AS events FROM spaced WHERE hi - lo >= $min_hole
 UNION ALL
-SELECT venue, min(ts_event), max(ts_event), count(*) FROM arrivals GROUP BY venue
+SELECT venue, min(t_first), max(t_last), CAST(sum(events) AS BIGINT) FROM buckets GROUP BY venue
 ORDER BY venue, lo"""
     return Query(sql, params)
 
