@@ -21,9 +21,8 @@ from liqscope._shape import decode_failure, field_path, validation_failure
 from liqscope.errors import NotALiquidation, Reason, UnexpectedPayload
 from liqscope.events import LiquidationEvent, Received, Source
 
-__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "decode_frame_checked", "duplicate_key_failure",
-           "normalize_batch",
-           "normalize_record"]
+__all__ = ["MAX_RECORD_BYTES", "PARSE_FAILURES", "Batch", "Outcome", "ascending", "decode_frame_checked",
+           "duplicate_key_failure", "normalize_batch", "normalize_record"]
 
 # RecursionError: msgspec gives up on absurdly deep nesting (even inside an ignored field) with it.
 PARSE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ArithmeticError, UnexpectedPayload,
@@ -227,7 +226,7 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
         if part.table is not None and part.table.num_rows:
             tables.append(part.table)
             fast_rows = part.rows
-            if len(fast_rows) == len(raws) and _increasing(fast_rows):  # one row per record, each record once
+            if len(fast_rows) == len(raws) and ascending(fast_rows, strictly=True):  # one row per record, each once
                 counts = [1] * len(raws)                                  # (the common case): no loop
             else:
                 for i in fast_rows.to_pylist():
@@ -263,9 +262,10 @@ def normalize_batch(decode: Callable[[bytes], Any], parse: Callable[[Any, Receiv
     return Batch(table=table.cast(EVENT_SCHEMA), counts=counts, outcomes=outcomes)
 
 
-def _increasing(index: pa.Array) -> bool:
-    # Each value above the one before it (checked in a pass over the array).
-    return len(index) < 2 or bool(pc.all(pc.less(index.slice(0, len(index) - 1), index.slice(1))).as_py())
+def ascending(index: pa.Array, *, strictly: bool) -> bool:
+    """Whether each value of ``index`` is above (``strictly``) or at least the one before it: one pass."""
+    before, after = index.slice(0, max(0, len(index) - 1)), index.slice(1)
+    return len(index) < 2 or bool(pc.all((pc.less if strictly else pc.less_equal)(before, after)).as_py())
 
 
 def _with_columns(table: pa.Table, names: list[str]) -> pa.Table:

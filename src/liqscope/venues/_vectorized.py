@@ -45,7 +45,7 @@ from liqscope.events import (
     Received,
     Source,
 )
-from liqscope.normalize import MAX_RECORD_BYTES
+from liqscope.normalize import MAX_RECORD_BYTES, ascending
 from liqscope.venues import _columnar as col
 from liqscope.venues import _instruments
 
@@ -576,7 +576,7 @@ def run(m: Mapping, raws: Sequence[bytes], ts_recv: Sequence[int], refs: Sequenc
         # normalize) run only when several shapes interleave. A stable sort keeps each record's elements' order.
         index = pa.chunked_array(rows, type=pa.int64()).combine_chunks()
         table = pa.concat_tables(tables)
-        if len(index) > 1 and not pc.all(pc.less_equal(index.slice(0, len(index) - 1), index.slice(1))).as_py():
+        if not ascending(index, strictly=False):
             order = pc.sort_indices(index)
             table, index = table.take(order), index.take(order)
         tables, rows = [table], [index]
