@@ -755,10 +755,6 @@ def _lake_sql(con: Any, sql: str, relation: str) -> list[tuple[Any, ...]]:
         raise damaged(listed, e) from None
 
 
-_T = TypeVar("_T")
-_HASHED_MAX = 20_000_000  # lake rows whose hashes an ingest holds at most (160 MB a column)
-
-
 def _lake_rows(catalog: Catalog, relation: str) -> int:
     # Rows of a lake listing (Parquet footers only).
     if relation.startswith("(SELECT"):
@@ -768,4 +764,8 @@ def _lake_rows(catalog: Catalog, relation: str) -> int:
         return int(_lake_sql(con, f"SELECT count(*) FROM {relation}", relation)[0][0])
     finally:
         con.close()
+
+
+_T = TypeVar("_T")
+_HASHED_MAX = 20_000_000  # lake rows whose hashes an ingest holds at most (160 MB a column)
 _LISTED = re.compile(r"'(?:[^']|'')*'")
